@@ -1,0 +1,52 @@
+package org.dure.coordinator;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code dure coordinator}: runs a coordinator until interrupted. */
+@Command(name = "coordinator", mixinStandardHelpOptions = true, version = Coordinator.VERSION,
+    description = "Run the Dure coordinator: the researchers' HTTP API and the site agents' WebSocket channel.")
+public final class CoordinatorMain implements Callable<Integer> {
+  @Option(names = "--host", description = "Address to bind (default: ${DEFAULT-VALUE}).", defaultValue = "127.0.0.1")
+  String host;
+  @Option(names = "--port", description = "Port for the API and agent channel; 0 picks a free one (default: ${DEFAULT-VALUE}).", defaultValue = "8470")
+  int port;
+  @Option(names = "--data-dir", description = "State, checkpoints and models (default: ${DEFAULT-VALUE}).", defaultValue = "dure-data")
+  Path dataDir;
+  @Option(names = "--cluster-name", description = "Hazelcast cluster name (default: ${DEFAULT-VALUE}).", defaultValue = "dure")
+  String clusterName;
+  @Option(names = "--hazelcast-port", description = "Hazelcast member port; 0 picks a free one (default: ${DEFAULT-VALUE}).", defaultValue = "0")
+  int hazelcastPort;
+  @Option(names = "--member", description = "Another coordinator's Hazelcast host:port (repeatable).")
+  List<String> members = new ArrayList<>();
+  @Option(names = "--port-file", description = "Write the bound port to this file once listening (for scripts).")
+  Path portFile;
+
+  @Override public Integer call() throws Exception {
+    Coordinator c = Coordinator.start(new CoordinatorConfig(host, port, dataDir, clusterName, hazelcastPort, members))
+        .toCompletionStage().toCompletableFuture().get();
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      c.close();
+      stopped.countDown();
+    }, "dure-coordinator-shutdown"));
+    if (portFile != null) {
+      Path tmp = Files.createTempFile(portFile.toAbsolutePath().getParent(), ".port", ".tmp");
+      Files.writeString(tmp, Integer.toString(c.port()));
+      Files.move(tmp, portFile, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    }
+    stopped.await();
+    return 0;
+  }
+
+  public static void main(String[] args) {
+    System.exit(new CommandLine(new CoordinatorMain()).execute(args));
+  }
+}

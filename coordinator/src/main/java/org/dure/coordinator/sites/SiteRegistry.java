@@ -1,0 +1,140 @@
+package org.dure.coordinator.sites;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.hazelcast.map.IMap;
+import io.vertx.core.http.ServerWebSocket;
+import java.time.Instant;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Pattern;
+import org.dure.protocol.wire.AgentMessage;
+import org.dure.protocol.wire.CoordinatorMessage;
+import org.dure.protocol.wire.Frames;
+import org.dure.protocol.wire.WireJson;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The agent channel: accepts site agents' outbound WebSocket connections, reads their first
+ * {@code hello}, keeps one live session per site (a reconnecting site replaces its stale session), and
+ * hands every later message to {@link SiteEvents}. Site presence is mirrored into the cluster's site map.
+ * All methods run on the coordinator's event loop.
+ */
+public final class SiteRegistry {
+  private static final Logger log = LoggerFactory.getLogger(SiteRegistry.class);
+  static final Pattern SITE_ID = Pattern.compile("[a-z0-9][a-z0-9._-]{0,63}");
+  public static final String PATH = "/agents";
+  private final Map<String, SiteSession> sessions = new LinkedHashMap<>();
+  private final IMap<String, String> siteMap;
+  private final String version;
+  private SiteEvents events;
+
+  public SiteRegistry(IMap<String, String> siteMap, String version) {
+    this.siteMap = siteMap;
+    this.version = version;
+  }
+
+  public void listener(SiteEvents events) {
+    this.events = events;
+  }
+
+  public Collection<SiteSession> sessions() {
+    return sessions.values();
+  }
+
+  public Optional<SiteSession> session(String siteId) {
+    return Optional.ofNullable(sessions.get(siteId));
+  }
+
+  /** Handles a new agent connection until it closes. */
+  public void accept(ServerWebSocket ws) {
+    SiteSession[] current = new SiteSession[1];
+    ws.textMessageHandler(text -> {
+      AgentMessage msg;
+      try {
+        msg = WireJson.readAgent(text);
+      } catch (IllegalArgumentException e) {
+        refuse(ws, e.getMessage());
+        return;
+      }
+      if (current[0] == null) {
+        if (!(msg instanceof AgentMessage.Hello hello)) {
+          refuse(ws, "the first message must be hello");
+          return;
+        }
+        if (hello.siteId() == null || !SITE_ID.matcher(hello.siteId()).matches()) {
+          refuse(ws, "invalid site id '" + hello.siteId() + "': use 1-64 lower-case letters, digits, '.', '_' or '-'");
+          return;
+        }
+        SiteSession previous = sessions.remove(hello.siteId());
+        if (previous != null) {
+          log.info("site {} reconnected from {}; closing its previous connection", hello.siteId(), ws.remoteAddress());
+          previous.close((short) 4000, "replaced by a newer connection");
+          events.disconnected(previous);
+        }
+        SiteSession s = new SiteSession(hello.siteId(), ws);
+        current[0] = s;
+        sessions.put(s.siteId(), s);
+        s.send(new CoordinatorMessage.Welcome(s.siteId(), version));
+        mirror(s, true);
+        log.info("site {} connected from {} (agent {})", s.siteId(), ws.remoteAddress(), hello.agentVersion());
+        events.connected(s);
+        return;
+      }
+      current[0].received(text.length());
+      if (msg instanceof AgentMessage.Hello) {
+        current[0].send(new CoordinatorMessage.Refused("hello was already received on this connection"));
+        return;
+      }
+      events.message(current[0], msg);
+    });
+    ws.binaryMessageHandler(buf -> {
+      SiteSession s = current[0];
+      if (s == null) {
+        refuse(ws, "send hello before any model frame");
+        return;
+      }
+      s.received(buf.length());
+      Frames.ModelFrame frame;
+      try {
+        frame = Frames.decode(buf.getBytes());
+      } catch (Frames.FrameException e) {
+        log.warn("site {} sent an undecodable frame: {}", s.siteId(), e.getMessage());
+        s.send(new CoordinatorMessage.Refused("undecodable model frame: " + e.getMessage()));
+        return;
+      }
+      events.frame(s, frame);
+    });
+    ws.closeHandler(v -> {
+      SiteSession s = current[0];
+      if (s != null && sessions.get(s.siteId()) == s) {
+        sessions.remove(s.siteId());
+        mirror(s, false);
+        log.info("site {} disconnected", s.siteId());
+        events.disconnected(s);
+      }
+    });
+    ws.exceptionHandler(e -> log.debug("agent connection error: {}", e.toString()));
+  }
+
+  private void refuse(ServerWebSocket ws, String reason) {
+    log.warn("refusing agent connection from {}: {}", ws.remoteAddress(), reason);
+    ws.writeTextMessage(WireJson.write(new CoordinatorMessage.Refused(reason)));
+    ws.close((short) 1008, reason.length() > 120 ? reason.substring(0, 120) : reason);
+  }
+
+  private void mirror(SiteSession s, boolean online) {
+    ObjectNode n = WireJson.mapper().createObjectNode();
+    n.put("siteId", s.siteId()).put("online", online).put("remoteAddress", s.remoteAddress())
+        .put(online ? "connectedAt" : "disconnectedAt", Instant.now().toString());
+    siteMap.setAsync(s.siteId(), n.toString());
+  }
+
+  /** Closes every agent connection (coordinator shutdown). */
+  public void closeAll() {
+    sessions.values().forEach(s -> s.close((short) 1001, "coordinator shutting down"));
+    sessions.clear();
+  }
+}

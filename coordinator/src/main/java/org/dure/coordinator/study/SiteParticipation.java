@@ -1,0 +1,17 @@
+package org.dure.coordinator.study;
+
+import org.dure.protocol.wire.SiteStatistics;
+
+/**
+ * One site's part in a study as the researcher sees it.
+ *
+ * @param state OFFERED, ACCEPTED, DECLINED or DROPPED
+ * @param reason why the site declined or was dropped (null otherwise)
+ * @param rows usable rows the site reported when accepting
+ * @param statistics the site's aggregate data statistics (missing values, unseen categories, drops)
+ */
+public record SiteParticipation(String state, String reason, long rows, SiteStatistics statistics) {
+  public SiteParticipation with(String newState, String newReason) {
+    return new SiteParticipation(newState, newReason, rows, statistics);
+  }
+}

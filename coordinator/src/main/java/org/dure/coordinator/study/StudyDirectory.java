@@ -1,0 +1,122 @@
+package org.dure.coordinator.study;
+
+import io.vertx.core.Vertx;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import org.dure.coordinator.sites.SiteEvents;
+import org.dure.coordinator.sites.SiteRegistry;
+import org.dure.coordinator.sites.SiteSession;
+import org.dure.protocol.study.StudySpec;
+import org.dure.protocol.study.StudySpecParser;
+import org.dure.protocol.wire.AgentMessage;
+import org.dure.protocol.wire.CoordinatorMessage;
+import org.dure.protocol.wire.Frames;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * All studies of this coordinator and the routing of site events to them. Runs on the coordinator's
+ * event loop. At start it reloads stored studies and resumes the ones that were running.
+ */
+public final class StudyDirectory implements SiteEvents {
+  private static final Logger log = LoggerFactory.getLogger(StudyDirectory.class);
+  private final Vertx vertx;
+  private final SiteRegistry sites;
+  private final StudyStore store;
+  private final Path dataDir;
+  private final Map<String, StudyRunner> runners = new LinkedHashMap<>();
+
+  public StudyDirectory(Vertx vertx, SiteRegistry sites, StudyStore store, Path dataDir) {
+    this.vertx = vertx;
+    this.sites = sites;
+    this.store = store;
+    this.dataDir = dataDir;
+    sites.listener(this);
+  }
+
+  /** Loads stored studies; those that were running resume from their latest checkpoint. */
+  public void restore() {
+    for (StudyView v : store.all()) {
+      StudySpec spec = StudySpecParser.parse(v.spec().toString());
+      StudyRunner r = StudyRunner.restore(vertx, sites, store, dataDir, v, spec, store.rounds(v.id()));
+      runners.put(v.id(), r);
+      if (v.status().active()) {
+        log.info("resuming study {} after {} completed rounds", v.id(), v.completedRounds());
+        r.start();
+      }
+    }
+  }
+
+  public StudyView submit(StudySpec spec) {
+    String id = UUID.randomUUID().toString();
+    StudyRunner r = new StudyRunner(vertx, sites, store, dataDir, id, spec, Instant.now());
+    runners.put(id, r);
+    store.put(r.view());
+    log.info("study {} submitted: {}", id, spec.name());
+    return r.view();
+  }
+
+  public Optional<StudyRunner> runner(String id) {
+    return Optional.ofNullable(runners.get(id));
+  }
+
+  /** Starts a submitted study. */
+  public StudyView start(String id) {
+    StudyRunner r = runners.get(id);
+    if (r.status() != StudyStatus.SUBMITTED)
+      throw new IllegalStateException("study " + id + " is " + r.status() + "; only a SUBMITTED study can be started");
+    r.start();
+    return r.view();
+  }
+
+  public StudyView stop(String id, String reason) {
+    StudyRunner r = runners.get(id);
+    if (r.status().terminal()) throw new IllegalStateException("study " + id + " already ended: " + r.status());
+    r.stop(reason);
+    return r.view();
+  }
+
+  public StudyStore store() {
+    return store;
+  }
+
+  @Override public void connected(SiteSession session) {
+    runners.values().forEach(r -> r.siteConnected(session));
+  }
+
+  @Override public void disconnected(SiteSession session) {
+    runners.values().forEach(r -> r.siteDisconnected(session));
+  }
+
+  @Override public void message(SiteSession session, AgentMessage message) {
+    String studyId = studyOf(message);
+    StudyRunner r = studyId == null ? null : runners.get(studyId);
+    if (r == null) {
+      session.send(new CoordinatorMessage.Refused("unknown study " + studyId));
+      return;
+    }
+    r.message(session, message);
+  }
+
+  @Override public void frame(SiteSession session, Frames.ModelFrame frame) {
+    StudyRunner r = runners.get(frame.studyId().toString());
+    if (r == null) {
+      session.send(new CoordinatorMessage.Refused("model frame for unknown study " + frame.studyId()));
+      return;
+    }
+    r.frame(session, frame);
+  }
+
+  private static String studyOf(AgentMessage m) {
+    if (m instanceof AgentMessage.StudyAccepted a) return a.studyId();
+    if (m instanceof AgentMessage.StudyDeclined d) return d.studyId();
+    if (m instanceof AgentMessage.Statistics s) return s.studyId();
+    if (m instanceof AgentMessage.EvaluationReport e) return e.studyId();
+    if (m instanceof AgentMessage.RoundFailed f) return f.studyId();
+    return null;
+  }
+}

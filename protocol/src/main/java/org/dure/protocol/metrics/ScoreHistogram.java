@@ -1,0 +1,68 @@
+package org.dure.protocol.metrics;
+
+import java.util.Arrays;
+
+/**
+ * Counts of positive and negative validation examples per bin of predicted probability. Sites send
+ * these aggregate counts (never predictions or rows); the coordinator adds them up across sites to get
+ * a pooled ROC AUC without seeing any individual score. With {@value #BINS} bins the pooled AUC differs
+ * from the exact rank AUC only by ties inside one bin.
+ */
+public record ScoreHistogram(long[] positives, long[] negatives) {
+  public static final int BINS = 1000;
+
+  public ScoreHistogram {
+    if (positives.length != BINS || negatives.length != BINS)
+      throw new IllegalArgumentException("a score histogram has " + BINS + " bins, got " + positives.length + " and " + negatives.length);
+    positives = positives.clone();
+    negatives = negatives.clone();
+  }
+
+  public static ScoreHistogram empty() {
+    return new ScoreHistogram(new long[BINS], new long[BINS]);
+  }
+
+  public static ScoreHistogram of(float[] probabilities, float[] labels01) {
+    long[] pos = new long[BINS], neg = new long[BINS];
+    for (int i = 0; i < probabilities.length; i++) {
+      int b = bin(probabilities[i]);
+      if (labels01[i] > 0.5f) pos[b]++; else neg[b]++;
+    }
+    return new ScoreHistogram(pos, neg);
+  }
+
+  static int bin(double p) {
+    if (!(p > 0)) return 0;
+    return (int) Math.min(BINS - 1, Math.floor(p * BINS));
+  }
+
+  @Override public long[] positives() { return positives.clone(); }
+  @Override public long[] negatives() { return negatives.clone(); }
+
+  public ScoreHistogram plus(ScoreHistogram o) {
+    long[] p = positives.clone(), n = negatives.clone();
+    for (int i = 0; i < BINS; i++) { p[i] += o.positives[i]; n[i] += o.negatives[i]; }
+    return new ScoreHistogram(p, n);
+  }
+
+  /** Area under the ROC curve, counting pairs in the same bin as ties (half). NaN if a class is absent. */
+  public double auc() {
+    long totalPos = Arrays.stream(positives).sum(), totalNeg = Arrays.stream(negatives).sum();
+    if (totalPos == 0 || totalNeg == 0) return Double.NaN;
+    double wins = 0;
+    long negBelow = 0;
+    for (int b = 0; b < BINS; b++) {
+      wins += positives[b] * (negBelow + 0.5 * negatives[b]);
+      negBelow += negatives[b];
+    }
+    return wins / ((double) totalPos * totalNeg);
+  }
+
+  @Override public boolean equals(Object o) {
+    return o instanceof ScoreHistogram h && Arrays.equals(positives, h.positives) && Arrays.equals(negatives, h.negatives);
+  }
+
+  @Override public int hashCode() {
+    return Arrays.hashCode(positives) * 31 + Arrays.hashCode(negatives);
+  }
+}

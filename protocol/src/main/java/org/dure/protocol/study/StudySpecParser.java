@@ -1,0 +1,282 @@
+package org.dure.protocol.study;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * Reads a study definition from JSON and checks every field, failing with a
+ * {@link StudySpecException} that names the field, what was wrong and what is allowed. Unknown fields
+ * are rejected too, so a misspelt option never silently falls back to a default.
+ */
+public final class StudySpecParser {
+  private static final ObjectMapper MAPPER = new ObjectMapper();
+  static final int MAX_FEATURES = 10_000;
+  static final int MAX_LAYER = 100_000;
+
+  private StudySpecParser() {}
+
+  public static StudySpec parse(String json) {
+    JsonNode root;
+    try {
+      root = MAPPER.readTree(json);
+    } catch (JsonProcessingException e) {
+      throw new StudySpecException("$", "malformed JSON at line " + e.getLocation().getLineNr()
+          + ", column " + e.getLocation().getColumnNr() + ": " + e.getOriginalMessage());
+    }
+    if (root == null || !root.isObject()) throw new StudySpecException("$", "expected a JSON object");
+    return parse((ObjectNode) root);
+  }
+
+  public static StudySpec parse(ObjectNode root) {
+    Obj r = new Obj(root, "");
+    r.allow("name", "model", "features", "label", "missingValues", "training", "aggregation", "minSites",
+        "roundDeadlineSeconds", "validationFraction");
+    String name = r.text("name", "unnamed study");
+    if (name.length() > 200) throw new StudySpecException("name", "must be at most 200 characters");
+    ModelSpec model = model(r.obj("model", true));
+    List<FeatureSpec> features = features(r.node("features", true));
+    Obj label = r.obj("label", true);
+    label.allow("column", "positive");
+    String labelColumn = label.requiredText("column");
+    String labelPositive = label.requiredText("positive");
+    if (features.stream().anyMatch(f -> f.name().equals(labelColumn)))
+      throw new StudySpecException("label.column", "'" + labelColumn + "' is also listed as a feature");
+    MissingValuePolicy missing = r.choice("missingValues", "drop", MissingValuePolicy.values(),
+        MissingValuePolicy::wireName);
+    TrainingPlan training = training(r.obj("training", true));
+    AggregationPlan aggregation = aggregation(r.obj("aggregation", false));
+    int minSites = r.integer("minSites", 1, 1, 10_000);
+    int deadline = r.integer("roundDeadlineSeconds", 120, 1, 86_400);
+    double validation = r.number("validationFraction", 0.2);
+    if (!(validation > 0 && validation < 1))
+      throw new StudySpecException("validationFraction", "must be between 0 and 1 (exclusive), was " + validation);
+    return new StudySpec(name, model, features, labelColumn, labelPositive, missing, training, aggregation,
+        minSites, deadline, validation);
+  }
+
+  private static ModelSpec model(Obj m) {
+    m.allow("kind", "hiddenLayers", "activation");
+    ModelSpec.Kind kind = m.choice("kind", null, ModelSpec.Kind.values(), ModelSpec.Kind::wireName);
+    if (kind == ModelSpec.Kind.LOGISTIC_REGRESSION) {
+      if (m.has("hiddenLayers") && m.node("hiddenLayers", false).size() > 0)
+        throw new StudySpecException(m.path("hiddenLayers"), "logistic_regression has no hidden layers; use kind \"mlp\"");
+      return new ModelSpec(kind, new int[0], "sigmoid");
+    }
+    JsonNode layers = m.node("hiddenLayers", true);
+    if (!layers.isArray() || layers.isEmpty())
+      throw new StudySpecException(m.path("hiddenLayers"), "expected a non-empty array of layer sizes, e.g. [64, 32]");
+    int[] sizes = new int[layers.size()];
+    for (int i = 0; i < sizes.length; i++) {
+      JsonNode n = layers.get(i);
+      if (!n.canConvertToInt() || !n.isIntegralNumber() || n.asInt() < 1 || n.asInt() > MAX_LAYER)
+        throw new StudySpecException(m.path("hiddenLayers") + "[" + i + "]",
+            "expected an integer between 1 and " + MAX_LAYER + ", was " + n);
+      sizes[i] = n.asInt();
+    }
+    String act = m.text("activation", "relu").toLowerCase(Locale.ROOT);
+    if (!ModelSpec.ACTIVATIONS.contains(act))
+      throw new StudySpecException(m.path("activation"), "unknown activation '" + act + "'; expected one of " + ModelSpec.ACTIVATIONS);
+    return new ModelSpec(kind, sizes, act);
+  }
+
+  private static List<FeatureSpec> features(JsonNode node) {
+    if (!node.isArray() || node.isEmpty())
+      throw new StudySpecException("features", "expected a non-empty array of features");
+    if (node.size() > MAX_FEATURES)
+      throw new StudySpecException("features", "at most " + MAX_FEATURES + " features are allowed");
+    List<FeatureSpec> out = new ArrayList<>();
+    Set<String> seen = new HashSet<>();
+    for (int i = 0; i < node.size(); i++) {
+      String path = "features[" + i + "]";
+      JsonNode f = node.get(i);
+      if (f.isTextual()) f = MAPPER.createObjectNode().put("name", f.asText());
+      if (!f.isObject()) throw new StudySpecException(path, "expected a feature name or {\"name\": ..., \"type\": ...}");
+      Obj o = new Obj((ObjectNode) f, path);
+      o.allow("name", "type", "categories");
+      String name = o.requiredText("name");
+      if (!seen.add(name)) throw new StudySpecException(path + ".name", "feature '" + name + "' is listed twice");
+      FeatureSpec.Type type = o.choice("type", "numeric", FeatureSpec.Type.values(),
+          t -> t.name().toLowerCase(Locale.ROOT));
+      if (type == FeatureSpec.Type.NUMERIC) {
+        if (o.has("categories")) throw new StudySpecException(o.path("categories"), "only categorical features have categories");
+        out.add(FeatureSpec.numeric(name));
+      } else {
+        JsonNode cats = o.node("categories", true);
+        if (!cats.isArray() || cats.isEmpty())
+          throw new StudySpecException(o.path("categories"), "a categorical feature lists its categories, e.g. [\"F\", \"M\"]");
+        List<String> list = new ArrayList<>();
+        for (int c = 0; c < cats.size(); c++) {
+          JsonNode cat = cats.get(c);
+          if (!cat.isTextual() && !cat.isNumber())
+            throw new StudySpecException(o.path("categories") + "[" + c + "]", "expected a string, was " + cat);
+          if (list.contains(cat.asText()))
+            throw new StudySpecException(o.path("categories") + "[" + c + "]", "category '" + cat.asText() + "' is listed twice");
+          list.add(cat.asText());
+        }
+        out.add(FeatureSpec.categorical(name, list));
+      }
+    }
+    return out;
+  }
+
+  private static TrainingPlan training(Obj t) {
+    t.allow("rounds", "localEpochs", "batchSize", "learningRate", "optimizer", "seed");
+    int rounds = t.integer("rounds", 10, 1, 100_000);
+    int epochs = t.integer("localEpochs", 1, 1, 10_000);
+    int batch = t.integer("batchSize", 32, 1, 1_000_000);
+    double lr = t.number("learningRate", 0.05);
+    if (!(lr > 0 && lr <= 100)) throw new StudySpecException(t.path("learningRate"), "must be > 0 and <= 100, was " + lr);
+    String opt = t.text("optimizer", "sgd").toLowerCase(Locale.ROOT);
+    if (!TrainingPlan.OPTIMIZERS.contains(opt))
+      throw new StudySpecException(t.path("optimizer"), "unknown optimizer '" + opt + "'; expected one of " + TrainingPlan.OPTIMIZERS);
+    long seed = t.has("seed") ? t.longValue("seed") : 42L;
+    return new TrainingPlan(rounds, epochs, batch, lr, opt, seed);
+  }
+
+  private static AggregationPlan aggregation(Obj a) {
+    if (a == null) return AggregationPlan.fedAvg();
+    a.allow("strategy", "mu", "serverLearningRate", "beta1", "beta2", "tau");
+    AggregationPlan.Strategy s = a.choice("strategy", "fedavg", AggregationPlan.Strategy.values(),
+        AggregationPlan.Strategy::wireName);
+    double mu = a.number("mu", s == AggregationPlan.Strategy.FEDPROX ? 0.01 : 0);
+    double slr = a.number("serverLearningRate", 0.01);
+    double b1 = a.number("beta1", 0.9);
+    double b2 = a.number("beta2", 0.99);
+    double tau = a.number("tau", 1e-3);
+    if (s == AggregationPlan.Strategy.FEDPROX && !(mu > 0)) throw new StudySpecException(a.path("mu"), "fedprox needs mu > 0, was " + mu);
+    if (s != AggregationPlan.Strategy.FEDPROX && a.has("mu")) throw new StudySpecException(a.path("mu"), "mu applies only to strategy \"fedprox\"");
+    if (s == AggregationPlan.Strategy.FEDADAM) {
+      if (!(slr > 0)) throw new StudySpecException(a.path("serverLearningRate"), "must be > 0, was " + slr);
+      if (!(b1 >= 0 && b1 < 1)) throw new StudySpecException(a.path("beta1"), "must be in [0, 1), was " + b1);
+      if (!(b2 >= 0 && b2 < 1)) throw new StudySpecException(a.path("beta2"), "must be in [0, 1), was " + b2);
+      if (!(tau > 0)) throw new StudySpecException(a.path("tau"), "must be > 0, was " + tau);
+    } else {
+      for (String f : List.of("serverLearningRate", "beta1", "beta2", "tau"))
+        if (a.has(f)) throw new StudySpecException(a.path(f), f + " applies only to strategy \"fedadam\"");
+    }
+    return new AggregationPlan(s, mu, slr, b1, b2, tau);
+  }
+
+  /** Canonical JSON for a study; {@link #parse(String)} reads it back to an equal spec. */
+  static String toJson(StudySpec s) {
+    ObjectNode root = MAPPER.createObjectNode();
+    root.put("name", s.name());
+    ObjectNode model = root.putObject("model");
+    model.put("kind", s.model().kind().wireName());
+    if (s.model().kind() == ModelSpec.Kind.MLP) {
+      ArrayNode layers = model.putArray("hiddenLayers");
+      Arrays.stream(s.model().hiddenLayers()).forEach(layers::add);
+      model.put("activation", s.model().activation());
+    }
+    ArrayNode features = root.putArray("features");
+    for (FeatureSpec f : s.features()) {
+      ObjectNode fo = features.addObject().put("name", f.name()).put("type", f.type().name().toLowerCase(Locale.ROOT));
+      if (f.type() == FeatureSpec.Type.CATEGORICAL) f.categories().forEach(fo.putArray("categories")::add);
+    }
+    root.putObject("label").put("column", s.labelColumn()).put("positive", s.labelPositive());
+    root.put("missingValues", s.missingValues().wireName());
+    TrainingPlan t = s.training();
+    root.putObject("training").put("rounds", t.rounds()).put("localEpochs", t.localEpochs())
+        .put("batchSize", t.batchSize()).put("learningRate", t.learningRate()).put("optimizer", t.optimizer())
+        .put("seed", t.seed());
+    AggregationPlan a = s.aggregation();
+    ObjectNode ag = root.putObject("aggregation").put("strategy", a.strategy().wireName());
+    if (a.strategy() == AggregationPlan.Strategy.FEDPROX) ag.put("mu", a.mu());
+    if (a.strategy() == AggregationPlan.Strategy.FEDADAM)
+      ag.put("serverLearningRate", a.serverLearningRate()).put("beta1", a.beta1()).put("beta2", a.beta2()).put("tau", a.tau());
+    root.put("minSites", s.minSites());
+    root.put("roundDeadlineSeconds", s.roundDeadlineSeconds());
+    root.put("validationFraction", s.validationFraction());
+    return root.toString();
+  }
+
+  /** A JSON object with its path, with typed field readers that fail naming the field. */
+  private record Obj(ObjectNode node, String prefix) {
+    String path(String field) {
+      return prefix.isEmpty() ? field : prefix + "." + field;
+    }
+
+    boolean has(String field) {
+      return node.has(field) && !node.get(field).isNull();
+    }
+
+    void allow(String... fields) {
+      Set<String> ok = Set.of(fields);
+      for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
+        String f = it.next();
+        if (!ok.contains(f)) throw new StudySpecException(path(f), "unknown field; expected one of " + Arrays.toString(fields));
+      }
+    }
+
+    JsonNode node(String field, boolean required) {
+      if (!has(field)) {
+        if (required) throw new StudySpecException(path(field), "is required");
+        return null;
+      }
+      return node.get(field);
+    }
+
+    Obj obj(String field, boolean required) {
+      JsonNode n = node(field, required);
+      if (n == null) return null;
+      if (!n.isObject()) throw new StudySpecException(path(field), "expected an object, was " + n.getNodeType().name().toLowerCase(Locale.ROOT));
+      return new Obj((ObjectNode) n, path(field));
+    }
+
+    String requiredText(String field) {
+      JsonNode n = node(field, true);
+      if (!n.isTextual() && !n.isNumber() && !n.isBoolean())
+        throw new StudySpecException(path(field), "expected a string, was " + n.getNodeType().name().toLowerCase(Locale.ROOT));
+      String v = n.asText();
+      if (v.isBlank()) throw new StudySpecException(path(field), "must not be blank");
+      if (v.length() > 200) throw new StudySpecException(path(field), "must be at most 200 characters");
+      return v;
+    }
+
+    String text(String field, String dflt) {
+      return has(field) ? requiredText(field) : dflt;
+    }
+
+    <E> E choice(String field, String dflt, E[] values, java.util.function.Function<E, String> wire) {
+      String v = dflt == null ? requiredText(field) : text(field, dflt);
+      for (E e : values) if (wire.apply(e).equalsIgnoreCase(v)) return e;
+      throw new StudySpecException(path(field), "unknown value '" + v + "'; expected one of "
+          + Arrays.stream(values).map(wire).toList());
+    }
+
+    int integer(String field, int dflt, int min, int max) {
+      if (!has(field)) return dflt;
+      JsonNode n = node.get(field);
+      if (!n.isIntegralNumber() || !n.canConvertToInt())
+        throw new StudySpecException(path(field), "expected an integer, was " + n);
+      int v = n.asInt();
+      if (v < min || v > max) throw new StudySpecException(path(field), "must be between " + min + " and " + max + ", was " + v);
+      return v;
+    }
+
+    long longValue(String field) {
+      JsonNode n = node.get(field);
+      if (!n.isIntegralNumber() || !n.canConvertToLong()) throw new StudySpecException(path(field), "expected an integer, was " + n);
+      return n.asLong();
+    }
+
+    double number(String field, double dflt) {
+      if (!has(field)) return dflt;
+      JsonNode n = node.get(field);
+      if (!n.isNumber()) throw new StudySpecException(path(field), "expected a number, was " + n);
+      double v = n.asDouble();
+      if (!Double.isFinite(v)) throw new StudySpecException(path(field), "must be finite");
+      return v;
+    }
+  }
+}

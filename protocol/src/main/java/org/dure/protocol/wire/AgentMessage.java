@@ -1,0 +1,38 @@
+package org.dure.protocol.wire;
+
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
+import org.dure.protocol.metrics.Evaluation;
+
+/**
+ * JSON text messages a site agent sends to the coordinator. Model parameters never travel here: they go
+ * in binary {@link Frames}. Each message is a small immutable record tagged with {@code "type"}.
+ */
+@JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "type")
+@JsonSubTypes({
+    @JsonSubTypes.Type(value = AgentMessage.Hello.class, name = "hello"),
+    @JsonSubTypes.Type(value = AgentMessage.StudyAccepted.class, name = "study-accepted"),
+    @JsonSubTypes.Type(value = AgentMessage.StudyDeclined.class, name = "study-declined"),
+    @JsonSubTypes.Type(value = AgentMessage.Statistics.class, name = "statistics"),
+    @JsonSubTypes.Type(value = AgentMessage.EvaluationReport.class, name = "evaluation"),
+    @JsonSubTypes.Type(value = AgentMessage.RoundFailed.class, name = "round-failed")
+})
+public sealed interface AgentMessage {
+  /** First message on a connection: who is speaking. */
+  record Hello(String siteId, String agentVersion) implements AgentMessage {}
+
+  /** The site takes part in the study; {@code rows} is its usable row count. */
+  record StudyAccepted(String studyId, long rows) implements AgentMessage {}
+
+  /** The site does not take part; the reason is shown to the researcher. */
+  record StudyDeclined(String studyId, String reason) implements AgentMessage {}
+
+  /** Aggregate statistics of the site's training split, for federated scaling. */
+  record Statistics(String studyId, SiteStatistics statistics) implements AgentMessage {}
+
+  /** How global model {@code modelVersion} performs on the site's validation split. */
+  record EvaluationReport(String studyId, int modelVersion, Evaluation evaluation) implements AgentMessage {}
+
+  /** Local training failed in this round; the site sends no update. */
+  record RoundFailed(String studyId, int round, String reason) implements AgentMessage {}
+}
