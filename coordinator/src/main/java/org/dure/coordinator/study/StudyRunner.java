@@ -502,6 +502,7 @@ public final class StudyRunner {
     RoundRecord last = roundRecords.get(round);
     if (last != null && last.pooled() != null) metrics.set("validation", StudyStore.JSON.valueToTree(last.pooled()));
     metrics.put("round", round);
+    metrics.put("parametersSha256", org.dure.crypto.Digests.modelSha256(params));
     ModelFiles.Metadata meta = new ModelFiles.Metadata(id, spec.name(), round, metrics);
     FeatureScaling sc = scaling;
     return vertx.executeBlocking(() -> {

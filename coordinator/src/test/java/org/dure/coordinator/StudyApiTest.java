@@ -1,0 +1,107 @@
+package org.dure.coordinator;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The researcher's HTTP API on a real coordinator: answers, and errors that name what to fix. */
+class StudyApiTest {
+  static final ObjectMapper JSON = new ObjectMapper();
+  static final String STUDY = """
+      {"name": "api-test", "model": {"kind": "mlp", "hiddenLayers": [8], "activation": "tanh"},
+       "features": ["age", {"name": "sex", "type": "categorical", "categories": ["F", "M"]}],
+       "label": {"column": "outcome", "positive": "1"}, "training": {"rounds": 3}, "minSites": 2}
+      """;
+  @TempDir static Path dir;
+  static Coordinator coordinator;
+  static final HttpClient http = HttpClient.newHttpClient();
+
+  @BeforeAll static void start() throws Exception {
+    coordinator = Coordinator.start(CoordinatorConfig.loopback(dir)).toCompletionStage().toCompletableFuture().get();
+  }
+
+  @AfterAll static void stop() {
+    coordinator.close();
+  }
+
+  record Reply(int status, JsonNode body) {}
+
+  static Reply send(String method, String path, String body) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + coordinator.port() + path));
+    b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+    HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    return new Reply(r.statusCode(), r.body().isEmpty() ? null : JSON.readTree(r.body()));
+  }
+
+  @Test void malformedJsonIsRejectedWith400NamingTheDocumentAndPosition() throws Exception {
+    Reply r = send("POST", "/api/studies", "{\"name\": \"x\", ");
+    assertEquals(400, r.status());
+    assertEquals("$", r.body().path("field").asText());
+    assertTrue(r.body().path("error").asText().contains("malformed JSON at line 1"), r.body().toString());
+  }
+
+  @Test void unknownModelKindIsRejectedWith400NamingTheFieldAndTheAllowedKinds() throws Exception {
+    Reply r = send("POST", "/api/studies", STUDY.replace("\"mlp\"", "\"random_forest\""));
+    assertEquals(400, r.status());
+    assertEquals("model.kind", r.body().path("field").asText());
+    assertEquals("model.kind: unknown value 'random_forest'; expected one of [logistic_regression, mlp]", r.body().path("error").asText());
+  }
+
+  @Test void misspeltOptionIsRejectedInsteadOfSilentlyIgnored() throws Exception {
+    Reply r = send("POST", "/api/studies", STUDY.replace("\"rounds\"", "\"round\""));
+    assertEquals(400, r.status());
+    assertEquals("training.round", r.body().path("field").asText());
+  }
+
+  @Test void emptyBodyIsRejectedWith400() throws Exception {
+    Reply r = send("POST", "/api/studies", "");
+    assertEquals(400, r.status());
+    assertTrue(r.body().path("error").asText().contains("empty body"));
+  }
+
+  @Test void submittedStudyIsListedReadableStartableOnceAndStoppable() throws Exception {
+    Reply created = send("POST", "/api/studies", STUDY);
+    assertEquals(201, created.status(), String.valueOf(created.body()));
+    String id = created.body().path("id").asText();
+    assertEquals("SUBMITTED", created.body().path("status").asText());
+
+    Reply one = send("GET", "/api/studies/" + id, null);
+    assertEquals(200, one.status());
+    assertEquals("api-test", one.body().path("name").asText());
+    assertEquals(8, one.body().path("spec").path("model").path("hiddenLayers").get(0).asInt());
+    boolean listed = false;
+    for (JsonNode s : send("GET", "/api/studies", null).body()) listed |= s.path("id").asText().equals(id);
+    assertTrue(listed);
+
+    Reply started = send("POST", "/api/studies/" + id + "/start", null);
+    assertEquals(202, started.status());
+    assertEquals("WAITING_FOR_SITES", started.body().path("status").asText());
+    assertEquals(409, send("POST", "/api/studies/" + id + "/start", null).status());
+    Reply model = send("GET", "/api/studies/" + id + "/model", null);
+    assertEquals(404, model.status());
+    assertTrue(model.body().path("error").asText().contains("has no model yet"));
+
+    Reply stopped = send("POST", "/api/studies/" + id + "/stop", null);
+    assertEquals(200, stopped.status());
+    assertEquals("STOPPED", stopped.body().path("status").asText());
+    assertEquals(409, send("POST", "/api/studies/" + id + "/stop", null).status());
+    assertEquals(200, send("GET", "/api/studies/" + id + "/rounds", null).status());
+  }
+
+  @Test void unknownStudiesAndEndpointsAre404() throws Exception {
+    assertEquals(404, send("GET", "/api/studies/00000000-0000-0000-0000-000000000000", null).status());
+    assertEquals(404, send("GET", "/api/studies/not-a-uuid", null).status());
+    assertEquals(404, send("GET", "/api/nothing", null).status());
+  }
+}
