@@ -4,7 +4,8 @@ import java.util.Collection;
 
 /**
  * How a global model performed on validation data: at one site, or pooled over sites. Pooled log loss
- * and accuracy are count-weighted means; pooled AUC comes from the summed histograms.
+ * and accuracy are count-weighted means (sites without validation examples do not count); pooled AUC
+ * comes from the summed histograms.
  *
  * @param count validation examples
  * @param positives positive examples among them
@@ -20,11 +21,12 @@ public record Evaluation(long count, long positives, double logLoss, double accu
     double loss = 0, acc = 0;
     ScoreHistogram h = ScoreHistogram.empty();
     for (Evaluation e : sites) {
+      h = h.plus(e.histogram);
+      if (e.count == 0) continue; // its mean loss and accuracy are NaN and would poison the pooled means
       count += e.count;
       pos += e.positives;
       loss += e.logLoss * e.count;
       acc += e.accuracy * e.count;
-      h = h.plus(e.histogram);
     }
     if (count == 0) return new Evaluation(0, 0, Double.NaN, Double.NaN, Double.NaN, h);
     return new Evaluation(count, pos, loss / count, acc / count, h.auc(), h);

@@ -79,12 +79,19 @@ public final class ModelFiles {
     Path parent = dir.toAbsolutePath().getParent();
     Files.createDirectories(parent);
     Path tmp = Files.createTempDirectory(parent, "." + dir.getFileName() + ".tmp");
+    tmp.toFile().setReadable(true, false);
+    tmp.toFile().setExecutable(true, false);
     try {
       for (ModelSpec.Tensor t : spec.model().tensors(inputs))
         Npy.write(tmp.resolve(t.name() + ".npy"), t.shape(), parameters, t.offset(), t.length());
       MAPPER.writeValue(tmp.resolve("model.json").toFile(), describe(spec, scaling, meta));
-      if (Files.exists(dir)) deleteTree(dir);
+      Path old = null;
+      if (Files.exists(dir)) {
+        old = parent.resolve("." + dir.getFileName() + ".old-" + System.nanoTime());
+        Files.move(dir, old, StandardCopyOption.ATOMIC_MOVE);
+      }
       Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
+      if (old != null) deleteTree(old);
     } catch (IOException | RuntimeException e) {
       deleteTree(tmp);
       throw e;

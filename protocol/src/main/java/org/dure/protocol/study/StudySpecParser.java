@@ -164,7 +164,13 @@ public final class StudySpecParser {
       for (String f : List.of("serverLearningRate", "beta1", "beta2", "tau"))
         if (a.has(f)) throw new StudySpecException(a.path(f), f + " applies only to strategy \"fedadam\"");
     }
-    return new AggregationPlan(s, mu, slr, b1, b2, tau);
+    // Parameters of other strategies are zeroed, so that an omitted aggregation, an explicit fedavg and the
+    // canonical JSON (which writes only the strategy's own parameters) all parse to equal plans.
+    return switch (s) {
+      case FEDAVG -> AggregationPlan.fedAvg();
+      case FEDPROX -> new AggregationPlan(s, mu, 0, 0, 0, 0);
+      case FEDADAM -> new AggregationPlan(s, 0, slr, b1, b2, tau);
+    };
   }
 
   /** Canonical JSON for a study; {@link #parse(String)} reads it back to an equal spec. */
