@@ -1,0 +1,248 @@
+package org.dure.launcher;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipInputStream;
+
+/**
+ * A whole consortium on this machine: one coordinator process and one site-agent process per
+ * hospital on loopback, a study submitted through the coordinator's HTTP API and run to its end.
+ * Prints progress and a per-round table, saves the model and {@code summary.json} into the output
+ * directory, and always stops every process it started.
+ */
+final class ConsortiumRun {
+  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+  private final Path out;
+  private final Map<String, Path> siteFiles;
+  private final String studyJson;
+  private final PrintStream console;
+  private final List<Process> processes = new ArrayList<>();
+  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private final Duration timeout;
+
+  ConsortiumRun(Path out, Map<String, Path> siteFiles, String studyJson, Duration timeout, PrintStream console) {
+    this.out = out.toAbsolutePath();
+    this.siteFiles = new LinkedHashMap<>(siteFiles);
+    this.studyJson = studyJson;
+    this.timeout = timeout;
+    this.console = console;
+  }
+
+  /** Runs the study; returns the process exit code (0 when the study completed). */
+  int run() throws Exception {
+    Thread hook = new Thread(this::stopAll, "dure-consortium-cleanup");
+    Runtime.getRuntime().addShutdownHook(hook);
+    try {
+      return runStudy();
+    } finally {
+      stopAll();
+      try {
+        Runtime.getRuntime().removeShutdownHook(hook);
+      } catch (IllegalStateException ignored) {
+        // already shutting down
+      }
+    }
+  }
+
+  private int runStudy() throws Exception {
+    Files.createDirectories(out.resolve("logs"));
+    Path portFile = out.resolve("coordinator.port");
+    Files.deleteIfExists(portFile);
+    long t0 = System.nanoTime();
+    spawn("coordinator", List.of("coordinator", "--port", "0", "--port-file", portFile.toString(),
+        "--data-dir", out.resolve("coordinator").toString()), true);
+    int port = awaitPort(portFile);
+    String base = "http://127.0.0.1:" + port;
+    console.printf("coordinator  %s (log %s)%n", base, rel(out.resolve("logs/coordinator.log")));
+    for (Map.Entry<String, Path> site : siteFiles.entrySet()) {
+      Path cfg = out.resolve("agents").resolve(site.getKey() + ".json");
+      Files.createDirectories(cfg.getParent());
+      ObjectNode c = JSON.createObjectNode().put("siteId", site.getKey()).put("coordinator", "ws://127.0.0.1:" + port + "/agents");
+      c.putObject("data").put("csv", site.getValue().toAbsolutePath().toString());
+      c.put("workDir", out.resolve("agents").resolve(site.getKey()).toString());
+      JSON.writeValue(cfg.toFile(), c);
+      spawn(site.getKey(), List.of("agent", "--config", cfg.toString()), false);
+      console.printf("site agent   %-12s data %s%n", site.getKey(), rel(site.getValue()));
+    }
+    JsonNode study = post(base + "/api/studies", studyJson, 201);
+    String id = study.path("id").asText();
+    console.printf("study        %s \"%s\" submitted%n", id, study.path("name").asText());
+    post(base + "/api/studies/" + id + "/start", "", 202);
+    JsonNode finalView = watch(base, id, study.path("rounds").asInt());
+    JsonNode rounds = get(base + "/api/studies/" + id + "/rounds");
+    String status = finalView.path("status").asText();
+    console.println();
+    printSites(finalView);
+    printTable(rounds);
+    double seconds = (System.nanoTime() - t0) / 1e9;
+    Path modelDir = out.resolve("model");
+    if (!finalView.path("modelDir").isNull() && !finalView.path("modelDir").isMissingNode()) {
+      unzip(getBytes(base + "/api/studies/" + id + "/model"), modelDir);
+    }
+    ObjectNode summary = JSON.createObjectNode();
+    summary.put("studyId", id).put("status", status).put("statusReason", finalView.path("statusReason").asText())
+        .put("wallSeconds", Math.round(seconds * 10) / 10.0).put("model", Files.isDirectory(modelDir) ? modelDir.toString() : null);
+    summary.set("sites", finalView.path("sites"));
+    summary.set("rounds", rounds);
+    summary.set("study", finalView.path("spec"));
+    JSON.writeValue(out.resolve("summary.json").toFile(), summary);
+    console.printf("%nstudy %s %s in %.1f s: %s%n", id, status, seconds, finalView.path("statusReason").asText());
+    if (Files.isDirectory(modelDir)) console.printf("model saved to %s (model.json + .npy files, loadable with numpy)%n", modelDir);
+    console.printf("summary       %s%n", out.resolve("summary.json"));
+    return "COMPLETED".equals(status) ? 0 : 1;
+  }
+
+  private JsonNode watch(String base, String id, int rounds) throws Exception {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    String last = "";
+    while (System.nanoTime() < deadline) {
+      for (Process p : processes)
+        if (!p.isAlive()) throw new IllegalStateException("a consortium process exited early (code " + p.exitValue() + "); see " + out.resolve("logs"));
+      JsonNode v = get(base + "/api/studies/" + id);
+      String line = v.path("status").asText() + ": " + v.path("statusReason").asText();
+      if (!line.equals(last)) {
+        console.printf("  %s%n", line);
+        last = line;
+      }
+      if (!v.path("status").asText().matches("SUBMITTED|WAITING_FOR_SITES|PREPARING|TRAINING|EVALUATING")) return v;
+      Thread.sleep(200);
+    }
+    throw new IllegalStateException("study " + id + " did not finish within " + timeout.toSeconds() + " s; see " + out.resolve("logs"));
+  }
+
+  private void printSites(JsonNode view) {
+    console.println("site          state      rows   note");
+    view.path("sites").fields().forEachRemaining(e -> {
+      JsonNode s = e.getValue();
+      StringBuilder note = new StringBuilder(s.path("reason").isTextual() ? s.path("reason").asText() : "");
+      JsonNode st = s.path("statistics");
+      if (st.isObject()) {
+        long dropped = st.path("rowsDroppedMissing").asLong() + st.path("rowsDroppedLabel").asLong();
+        long missing = 0, unseen = 0;
+        for (JsonNode n : st.path("missingByFeature")) missing += n.asLong();
+        for (JsonNode n : st.path("unseenByFeature")) unseen += n.asLong();
+        note.append(String.format(Locale.ROOT, "%d missing values, %d rows dropped, %d unseen categories", missing, dropped, unseen));
+      }
+      console.printf(Locale.ROOT, "%-13s %-9s %6d   %s%n", e.getKey(), s.path("state").asText(), s.path("rows").asLong(), note);
+    });
+    console.println();
+  }
+
+  private void printTable(JsonNode rounds) {
+    console.println("round  sites  val_loss   val_auc  val_acc  seconds");
+    for (JsonNode r : (ArrayNode) rounds) {
+      JsonNode m = r.path("pooled");
+      console.printf(Locale.ROOT, "%5s  %5d  %8s  %8s  %7s  %7.2f%s%n",
+          r.path("round").asInt() == 0 ? "init" : r.path("round").asText(), r.path("samples").size(),
+          num(m.path("logLoss"), 4), num(m.path("auc"), 4), num(m.path("accuracy"), 3), r.path("seconds").asDouble(),
+          "ABORTED".equals(r.path("status").asText()) ? "  aborted: " + r.path("abortReason").asText() : "");
+    }
+  }
+
+  private static String num(JsonNode n, int decimals) {
+    return n.isNumber() ? String.format(Locale.ROOT, "%." + decimals + "f", n.asDouble()) : "-";
+  }
+
+  private void spawn(String name, List<String> args, boolean coordinator) throws IOException {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.add("-Xmx1g");
+    cmd.add("-Ddure.role=" + name);
+    cmd.add("-Dorg.bytedeco.javacpp.maxPhysicalBytes=0");
+    if (coordinator) cmd.addAll(List.of(DureCommand.HAZELCAST_OPENS.split(" ")));
+    cmd.add("-cp");
+    cmd.add(System.getProperty("java.class.path"));
+    cmd.add(DureCommand.class.getName());
+    cmd.addAll(args);
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
+        .redirectOutput(out.resolve("logs").resolve(name + ".log").toFile());
+    pb.environment().put("OMP_NUM_THREADS", "1");
+    pb.environment().put("OPENBLAS_NUM_THREADS", "1");
+    processes.add(pb.start());
+  }
+
+  private int awaitPort(Path portFile) throws Exception {
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    while (System.nanoTime() < deadline) {
+      if (Files.exists(portFile)) return Integer.parseInt(Files.readString(portFile).trim());
+      if (!processes.get(0).isAlive())
+        throw new IllegalStateException("the coordinator exited (code " + processes.get(0).exitValue() + "); see " + out.resolve("logs/coordinator.log"));
+      Thread.sleep(50);
+    }
+    throw new IllegalStateException("the coordinator did not start within 60 s; see " + out.resolve("logs/coordinator.log"));
+  }
+
+  private JsonNode post(String url, String body, int expected) throws Exception {
+    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(30))
+        .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+        HttpResponse.BodyHandlers.ofString());
+    if (r.statusCode() != expected) throw new IllegalStateException("POST " + url + " answered " + r.statusCode() + ": " + r.body());
+    return JSON.readTree(r.body());
+  }
+
+  private JsonNode get(String url) throws Exception {
+    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(30)).GET().build(),
+        HttpResponse.BodyHandlers.ofString());
+    if (r.statusCode() != 200) throw new IllegalStateException("GET " + url + " answered " + r.statusCode() + ": " + r.body());
+    return JSON.readTree(r.body());
+  }
+
+  private byte[] getBytes(String url) throws Exception {
+    HttpResponse<byte[]> r = http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(60)).GET().build(),
+        HttpResponse.BodyHandlers.ofByteArray());
+    if (r.statusCode() != 200) throw new IllegalStateException("GET " + url + " answered " + r.statusCode());
+    return r.body();
+  }
+
+  private static void unzip(byte[] zip, Path dir) throws IOException {
+    Files.createDirectories(dir);
+    try (ZipInputStream in = new ZipInputStream(new ByteArrayInputStream(zip))) {
+      for (ZipEntry e; (e = in.getNextEntry()) != null; ) {
+        Path target = dir.resolve(e.getName()).normalize();
+        if (!target.startsWith(dir)) throw new IOException("refusing zip entry outside the model directory: " + e.getName());
+        Files.copy(in, target, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      }
+    }
+  }
+
+  private void stopAll() {
+    for (Process p : processes) if (p.isAlive()) p.destroy();
+    for (Process p : processes) {
+      try {
+        if (!p.waitFor(15, java.util.concurrent.TimeUnit.SECONDS)) {
+          p.destroyForcibly();
+          p.waitFor(5, java.util.concurrent.TimeUnit.SECONDS);
+        }
+      } catch (InterruptedException e) {
+        p.destroyForcibly();
+        Thread.currentThread().interrupt();
+      }
+    }
+    processes.clear();
+  }
+
+  private static String rel(Path p) {
+    Path cwd = Path.of("").toAbsolutePath();
+    Path abs = p.toAbsolutePath();
+    return abs.startsWith(cwd) ? cwd.relativize(abs).toString() : abs.toString();
+  }
+}

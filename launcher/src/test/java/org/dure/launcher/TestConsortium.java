@@ -1,0 +1,103 @@
+package org.dure.launcher;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import org.dure.agent.AgentConfig;
+import org.dure.agent.SiteAgent;
+import org.dure.coordinator.Coordinator;
+import org.dure.coordinator.CoordinatorConfig;
+
+/** A real coordinator and real site agents in this JVM, on ephemeral loopback ports. */
+final class TestConsortium implements AutoCloseable {
+  static final ObjectMapper JSON = new ObjectMapper();
+  final Path dir;
+  final Coordinator coordinator;
+  final List<SiteAgent> agents = new ArrayList<>();
+  private final HttpClient http = HttpClient.newHttpClient();
+
+  TestConsortium(Path dir) throws Exception {
+    this.dir = dir;
+    this.coordinator = Coordinator.start(CoordinatorConfig.loopback(dir.resolve("coordinator")))
+        .toCompletionStage().toCompletableFuture().get();
+  }
+
+  String base() {
+    return "http://127.0.0.1:" + coordinator.port();
+  }
+
+  URI agentUri() {
+    return URI.create("ws://127.0.0.1:" + coordinator.port() + "/agents");
+  }
+
+  SiteAgent agent(String site, Path csv) {
+    SiteAgent a = SiteAgent.start(new AgentConfig(site, agentUri(), csv, dir.resolve("agents").resolve(site)));
+    agents.add(a);
+    return a;
+  }
+
+  void awaitSites(int n) throws Exception {
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (get("/api/sites").body().size() < n) {
+      if (System.nanoTime() > deadline) throw new AssertionError("only " + get("/api/sites").body().size() + " of " + n + " sites connected");
+      Thread.sleep(50);
+    }
+  }
+
+  Response post(String path, String body) throws Exception {
+    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base() + path))
+        .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+        HttpResponse.BodyHandlers.ofString());
+    return new Response(r.statusCode(), r.body().isEmpty() ? null : JSON.readTree(r.body()));
+  }
+
+  Response get(String path) throws Exception {
+    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base() + path)).GET().build(), HttpResponse.BodyHandlers.ofString());
+    return new Response(r.statusCode(), r.body().isEmpty() ? null : JSON.readTree(r.body()));
+  }
+
+  byte[] getBytes(String path) throws Exception {
+    return http.send(HttpRequest.newBuilder(URI.create(base() + path)).GET().build(), HttpResponse.BodyHandlers.ofByteArray()).body();
+  }
+
+  /** Submits and starts a study; returns its id. */
+  String run(String studyJson) throws Exception {
+    Response submitted = post("/api/studies", studyJson);
+    if (submitted.status() != 201) throw new AssertionError("submit answered " + submitted.status() + ": " + submitted.body());
+    String id = submitted.body().path("id").asText();
+    Response started = post("/api/studies/" + id + "/start", "");
+    if (started.status() != 202) throw new AssertionError("start answered " + started.status() + ": " + started.body());
+    return id;
+  }
+
+  JsonNode awaitEnd(String id, Duration timeout) throws Exception {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      JsonNode v = get("/api/studies/" + id).body();
+      if (Set.of("COMPLETED", "STOPPED", "FAILED").contains(v.path("status").asText())) return v;
+      Thread.sleep(100);
+    }
+    throw new AssertionError("study " + id + " still " + get("/api/studies/" + id).body().path("status") + " after " + timeout);
+  }
+
+  @Override public void close() {
+    agents.forEach(SiteAgent::close);
+    coordinator.close();
+  }
+
+  record Response(int status, JsonNode body) {}
+
+  static Path write(Path file, List<String> lines) throws Exception {
+    Files.createDirectories(file.getParent());
+    return Files.write(file, lines);
+  }
+}

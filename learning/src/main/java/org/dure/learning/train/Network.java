@@ -1,0 +1,190 @@
+package org.dure.learning.train;
+
+import org.bytedeco.javacpp.FloatPointer;
+
+/**
+ * The forward and backward pass of an {@link Architecture} for minibatches of up to {@code capacity}
+ * examples, with every buffer allocated once.
+ *
+ * <p>Layout: a batch of {@code b} examples of width {@code n} is stored sample-major ({@code b x n} row-major,
+ * which BLAS sees as a column-major {@code n x b} matrix {@code A}), exactly as rows of the training data lie in
+ * memory, so a batch of inputs needs no transposition. A dense weight {@code [in, out]} in row-major order is
+ * the column-major {@code out x in} matrix {@code W}, so layer outputs are {@code Z = W A} and the gradients are
+ * {@code dW = dZ A'} and {@code dA = W' dZ}: three GEMMs per hidden layer, written straight into the flat
+ * parameter and gradient vectors. The output unit uses GEMVs. Biases, activations and the loss are fused into
+ * {@link Kernels} loops on heap copies.
+ */
+final class Network implements AutoCloseable {
+  final Architecture arch;
+  final Activation activation;
+  final int capacity;
+  final int layers;                 // dense layers, output included
+  private final int[] width;        // width[0] = inputs ... width[layers] = 1
+  private final int[] weightOffset;
+  private final int[] biasOffset;
+  private final int maxHidden;
+
+  final NativeFloats params;
+  final NativeFloats grads;
+  private final FloatPointer[] weightPtr;
+  private final FloatPointer[] gradWeightPtr;
+
+  // hidden boundaries 1..layers-1
+  private final NativeFloats[] actNative;
+  private final FloatPointer[] actPtr;
+  private final float[][] actHeap;
+  private final float[][] bias;
+  private final float[][] biasGrad;
+  private final NativeFloats zNative;      // scratch: a GEMM output (pre-activation or upstream gradient)
+  private final NativeFloats dzNative;     // scratch: a layer's dZ for its two backward GEMMs
+  private final float[] scratchHeap;       // heap copy of zNative
+  private final float[] dzHeap;
+
+  // output unit
+  private final NativeFloats outNative;    // logits, then dZ of the output
+  private final float[] outHeap;
+  private final float[] outGradHeap;
+  private final float[] lastWeight;        // heap copy of the output unit's weights (when there are hidden layers)
+
+  Network(Architecture arch, int capacity) {
+    if (capacity < 1) throw new IllegalArgumentException("capacity must be >= 1, was " + capacity);
+    this.arch = arch;
+    this.activation = arch.activation();
+    this.capacity = capacity;
+    this.layers = arch.layers();
+    this.width = new int[layers + 1];
+    for (int i = 0; i <= layers; i++) width[i] = arch.width(i);
+    this.weightOffset = new int[layers + 1];
+    this.biasOffset = new int[layers + 1];
+    int offset = 0;
+    for (int l = 1; l <= layers; l++) {
+      weightOffset[l] = offset;
+      offset += width[l - 1] * width[l];
+      biasOffset[l] = offset;
+      offset += width[l];
+    }
+    int max = 1;
+    for (int l = 1; l < layers; l++) max = Math.max(max, width[l]);
+    this.maxHidden = max;
+
+    params = new NativeFloats(offset);
+    grads = new NativeFloats(offset);
+    weightPtr = new FloatPointer[layers + 1];
+    gradWeightPtr = new FloatPointer[layers + 1];
+    for (int l = 1; l <= layers; l++) {
+      weightPtr[l] = params.at(weightOffset[l]);
+      gradWeightPtr[l] = grads.at(weightOffset[l]);
+    }
+    actNative = new NativeFloats[layers];
+    actPtr = new FloatPointer[layers];
+    actHeap = new float[layers][];
+    bias = new float[layers + 1][];
+    biasGrad = new float[layers + 1][];
+    for (int l = 1; l <= layers; l++) {
+      bias[l] = new float[width[l]];
+      biasGrad[l] = new float[width[l]];
+    }
+    boolean hasHidden = layers > 1;
+    for (int l = 1; l < layers; l++) {
+      actNative[l] = new NativeFloats(width[l] * capacity);
+      actPtr[l] = actNative[l].at(0);
+      actHeap[l] = new float[width[l] * capacity];
+    }
+    zNative = hasHidden ? new NativeFloats(maxHidden * capacity) : null;
+    dzNative = hasHidden ? new NativeFloats(maxHidden * capacity) : null;
+    scratchHeap = hasHidden ? new float[maxHidden * capacity] : null;
+    dzHeap = hasHidden ? new float[maxHidden * capacity] : null;
+    outNative = new NativeFloats(capacity);
+    outHeap = new float[capacity];
+    outGradHeap = new float[capacity];
+    lastWeight = new float[width[layers - 1]];
+  }
+
+  int parameterCount() {
+    return params.length;
+  }
+
+  /** Replaces the parameters. */
+  void setParameters(float[] values) {
+    params.put(0, values, 0, values.length);
+    parametersChanged();
+  }
+
+  /** Must be called after {@link #params} changed natively, to refresh the heap copies of biases. */
+  void parametersChanged() {
+    for (int l = 1; l <= layers; l++) params.get(biasOffset[l], bias[l], 0, width[l]);
+    params.get(weightOffset[layers], lastWeight, 0, lastWeight.length);
+  }
+
+  /** Forward pass; leaves the output logits (without bias) in {@link #outHeap}. */
+  private void forward(FloatPointer x, int b) {
+    FloatPointer in = x;
+    for (int l = 1; l < layers; l++) {
+      int n = width[l], k = width[l - 1];
+      FloatPointer z = zNative.at(0);
+      Blas.gemm(false, false, n, b, k, 1f, weightPtr[l], n, in, k, 0f, z, n);
+      zNative.get(0, scratchHeap, 0, n * b);
+      Kernels.activate(activation, scratchHeap, bias[l], n, b, actHeap[l]);
+      actNative[l].put(0, actHeap[l], 0, n * b);
+      in = actPtr[l];
+    }
+    int k = width[layers - 1];
+    Blas.gemv(true, k, b, 1f, in, k, weightPtr[layers], 0f, outNative.at(0));
+    outNative.get(0, outHeap, 0, b);
+  }
+
+  /**
+   * Forward and backward pass over {@code b} examples at {@code x} (sample-major) with labels
+   * {@code y[0..b)}: fills {@link #grads} with the gradient of the mean loss and returns the summed loss.
+   */
+  double forwardBackward(FloatPointer x, float[] y, int b) {
+    checkBatch(b);
+    forward(x, b);
+    double loss = Kernels.sigmoidCrossEntropy(outHeap, bias[layers][0], y, b, 1f / b, outGradHeap);
+    double outBiasGrad = 0;
+    for (int i = 0; i < b; i++) outBiasGrad += outGradHeap[i];
+    biasGrad[layers][0] = (float) outBiasGrad;
+    outNative.put(0, outGradHeap, 0, b);
+    int k = width[layers - 1];
+    FloatPointer prev = layers > 1 ? actPtr[layers - 1] : x;
+    Blas.gemv(false, k, b, 1f, prev, k, outNative.at(0), 0f, gradWeightPtr[layers]);
+    grads.put(biasOffset[layers], biasGrad[layers], 0, 1);
+
+    for (int l = layers - 1; l >= 1; l--) {
+      int n = width[l], in = width[l - 1];
+      if (l == layers - 1) {
+        Kernels.backpropFromOutput(activation, outGradHeap, lastWeight, actHeap[l], n, b, dzHeap, biasGrad[l]);
+      } else {
+        zNative.get(0, scratchHeap, 0, n * b);
+        Kernels.backprop(activation, scratchHeap, actHeap[l], n, b, dzHeap, biasGrad[l]);
+      }
+      dzNative.put(0, dzHeap, 0, n * b);
+      grads.put(biasOffset[l], biasGrad[l], 0, n);
+      FloatPointer dz = dzNative.at(0);
+      FloatPointer below = l > 1 ? actPtr[l - 1] : x;
+      Blas.gemm(false, true, n, in, b, 1f, dz, n, below, in, 0f, gradWeightPtr[l], n);
+      if (l > 1) Blas.gemm(true, false, in, b, n, 1f, weightPtr[l], n, dz, n, 0f, zNative.at(0), in);
+    }
+    return loss;
+  }
+
+  /** Probabilities for {@code b} examples at {@code x} into {@code out[offset..offset+b)}. */
+  void predict(FloatPointer x, int b, float[] out, int offset) {
+    checkBatch(b);
+    forward(x, b);
+    Kernels.sigmoid(outHeap, bias[layers][0], b, out, offset);
+  }
+
+  private void checkBatch(int b) {
+    if (b < 1 || b > capacity) throw new IllegalArgumentException("batch must be in [1, " + capacity + "], was " + b);
+  }
+
+  @Override public void close() {
+    params.close();
+    grads.close();
+    for (int l = 1; l < layers; l++) actNative[l].close();
+    if (zNative != null) zNative.close();
+    if (dzNative != null) dzNative.close();
+    outNative.close();
+  }
+}

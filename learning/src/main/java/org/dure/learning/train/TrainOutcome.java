@@ -1,0 +1,35 @@
+package org.dure.learning.train;
+
+import java.util.Arrays;
+
+/**
+ * Result of one {@link LocalTrainer#train} call.
+ *
+ * @param parameters the locally trained flat parameter vector (layout: {@link Architecture#tensors()})
+ * @param meanLoss mean binary cross-entropy over every example seen, each measured on the minibatch
+ *     forward pass just before that minibatch's update (the usual running training loss)
+ * @param examplesSeen examples processed: local epochs times rows
+ */
+public record TrainOutcome(float[] parameters, double meanLoss, long examplesSeen) {
+  public TrainOutcome {
+    parameters = parameters.clone();
+  }
+
+  @Override public float[] parameters() {
+    return parameters.clone();
+  }
+
+  @Override public boolean equals(Object o) {
+    return o instanceof TrainOutcome t && Arrays.equals(parameters, t.parameters)
+        && Double.compare(meanLoss, t.meanLoss) == 0 && examplesSeen == t.examplesSeen;
+  }
+
+  @Override public int hashCode() {
+    return 31 * (31 * Arrays.hashCode(parameters) + Double.hashCode(meanLoss)) + Long.hashCode(examplesSeen);
+  }
+
+  @Override public String toString() {
+    return "TrainOutcome[parameters=" + parameters.length + " floats, meanLoss=" + meanLoss
+        + ", examplesSeen=" + examplesSeen + "]";
+  }
+}

@@ -1,0 +1,71 @@
+package org.dure.agent;
+
+import io.vertx.core.Vertx;
+import org.dure.agent.connection.CoordinatorLink;
+import org.dure.agent.study.StudyWork;
+import org.dure.protocol.wire.AgentMessage;
+import org.dure.protocol.wire.CoordinatorMessage;
+import org.dure.protocol.wire.Frames;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A running site agent: one outbound connection to the coordinator and the local study work behind it.
+ */
+public final class SiteAgent implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(SiteAgent.class);
+  public static final String VERSION = "0.1.0";
+  private final Vertx vertx;
+  private final CoordinatorLink link;
+  private final StudyWork work;
+
+  private SiteAgent(AgentConfig config) {
+    this.vertx = Vertx.vertx();
+    CoordinatorLink[] holder = new CoordinatorLink[1];
+    this.work = new StudyWork(config.siteId(), config.csv(), new StudyWork.Outbox() {
+      @Override public boolean send(AgentMessage m) {
+        return holder[0].send(m);
+      }
+
+      @Override public boolean sendBinary(byte[] frame) {
+        return holder[0].sendBinary(frame);
+      }
+    });
+    this.link = new CoordinatorLink(vertx, config.coordinator(), config.siteId(), VERSION, new CoordinatorLink.Listener() {
+      @Override public void connected() {}
+
+      @Override public void message(CoordinatorMessage message) {
+        work.handle(message);
+      }
+
+      @Override public void frame(Frames.ModelFrame frame) {
+        work.handle(frame);
+      }
+
+      @Override public void disconnected() {}
+    });
+    holder[0] = link;
+  }
+
+  /** Starts the agent; it connects (and keeps reconnecting) in the background. */
+  public static SiteAgent start(AgentConfig config) {
+    SiteAgent a = new SiteAgent(config);
+    log.info("site agent {} starting; data {}, coordinator {}", config.siteId(), config.csv(), config.coordinator());
+    a.link.open();
+    return a;
+  }
+
+  public boolean isConnected() {
+    return link.isConnected();
+  }
+
+  @Override public void close() {
+    link.close();
+    work.close();
+    try {
+      vertx.close().toCompletionStage().toCompletableFuture().get();
+    } catch (Exception e) {
+      log.debug("while closing: {}", e.toString());
+    }
+  }
+}

@@ -1,0 +1,147 @@
+package org.dure.agent.connection;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.WebSocket;
+import io.vertx.core.http.WebSocketClient;
+import io.vertx.core.http.WebSocketClientOptions;
+import io.vertx.core.http.WebSocketConnectOptions;
+import java.net.URI;
+import java.util.concurrent.ThreadLocalRandom;
+import org.dure.protocol.wire.AgentMessage;
+import org.dure.protocol.wire.CoordinatorMessage;
+import org.dure.protocol.wire.Frames;
+import org.dure.protocol.wire.WireJson;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The agent's one outbound connection to the coordinator (hospitals accept no inbound connections).
+ * It says hello, hands every message to a {@link Listener}, and when the connection fails or drops it
+ * reconnects with exponential backoff and jitter (0.5 s doubling to 30 s), forever, until closed.
+ */
+public final class CoordinatorLink {
+  private static final Logger log = LoggerFactory.getLogger(CoordinatorLink.class);
+  static final long MIN_BACKOFF_MS = 500, MAX_BACKOFF_MS = 30_000;
+
+  /** What the link reports, on the Vert.x event loop. */
+  public interface Listener {
+    void connected();
+
+    void message(CoordinatorMessage message);
+
+    void frame(Frames.ModelFrame frame);
+
+    void disconnected();
+  }
+
+  private final Vertx vertx;
+  private final URI uri;
+  private final String siteId;
+  private final String agentVersion;
+  private final Listener listener;
+  private final WebSocketClient client; // kept referenced: Vert.x closes unreachable clients
+  private volatile WebSocket socket;
+  private volatile boolean closed;
+  private int failures;
+
+  public CoordinatorLink(Vertx vertx, URI uri, String siteId, String agentVersion, Listener listener) {
+    this.vertx = vertx;
+    this.uri = uri;
+    this.siteId = siteId;
+    this.agentVersion = agentVersion;
+    this.listener = listener;
+    this.client = vertx.createWebSocketClient(new WebSocketClientOptions()
+        .setMaxMessageSize(256 * 1024 * 1024 + 64).setMaxFrameSize(1 << 20).setConnectTimeout(10_000));
+  }
+
+  public void open() {
+    connect();
+  }
+
+  private void connect() {
+    if (closed) return;
+    WebSocketConnectOptions opts = new WebSocketConnectOptions().setAbsoluteURI(uri.toString());
+    client.connect(opts).onSuccess(ws -> {
+      if (closed) {
+        ws.close();
+        return;
+      }
+      socket = ws;
+      ws.textMessageHandler(text -> {
+        CoordinatorMessage m;
+        try {
+          m = WireJson.readCoordinator(text);
+        } catch (IllegalArgumentException e) {
+          log.warn("ignoring a message from the coordinator: {}", e.getMessage());
+          return;
+        }
+        if (m instanceof CoordinatorMessage.Welcome) {
+          failures = 0;
+          log.info("connected to coordinator {} as {}", uri, siteId);
+          listener.connected();
+        } else if (m instanceof CoordinatorMessage.Refused r) {
+          log.warn("coordinator refused: {}", r.reason());
+        } else {
+          listener.message(m);
+        }
+      });
+      ws.binaryMessageHandler(buf -> {
+        try {
+          listener.frame(Frames.decode(buf.getBytes()));
+        } catch (Frames.FrameException e) {
+          log.warn("ignoring an undecodable model frame: {}", e.getMessage());
+        }
+      });
+      ws.closeHandler(v -> {
+        socket = null;
+        if (!closed) {
+          log.warn("connection to coordinator lost; reconnecting");
+          listener.disconnected();
+          retry();
+        }
+      });
+      ws.exceptionHandler(e -> log.debug("connection error: {}", e.toString()));
+      ws.writeTextMessage(WireJson.write(new AgentMessage.Hello(siteId, agentVersion)));
+    }).onFailure(e -> {
+      log.info("cannot reach coordinator {} ({}); retrying", uri, e.getMessage());
+      retry();
+    });
+  }
+
+  private void retry() {
+    if (closed) return;
+    long base = Math.min(MAX_BACKOFF_MS, MIN_BACKOFF_MS << Math.min(failures, 16));
+    failures++;
+    long delay = base / 2 + ThreadLocalRandom.current().nextLong(base / 2 + 1);
+    vertx.setTimer(delay, t -> connect());
+  }
+
+  /** Sends a message if connected; returns false (and drops it) when not. Safe from any thread. */
+  public boolean send(AgentMessage message) {
+    WebSocket ws = socket;
+    if (ws == null || ws.isClosed()) return false;
+    ws.writeTextMessage(WireJson.write(message));
+    return true;
+  }
+
+  /** Sends a binary frame if connected; returns false when not. Safe from any thread. */
+  public boolean sendBinary(byte[] frame) {
+    WebSocket ws = socket;
+    if (ws == null || ws.isClosed()) return false;
+    ws.writeBinaryMessage(Buffer.buffer(frame));
+    return true;
+  }
+
+  public boolean isConnected() {
+    WebSocket ws = socket;
+    return ws != null && !ws.isClosed();
+  }
+
+  public void close() {
+    closed = true;
+    WebSocket ws = socket;
+    if (ws != null) ws.close();
+    client.close();
+  }
+}

@@ -1,0 +1,100 @@
+package org.dure.agent.study;
+
+import java.util.UUID;
+import org.dure.learning.data.EncodedDataset;
+import org.dure.learning.data.EncodedSplit;
+import org.dure.learning.data.StudyData;
+import org.dure.learning.eval.BinaryMetrics;
+import org.dure.learning.train.Activation;
+import org.dure.learning.train.Architecture;
+import org.dure.learning.train.LocalTrainer;
+import org.dure.learning.train.Optimizer;
+import org.dure.learning.train.Predictor;
+import org.dure.learning.train.TrainOutcome;
+import org.dure.learning.train.TrainingConfig;
+import org.dure.learning.train.TrainingData;
+import org.dure.protocol.metrics.Evaluation;
+import org.dure.protocol.metrics.ScoreHistogram;
+import org.dure.protocol.model.FeatureScaling;
+import org.dure.protocol.study.ModelSpec;
+import org.dure.protocol.study.StudySpec;
+
+/**
+ * This site's part in one study: its prepared local data, and — once the federated scaling is known —
+ * the encoded training and validation splits in native memory and a trainer. Used from the agent's
+ * single training thread only.
+ */
+final class StudyParticipation implements AutoCloseable {
+  final UUID studyId;
+  final StudySpec spec;
+  final StudyData data;
+  private final String siteId;
+  private final Architecture architecture;
+  private FeatureScaling scaling;
+  private TrainingData train, validation;
+  private float[] validationLabels;
+  private LocalTrainer trainer;
+
+  StudyParticipation(UUID studyId, StudySpec spec, StudyData data, String siteId) {
+    this.studyId = studyId;
+    this.spec = spec;
+    this.data = data;
+    this.siteId = siteId;
+    ModelSpec m = spec.model();
+    this.architecture = new Architecture(spec.inputWidth(), m.hiddenLayers(), Activation.parse(m.activation()));
+  }
+
+  /** Encodes both splits with the study's scaling (again only if the scaling changed). */
+  void setUp(FeatureScaling newScaling) {
+    if (newScaling.equals(scaling) && trainer != null) return;
+    closeNative();
+    scaling = newScaling;
+    EncodedDataset encoded = data.encode(newScaling);
+    EncodedSplit tr = encoded.train();
+    EncodedSplit va = encoded.validation();
+    train = TrainingData.of(tr.x(), tr.rows(), tr.cols(), tr.y());
+    validation = va.rows() == 0 ? null : TrainingData.of(va.x(), va.rows(), va.cols(), va.y());
+    validationLabels = va.y();
+    var t = spec.training();
+    trainer = new LocalTrainer(architecture, new TrainingConfig(t.localEpochs(), t.batchSize(), t.learningRate(),
+        Optimizer.parse(t.optimizer()), spec.aggregation().proximalMu()));
+  }
+
+  boolean ready() {
+    return trainer != null;
+  }
+
+  long trainRows() {
+    return data.trainRows();
+  }
+
+  long usableRows() {
+    return data.trainRows() + data.validationRows();
+  }
+
+  /** How the given global model does on this site's validation split. */
+  Evaluation evaluate(float[] global) {
+    if (validation == null) return new Evaluation(0, 0, Double.NaN, Double.NaN, Double.NaN, ScoreHistogram.empty());
+    float[] p = Predictor.predictProbabilities(architecture, global, validation);
+    BinaryMetrics m = BinaryMetrics.of(p, validationLabels);
+    return new Evaluation(m.count(), m.positives(), m.logLoss(), m.accuracy(), m.auc(), ScoreHistogram.of(p, validationLabels));
+  }
+
+  /** Local training from the global model; deterministic for the study seed, site and round. */
+  TrainOutcome train(float[] global, int round) {
+    long seed = spec.training().seed() * 1_000_003L + siteId.hashCode() * 31L + round;
+    return trainer.train(global, train, seed);
+  }
+
+  private void closeNative() {
+    if (trainer != null) trainer.close();
+    if (train != null) train.close();
+    if (validation != null) validation.close();
+    trainer = null;
+    train = validation = null;
+  }
+
+  @Override public void close() {
+    closeNative();
+  }
+}

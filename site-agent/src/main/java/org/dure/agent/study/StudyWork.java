@@ -1,0 +1,180 @@
+package org.dure.agent.study;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.dure.learning.data.CsvTable;
+import org.dure.learning.data.DataException;
+import org.dure.learning.data.StudyData;
+import org.dure.learning.train.TrainOutcome;
+import org.dure.protocol.metrics.Evaluation;
+import org.dure.protocol.study.StudySpec;
+import org.dure.protocol.study.StudySpecException;
+import org.dure.protocol.study.StudySpecParser;
+import org.dure.protocol.wire.AgentMessage;
+import org.dure.protocol.wire.CoordinatorMessage;
+import org.dure.protocol.wire.Frames;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Everything the agent does for studies, on one dedicated training thread (never the event loop):
+ * deciding whether it can take part, preparing data, computing statistics, evaluating and training.
+ * Replies go out through {@link Outbox}; a reply that cannot be sent because the connection is down is
+ * dropped, and the coordinator's protocol recovers (re-offer on reconnect, next round).
+ */
+public final class StudyWork implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(StudyWork.class);
+
+  /** Where replies go. */
+  public interface Outbox {
+    boolean send(AgentMessage message);
+
+    boolean sendBinary(byte[] frame);
+  }
+
+  private final String siteId;
+  private final Path csv;
+  private final Outbox out;
+  private final ExecutorService worker = Executors.newSingleThreadExecutor(r -> {
+    Thread t = new Thread(r, "dure-training");
+    t.setDaemon(true);
+    return t;
+  });
+  private final Map<UUID, StudyParticipation> studies = new HashMap<>();
+
+  public StudyWork(String siteId, Path csv, Outbox out) {
+    this.siteId = siteId;
+    this.csv = csv;
+    this.out = out;
+  }
+
+  public void handle(CoordinatorMessage m) {
+    worker.execute(() -> {
+      try {
+        dispatch(m);
+      } catch (RuntimeException e) {
+        log.error("failed to handle {}: {}", m.getClass().getSimpleName(), e.toString(), e);
+      }
+    });
+  }
+
+  public void handle(Frames.ModelFrame f) {
+    worker.execute(() -> {
+      try {
+        round(f);
+      } catch (RuntimeException e) {
+        log.error("failed on model frame for round {}: {}", f.round(), e.toString(), e);
+        out.send(new AgentMessage.RoundFailed(f.studyId().toString(), f.round(), e.getClass().getSimpleName() + ": " + e.getMessage()));
+      }
+    });
+  }
+
+  private void dispatch(CoordinatorMessage m) {
+    if (m instanceof CoordinatorMessage.StudyOffer o) offer(o);
+    else if (m instanceof CoordinatorMessage.StatisticsRequest r) statistics(r);
+    else if (m instanceof CoordinatorMessage.TrainingSetup s) setUp(s);
+    else if (m instanceof CoordinatorMessage.StudyEnded e) ended(e);
+  }
+
+  private void offer(CoordinatorMessage.StudyOffer o) {
+    UUID id;
+    StudySpec spec;
+    try {
+      id = UUID.fromString(o.studyId());
+      spec = StudySpecParser.parse(o.spec());
+    } catch (IllegalArgumentException | StudySpecException e) {
+      out.send(new AgentMessage.StudyDeclined(o.studyId(), "the study definition is invalid: " + e.getMessage()));
+      return;
+    }
+    StudyParticipation existing = studies.get(id);
+    if (existing != null && existing.spec.equals(spec)) {
+      out.send(new AgentMessage.StudyAccepted(o.studyId(), existing.usableRows()));
+      return;
+    }
+    try {
+      CsvTable table = CsvTable.read(csv);
+      List<String> missing = StudyData.missingColumns(table, spec);
+      if (!missing.isEmpty()) {
+        out.send(new AgentMessage.StudyDeclined(o.studyId(), describeMissing(missing, spec)));
+        return;
+      }
+      StudyData data = StudyData.load(table, spec);
+      StudyParticipation p = new StudyParticipation(id, spec, data, siteId);
+      studies.put(id, p);
+      log.info("study {} ({}): accepted with {} rows", id, spec.name(), p.usableRows());
+      out.send(new AgentMessage.StudyAccepted(o.studyId(), p.usableRows()));
+    } catch (DataException e) {
+      log.warn("study {}: declining: {}", id, e.getMessage());
+      out.send(new AgentMessage.StudyDeclined(o.studyId(), e.getMessage()));
+    } catch (IOException e) {
+      log.warn("study {}: cannot read {}: {}", id, csv, e.toString());
+      out.send(new AgentMessage.StudyDeclined(o.studyId(), "site " + siteId + " cannot read its data: " + e.getMessage()));
+    }
+  }
+
+  private String describeMissing(List<String> missing, StudySpec spec) {
+    List<String> features = spec.features().stream().map(f -> f.name()).toList();
+    String file = csv.getFileName().toString();
+    if (missing.containsAll(features))
+      return "none of the study's feature columns " + features + " are in " + siteId + "'s data (" + file + ")";
+    return siteId + "'s data (" + file + ") lacks the columns " + missing;
+  }
+
+  private void statistics(CoordinatorMessage.StatisticsRequest r) {
+    StudyParticipation p = studies.get(UUID.fromString(r.studyId()));
+    if (p != null) out.send(new AgentMessage.Statistics(r.studyId(), p.data.statistics()));
+  }
+
+  private void setUp(CoordinatorMessage.TrainingSetup s) {
+    StudyParticipation p = studies.get(UUID.fromString(s.studyId()));
+    if (p == null) return;
+    p.setUp(s.scaling());
+    log.info("study {}: ready to train on {} rows", s.studyId(), p.trainRows());
+  }
+
+  private void ended(CoordinatorMessage.StudyEnded e) {
+    StudyParticipation p = studies.remove(UUID.fromString(e.studyId()));
+    if (p != null) {
+      p.close();
+      log.info("study {} ended: {} ({})", e.studyId(), e.status(), e.reason());
+    }
+  }
+
+  private void round(Frames.ModelFrame f) {
+    StudyParticipation p = studies.get(f.studyId());
+    if (p == null || !p.ready()) {
+      out.send(new AgentMessage.RoundFailed(f.studyId().toString(), f.round(), siteId + " is not set up for this study"));
+      return;
+    }
+    float[] global = f.valuesUnsafe();
+    long t0 = System.nanoTime();
+    Evaluation eval = p.evaluate(global);
+    out.send(new AgentMessage.EvaluationReport(f.studyId().toString(), f.modelVersion(), eval));
+    if (f.kind() != Frames.Kind.GLOBAL_TRAIN) return;
+    TrainOutcome o = p.train(global, f.round());
+    out.sendBinary(Frames.encode(Frames.Kind.SITE_UPDATE, f.studyId(), f.round(), f.modelVersion(), o.examplesSeen() > 0 ? p.trainRows() : 0,
+        (float) o.meanLoss(), o.parameters()));
+    log.info("study {}: round {} trained on {} rows in {} ms (loss {})", f.studyId(), f.round(), p.trainRows(),
+        (System.nanoTime() - t0) / 1_000_000, String.format("%.4f", o.meanLoss()));
+  }
+
+  @Override public void close() {
+    worker.execute(() -> {
+      studies.values().forEach(StudyParticipation::close);
+      studies.clear();
+    });
+    worker.shutdown();
+    try {
+      worker.awaitTermination(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}
