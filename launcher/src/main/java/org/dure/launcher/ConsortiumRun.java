@@ -152,7 +152,8 @@ final class ConsortiumRun {
     for (JsonNode r : (ArrayNode) rounds) {
       JsonNode m = r.path("pooled");
       console.printf(Locale.ROOT, "%5s  %5d  %8s  %8s  %7s  %7.2f%s%n",
-          r.path("round").asInt() == 0 ? "init" : r.path("round").asText(), r.path("samples").size(),
+          r.path("round").asInt() == 0 ? "init" : r.path("round").asText(),
+          r.path("round").asInt() == 0 ? r.path("bySite").size() : r.path("samples").size(),
           num(m.path("logLoss"), 4), num(m.path("auc"), 4), num(m.path("accuracy"), 3), r.path("seconds").asDouble(),
           "ABORTED".equals(r.path("status").asText()) ? "  aborted: " + r.path("abortReason").asText() : "");
     }

@@ -17,6 +17,6 @@ public record StudyView(String id, String name, StudyStatus status, String statu
                         Map<String, SiteParticipation> sites, FeatureScaling scaling, String modelDir,
                         JsonNode spec) {
   public StudyView {
-    sites = Map.copyOf(sites);
+    sites = java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(sites));
   }
 }

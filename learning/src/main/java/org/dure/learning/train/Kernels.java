@@ -15,67 +15,40 @@ final class Kernels {
   private static final float HUGE = 0x1.0p100f;
   private static final float TANH_CLAMP = 7.90531110763549805f;
 
-  /** {@code a = f(z + bias)} row by row. */
+  /** {@code a = f(z + bias)} for {@code b} rows of width {@code n}. */
   static void activate(Activation f, float[] z, float[] bias, int n, int b, float[] a) {
+    // Tile the bias first: a loop that mixes a[i * n + j] with bias[j] does not vectorize on Java 17.
+    for (int i = 0; i < b; i++) System.arraycopy(bias, 0, a, i * n, n);
+    int len = n * b;
     switch (f) {
       case RELU -> {
-        for (int i = 0; i < b; i++) {
-          int o = i * n;
-          for (int j = 0; j < n; j++) a[o + j] = Math.max(z[o + j] + bias[j], 0f);
-        }
+        for (int k = 0; k < len; k++) a[k] = Math.max(z[k] + a[k], 0f);
       }
       case TANH -> {
-        for (int i = 0; i < b; i++) {
-          int o = i * n;
-          for (int j = 0; j < n; j++) a[o + j] = tanh(z[o + j] + bias[j]);
-        }
+        for (int k = 0; k < len; k++) a[k] = tanh(z[k] + a[k]);
       }
       case SIGMOID -> {
-        for (int i = 0; i < b; i++) {
-          int o = i * n;
-          for (int j = 0; j < n; j++) a[o + j] = 0.5f + 0.5f * tanh(0.5f * (z[o + j] + bias[j]));
-        }
+        for (int k = 0; k < len; k++) a[k] = 0.5f + 0.5f * tanh(0.5f * (z[k] + a[k]));
       }
     }
   }
 
-  /**
-   * {@code dz = da * f'(a)} given the activation outputs {@code a}, and {@code biasGrad = column sums of dz}.
-   * {@code dz} may be {@code da}.
-   */
-  static void backprop(Activation f, float[] da, float[] a, int n, int b, float[] dz, float[] biasGrad) {
-    java.util.Arrays.fill(biasGrad, 0, n, 0f);
+  /** {@code dz = da * f'(a)} over {@code len} elements, given the activation outputs {@code a}. */
+  static void backprop(Activation f, float[] da, float[] a, int len, float[] dz) {
     switch (f) {
       case RELU -> {
-        for (int i = 0; i < b; i++) {
-          int o = i * n;
-          for (int j = 0; j < n; j++) {
-            float g = da[o + j] * Math.min(a[o + j] * HUGE * HUGE, 1f);
-            dz[o + j] = g;
-            biasGrad[j] += g;
-          }
-        }
+        for (int k = 0; k < len; k++) dz[k] = da[k] * Math.min(a[k] * HUGE * HUGE, 1f);
       }
       case TANH -> {
-        for (int i = 0; i < b; i++) {
-          int o = i * n;
-          for (int j = 0; j < n; j++) {
-            float v = a[o + j];
-            float g = da[o + j] * (1f - v * v);
-            dz[o + j] = g;
-            biasGrad[j] += g;
-          }
+        for (int k = 0; k < len; k++) {
+          float v = a[k];
+          dz[k] = da[k] * (1f - v * v);
         }
       }
       case SIGMOID -> {
-        for (int i = 0; i < b; i++) {
-          int o = i * n;
-          for (int j = 0; j < n; j++) {
-            float v = a[o + j];
-            float g = da[o + j] * (v * (1f - v));
-            dz[o + j] = g;
-            biasGrad[j] += g;
-          }
+        for (int k = 0; k < len; k++) {
+          float v = a[k];
+          dz[k] = da[k] * (v * (1f - v));
         }
       }
     }
@@ -85,19 +58,14 @@ final class Kernels {
    * Like {@link #backprop} for the last hidden layer, whose upstream gradient is the outer product
    * {@code da(i, j) = dOut[i] * w[j]} of the output unit's error and weights.
    */
-  static void backpropFromOutput(Activation f, float[] dOut, float[] w, float[] a, int n, int b, float[] dz,
-                                 float[] biasGrad) {
-    java.util.Arrays.fill(biasGrad, 0, n, 0f);
+  static void backpropFromOutput(Activation f, float[] dOut, float[] w, float[] a, int n, int b, float[] dz) {
+    for (int i = 0; i < b; i++) System.arraycopy(w, 0, dz, i * n, n);
     switch (f) {
       case RELU -> {
         for (int i = 0; i < b; i++) {
           int o = i * n;
           float d = dOut[i];
-          for (int j = 0; j < n; j++) {
-            float g = d * w[j] * Math.min(a[o + j] * HUGE * HUGE, 1f);
-            dz[o + j] = g;
-            biasGrad[j] += g;
-          }
+          for (int j = 0; j < n; j++) dz[o + j] *= d * Math.min(a[o + j] * HUGE * HUGE, 1f);
         }
       }
       case TANH -> {
@@ -106,9 +74,7 @@ final class Kernels {
           float d = dOut[i];
           for (int j = 0; j < n; j++) {
             float v = a[o + j];
-            float g = d * w[j] * (1f - v * v);
-            dz[o + j] = g;
-            biasGrad[j] += g;
+            dz[o + j] *= d * (1f - v * v);
           }
         }
       }
@@ -118,9 +84,7 @@ final class Kernels {
           float d = dOut[i];
           for (int j = 0; j < n; j++) {
             float v = a[o + j];
-            float g = d * w[j] * (v * (1f - v));
-            dz[o + j] = g;
-            biasGrad[j] += g;
+            dz[o + j] *= d * (v * (1f - v));
           }
         }
       }

@@ -28,13 +28,14 @@ final class Network implements AutoCloseable {
   final NativeFloats grads;
   private final FloatPointer[] weightPtr;
   private final FloatPointer[] gradWeightPtr;
+  private final FloatPointer[] gradBiasPtr;
+  private final NativeFloats ones;         // for bias gradients as GEMVs
 
   // hidden boundaries 1..layers-1
   private final NativeFloats[] actNative;
   private final FloatPointer[] actPtr;
   private final float[][] actHeap;
   private final float[][] bias;
-  private final float[][] biasGrad;
   private final NativeFloats zNative;      // scratch: a GEMM output (pre-activation or upstream gradient)
   private final NativeFloats dzNative;     // scratch: a layer's dZ for its two backward GEMMs
   private final float[] scratchHeap;       // heap copy of zNative
@@ -71,19 +72,17 @@ final class Network implements AutoCloseable {
     grads = new NativeFloats(offset);
     weightPtr = new FloatPointer[layers + 1];
     gradWeightPtr = new FloatPointer[layers + 1];
+    gradBiasPtr = new FloatPointer[layers + 1];
     for (int l = 1; l <= layers; l++) {
       weightPtr[l] = params.at(weightOffset[l]);
       gradWeightPtr[l] = grads.at(weightOffset[l]);
+      gradBiasPtr[l] = grads.at(biasOffset[l]);
     }
     actNative = new NativeFloats[layers];
     actPtr = new FloatPointer[layers];
     actHeap = new float[layers][];
     bias = new float[layers + 1][];
-    biasGrad = new float[layers + 1][];
-    for (int l = 1; l <= layers; l++) {
-      bias[l] = new float[width[l]];
-      biasGrad[l] = new float[width[l]];
-    }
+    for (int l = 1; l <= layers; l++) bias[l] = new float[width[l]];
     boolean hasHidden = layers > 1;
     for (int l = 1; l < layers; l++) {
       actNative[l] = new NativeFloats(width[l] * capacity);
@@ -94,6 +93,12 @@ final class Network implements AutoCloseable {
     dzNative = hasHidden ? new NativeFloats(maxHidden * capacity) : null;
     scratchHeap = hasHidden ? new float[maxHidden * capacity] : null;
     dzHeap = hasHidden ? new float[maxHidden * capacity] : null;
+    ones = hasHidden ? new NativeFloats(capacity) : null;
+    if (ones != null) {
+      float[] one = new float[capacity];
+      java.util.Arrays.fill(one, 1f);
+      ones.put(0, one, 0, capacity);
+    }
     outNative = new NativeFloats(capacity);
     outHeap = new float[capacity];
     outGradHeap = new float[capacity];
@@ -143,24 +148,23 @@ final class Network implements AutoCloseable {
     double loss = Kernels.sigmoidCrossEntropy(outHeap, bias[layers][0], y, b, 1f / b, outGradHeap);
     double outBiasGrad = 0;
     for (int i = 0; i < b; i++) outBiasGrad += outGradHeap[i];
-    biasGrad[layers][0] = (float) outBiasGrad;
+    grads.put(biasOffset[layers], new float[] {(float) outBiasGrad}, 0, 1);
     outNative.put(0, outGradHeap, 0, b);
     int k = width[layers - 1];
     FloatPointer prev = layers > 1 ? actPtr[layers - 1] : x;
     Blas.gemv(false, k, b, 1f, prev, k, outNative.at(0), 0f, gradWeightPtr[layers]);
-    grads.put(biasOffset[layers], biasGrad[layers], 0, 1);
 
     for (int l = layers - 1; l >= 1; l--) {
       int n = width[l], in = width[l - 1];
       if (l == layers - 1) {
-        Kernels.backpropFromOutput(activation, outGradHeap, lastWeight, actHeap[l], n, b, dzHeap, biasGrad[l]);
+        Kernels.backpropFromOutput(activation, outGradHeap, lastWeight, actHeap[l], n, b, dzHeap);
       } else {
         zNative.get(0, scratchHeap, 0, n * b);
-        Kernels.backprop(activation, scratchHeap, actHeap[l], n, b, dzHeap, biasGrad[l]);
+        Kernels.backprop(activation, scratchHeap, actHeap[l], n * b, dzHeap);
       }
       dzNative.put(0, dzHeap, 0, n * b);
-      grads.put(biasOffset[l], biasGrad[l], 0, n);
       FloatPointer dz = dzNative.at(0);
+      Blas.gemv(false, n, b, 1f, dz, n, ones.at(0), 0f, gradBiasPtr[l]);
       FloatPointer below = l > 1 ? actPtr[l - 1] : x;
       Blas.gemm(false, true, n, in, b, 1f, dz, n, below, in, 0f, gradWeightPtr[l], n);
       if (l > 1) Blas.gemm(true, false, in, b, n, 1f, weightPtr[l], n, dz, n, 0f, zNative.at(0), in);
@@ -185,6 +189,7 @@ final class Network implements AutoCloseable {
     for (int l = 1; l < layers; l++) actNative[l].close();
     if (zNative != null) zNative.close();
     if (dzNative != null) dzNative.close();
+    if (ones != null) ones.close();
     outNative.close();
   }
 }

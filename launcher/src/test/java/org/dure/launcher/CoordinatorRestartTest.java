@@ -1,0 +1,106 @@
+package org.dure.launcher;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.dure.agent.AgentConfig;
+import org.dure.agent.SiteAgent;
+import org.dure.cohort.CohortGenerator;
+import org.dure.cohort.SiteCohort;
+import org.dure.coordinator.Coordinator;
+import org.dure.coordinator.CoordinatorConfig;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Agents ride out a coordinator restart: they reconnect with backoff and the study resumes from its checkpoint. */
+class CoordinatorRestartTest {
+  @TempDir Path dir;
+  private final HttpClient http = HttpClient.newHttpClient();
+
+  @Test
+  void agentsReconnectAfterACoordinatorRestartAndTheStudyResumesWithTheNextRound() throws Exception {
+    int port;
+    try (ServerSocket s = new ServerSocket(0)) {
+      port = s.getLocalPort();
+    }
+    CoordinatorConfig config = new CoordinatorConfig("127.0.0.1", port, dir.resolve("coordinator"), "dure-restart", 0, List.of());
+    List<SiteCohort> cohorts = CohortGenerator.builder().sites(2).patientsPerSite(3000).seed(9).build().writeTo(dir.resolve("data"));
+    ObjectNode study = (ObjectNode) TestConsortium.JSON.readTree(CohortGenerator.exampleStudyJson());
+    ((ObjectNode) study.path("training")).put("rounds", 30).put("localEpochs", 3).put("batchSize", 8);
+    study.put("minSites", 2).put("roundDeadlineSeconds", 30);
+
+    List<SiteAgent> agents = new ArrayList<>();
+    Coordinator first = Coordinator.start(config).toCompletionStage().toCompletableFuture().get();
+    Coordinator second = null;
+    try {
+      for (SiteCohort c : cohorts)
+        agents.add(SiteAgent.start(new AgentConfig(c.site(), URI.create("ws://127.0.0.1:" + port + "/agents"),
+            dir.resolve("data").resolve(c.fileName()), dir.resolve("agents").resolve(c.site()))));
+      await(() -> agents.stream().allMatch(SiteAgent::isConnected), "agents connected");
+      String id = post(port, "/api/studies", study.toString()).path("id").asText();
+      post(port, "/api/studies/" + id + "/start", "");
+      await(() -> get(port, "/api/studies/" + id).path("completedRounds").asInt() >= 2, "two rounds completed");
+
+      first.close();
+      await(() -> agents.stream().noneMatch(SiteAgent::isConnected), "agents noticed the coordinator is gone");
+      second = Coordinator.start(config).toCompletionStage().toCompletableFuture().get();
+      await(() -> agents.stream().allMatch(SiteAgent::isConnected), "agents reconnected");
+      JsonNode end = awaitEnd(port, id);
+
+      assertEquals("COMPLETED", end.path("status").asText(), end.toString());
+      assertEquals(30, end.path("completedRounds").asInt());
+      JsonNode rounds = get(port, "/api/studies/" + id + "/rounds");
+      assertEquals(31, rounds.size());
+      for (int r = 1; r <= 30; r++) {
+        assertEquals("COMPLETED", rounds.get(r).path("status").asText(), "round " + r + ": " + rounds.get(r));
+        assertEquals(2, rounds.get(r).path("samples").size(), "round " + r);
+      }
+      assertTrue(rounds.get(30).path("pooled").path("auc").asDouble() > 0.7, rounds.get(30).toString());
+    } finally {
+      agents.forEach(SiteAgent::close);
+      if (second != null) second.close();
+    }
+  }
+
+  interface Check {
+    boolean ok() throws Exception;
+  }
+
+  private static void await(Check c, String what) throws Exception {
+    long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+    while (!c.ok()) {
+      if (System.nanoTime() > deadline) throw new AssertionError("timed out waiting until " + what);
+      Thread.sleep(50);
+    }
+  }
+
+  private JsonNode awaitEnd(int port, String id) throws Exception {
+    await(() -> get(port, "/api/studies/" + id).path("status").asText().matches("COMPLETED|FAILED|STOPPED"), "study ended");
+    return get(port, "/api/studies/" + id);
+  }
+
+  private JsonNode post(int port, String path, String body) throws Exception {
+    return TestConsortium.JSON.readTree(http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+        .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString()).body());
+  }
+
+  private JsonNode get(int port, String path) throws Exception {
+    try {
+      return TestConsortium.JSON.readTree(http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+          .timeout(Duration.ofSeconds(5)).GET().build(), HttpResponse.BodyHandlers.ofString()).body());
+    } catch (java.io.IOException e) {
+      return TestConsortium.JSON.createObjectNode();
+    }
+  }
+}
