@@ -33,9 +33,9 @@ def synthetic(rows, cols, seed):
     return x.contiguous(), y.contiguous()
 
 
-MODELS = {
-    "logistic regression": lambda cols: torch.nn.Linear(cols, 1),
-    "mlp 100-256-256-1 relu": lambda cols: torch.nn.Sequential(
+MODELS = {  # named as the Java bench names them (Architecture.toString)
+    "logistic regression {cols}-1": lambda cols: torch.nn.Linear(cols, 1),
+    "mlp {cols}-256-256-1 relu": lambda cols: torch.nn.Sequential(
         torch.nn.Linear(cols, 256), torch.nn.ReLU(),
         torch.nn.Linear(256, 256), torch.nn.ReLU(),
         torch.nn.Linear(256, 1)),
@@ -54,6 +54,16 @@ def epoch(model, opt, loss_fn, x, y, batch, gen):
         opt.step()
         total += loss.item() * xb.shape[0]
     return total / x.shape[0]
+
+
+def loaded_blas():
+    """The BLAS library this process mapped (Debian's torch uses the system libblas.so.3 alternative)."""
+    try:
+        with open("/proc/self/maps", encoding="utf-8") as f:
+            paths = {line.split()[-1] for line in f if "blas" in line.lower() and "/" in line}
+        return ", ".join(sorted(p for p in paths if "libblas" in p or "openblas" in p)) or "?"
+    except OSError:
+        return "?"
 
 
 def git_commit():
@@ -79,18 +89,23 @@ def main():
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
-    engine = "pytorch-" + torch.__version__
+    torch.ones(2, 2) @ torch.ones(2, 2)  # make sure BLAS is loaded before we look for it
+    blas = loaded_blas()
+    engine = "pytorch-" + torch.__version__ + " (BLAS " + blas + ")"
+    if "openblas" not in blas:
+        print("warning: PyTorch is not using OpenBLAS; install libopenblas0-pthread for a fair comparison")
     print(f"engine {engine}, torch threads {torch.get_num_threads()}, "
           f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', '(unset)')} "
           f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', '(unset)')} "
           f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}")
     x, y = synthetic(args.rows, args.cols, args.seed)
     gen = torch.Generator().manual_seed(args.seed)
-    header = f"{'model':<26} {'rows':>8} {'batch':>6} {'samples/s median':>17} {'min':>10} {'max':>10} {'loss':>8}"
+    header = f"{'model':<28} {'rows':>8} {'batch':>6} {'samples/s median':>17} {'min':>10} {'max':>10} {'loss':>8}"
     print(header)
     print("-" * len(header))
     commit = git_commit()
-    for name, make in MODELS.items():
+    for template, make in MODELS.items():
+        name = template.format(cols=args.cols)
         model = make(args.cols)
         opt = torch.optim.SGD(model.parameters(), lr=args.lr)
         loss_fn = torch.nn.BCEWithLogitsLoss()
@@ -102,12 +117,12 @@ def main():
             loss = epoch(model, opt, loss_fn, x, y, args.batch, gen)
             rates.append(args.rows / (time.perf_counter() - t0))
         med = statistics.median(rates)
-        print(f"{name:<26} {args.rows:>8} {args.batch:>6} {med:>17,.0f} {min(rates):>10,.0f} {max(rates):>10,.0f} {loss:>8.4f}")
+        print(f"{name:<28} {args.rows:>8} {args.batch:>6} {med:>17,.0f} {min(rates):>10,.0f} {max(rates):>10,.0f} {loss:>8.4f}")
         if args.json:
             row = {"bench": "train", "model": name, "rows": args.rows, "batch": args.batch,
                    "samples_per_s_median": round(med, 1), "min": round(min(rates), 1), "max": round(max(rates), 1),
-                   "engine": engine, "commit": commit,
-                   "timestamp": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}
+                   "engine": engine, "epochs": args.epochs, "loss": loss, "commit": commit,
+                   "timestamp": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
             with open(args.json, "a", encoding="utf-8") as f:
                 f.write(json.dumps(row) + "\n")
 

@@ -2,6 +2,7 @@ package org.dure.launcher;
 
 import org.dure.agent.SiteAgentMain;
 
+import org.dure.bench.Bench;
 import org.dure.cohort.GenerateCohort;
 import org.dure.coordinator.CoordinatorMain;
 import picocli.CommandLine;
@@ -11,7 +12,7 @@ import picocli.CommandLine.Command;
 @Command(name = "dure", mixinStandardHelpOptions = true, version = "dure 0.1.0",
     description = "Dure: privacy-preserving federated learning for hospital consortia.",
     subcommands = {DemoCommand.class, RehearseCommand.class, CoordinatorMain.class, SiteAgentMain.class,
-        GenerateCohort.class, CommandLine.HelpCommand.class})
+        GenerateCohort.class, Bench.class, CommandLine.HelpCommand.class})
 public final class DureCommand implements Runnable {
   static final String HAZELCAST_OPENS = "--add-modules java.se --add-exports java.base/jdk.internal.ref=ALL-UNNAMED"
       + " --add-opens java.base/java.lang=ALL-UNNAMED --add-opens java.base/sun.nio.ch=ALL-UNNAMED"

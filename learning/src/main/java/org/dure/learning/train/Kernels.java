@@ -21,16 +21,23 @@ final class Kernels {
     for (int i = 0; i < b; i++) System.arraycopy(bias, 0, a, i * n, n);
     int len = n * b;
     switch (f) {
-      case RELU -> {
-        for (int k = 0; k < len; k++) a[k] = Math.max(z[k] + a[k], 0f);
-      }
-      case TANH -> {
-        for (int k = 0; k < len; k++) a[k] = tanh(z[k] + a[k]);
-      }
-      case SIGMOID -> {
-        for (int k = 0; k < len; k++) a[k] = 0.5f + 0.5f * tanh(0.5f * (z[k] + a[k]));
-      }
+      case RELU -> relu(z, a, len);
+      case TANH -> tanh(z, a, len);
+      case SIGMOID -> sigmoid(z, a, len);
     }
+  }
+
+  // One small method per loop, so that each is compiled (and vectorized) on its own.
+  private static void relu(float[] z, float[] a, int len) {
+    for (int k = 0; k < len; k++) a[k] = Math.max(z[k] + a[k], 0f);
+  }
+
+  private static void tanh(float[] z, float[] a, int len) {
+    for (int k = 0; k < len; k++) a[k] = tanh(z[k] + a[k]);
+  }
+
+  private static void sigmoid(float[] z, float[] a, int len) {
+    for (int k = 0; k < len; k++) a[k] = 0.5f + 0.5f * tanh(0.5f * (z[k] + a[k]));
   }
 
   /** {@code dz = da * f'(a)} over {@code len} elements, given the activation outputs {@code a}. */

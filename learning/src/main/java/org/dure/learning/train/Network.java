@@ -11,8 +11,9 @@ import org.bytedeco.javacpp.FloatPointer;
  * memory, so a batch of inputs needs no transposition. A dense weight {@code [in, out]} in row-major order is
  * the column-major {@code out x in} matrix {@code W}, so layer outputs are {@code Z = W A} and the gradients are
  * {@code dW = dZ A'} and {@code dA = W' dZ}: three GEMMs per hidden layer, written straight into the flat
- * parameter and gradient vectors. The output unit uses GEMVs. Biases, activations and the loss are fused into
- * {@link Kernels} loops on heap copies.
+ * parameter and gradient vectors. The output unit uses GEMVs, and bias gradients are GEMVs against a vector of
+ * ones. Bias addition, activations, their derivatives and the loss run as {@link Kernels} loops on heap copies
+ * (one bulk copy each way per layer); nothing is allocated per batch, so no ND4J workspace is needed.
  */
 final class Network implements AutoCloseable {
   final Architecture arch;
@@ -45,6 +46,7 @@ final class Network implements AutoCloseable {
   private final NativeFloats outNative;    // logits, then dZ of the output
   private final float[] outHeap;
   private final float[] outGradHeap;
+  private final float[] outBiasGradHeap = new float[1];
   private final float[] lastWeight;        // heap copy of the output unit's weights (when there are hidden layers)
 
   Network(Architecture arch, int capacity) {
@@ -67,6 +69,10 @@ final class Network implements AutoCloseable {
     int max = 1;
     for (int l = 1; l < layers; l++) max = Math.max(max, width[l]);
     this.maxHidden = max;
+    if ((long) Math.max(max, width[0]) * capacity > Integer.MAX_VALUE) {
+      throw new IllegalArgumentException("batch size " + capacity + " times the widest layer " + Math.max(max, width[0])
+          + " must stay below 2^31 floats; use a smaller batchSize");
+    }
 
     params = new NativeFloats(offset);
     grads = new NativeFloats(offset);
@@ -148,7 +154,8 @@ final class Network implements AutoCloseable {
     double loss = Kernels.sigmoidCrossEntropy(outHeap, bias[layers][0], y, b, 1f / b, outGradHeap);
     double outBiasGrad = 0;
     for (int i = 0; i < b; i++) outBiasGrad += outGradHeap[i];
-    grads.put(biasOffset[layers], new float[] {(float) outBiasGrad}, 0, 1);
+    outBiasGradHeap[0] = (float) outBiasGrad;
+    grads.put(biasOffset[layers], outBiasGradHeap, 0, 1);
     outNative.put(0, outGradHeap, 0, b);
     int k = width[layers - 1];
     FloatPointer prev = layers > 1 ? actPtr[layers - 1] : x;
