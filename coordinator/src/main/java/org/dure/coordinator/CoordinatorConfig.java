@@ -21,6 +21,13 @@ public record CoordinatorConfig(String host, int port, Path dataDir, String clus
     Objects.requireNonNull(dataDir, "dataDir");
     if (port < 0 || port > 65535) throw new IllegalArgumentException("port must be 0..65535, was " + port);
     clusterMembers = List.copyOf(clusterMembers);
+    if (!isLoopback(host))
+      throw new IllegalArgumentException("host " + host + " is not a loopback address: this build serves plain HTTP and WebSocket,"
+          + " which Dure allows on loopback only; TLS with mutual authentication of sites comes with the consortium PKI");
+  }
+
+  static boolean isLoopback(String host) {
+    return host.equals("localhost") || host.equals("::1") || host.startsWith("127.");
   }
 
   public static CoordinatorConfig loopback(Path dataDir) {

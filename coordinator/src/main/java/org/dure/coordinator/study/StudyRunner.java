@@ -248,7 +248,6 @@ public final class StudyRunner {
     } else if (m instanceof AgentMessage.Statistics st) {
       if (phase instanceof CollectingStatistics c && c.pending.remove(site)) {
         c.received.put(site, st.statistics());
-        SiteParticipation old = participation.get(site);
         participation.put(site, new SiteParticipation("ACCEPTED", null, st.statistics().rowsUsed(), st.statistics()));
         maybeFinishStatistics();
       }

@@ -1,0 +1,50 @@
+package org.dure.agent;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class AgentConfigTest {
+  @TempDir Path dir;
+
+  private Path write(String json) throws IOException {
+    return Files.writeString(dir.resolve("agent.json"), json);
+  }
+
+  @Test void relativeDataPathsAreResolvedAgainstTheConfigFile() throws Exception {
+    AgentConfig c = AgentConfig.load(write("""
+        {"siteId": "hospital-a", "coordinator": "ws://127.0.0.1:8470/agents", "data": {"csv": "extract.csv"}}"""));
+    assertEquals(dir.resolve("extract.csv"), c.csv());
+    assertEquals(dir.resolve("agent-work"), c.workDir());
+  }
+
+  @Test void aPlainWebSocketToAnotherMachineIsRefused() throws Exception {
+    IOException e = assertThrows(IOException.class, () -> AgentConfig.load(write("""
+        {"siteId": "hospital-a", "coordinator": "ws://coordinator.example.org/agents", "data": {"csv": "x.csv"}}""")));
+    assertTrue(e.getMessage().contains("use wss:// (TLS) for a remote coordinator"), e.getMessage());
+  }
+
+  @Test void aMisspeltSettingIsNamed() throws Exception {
+    IOException e = assertThrows(IOException.class, () -> AgentConfig.load(write("""
+        {"siteId": "hospital-a", "coordinater": "ws://127.0.0.1/agents", "data": {"csv": "x.csv"}}""")));
+    assertTrue(e.getMessage().contains("unknown setting \"coordinater\""), e.getMessage());
+  }
+
+  @Test void anInvalidSiteIdSaysWhatIsAllowed() throws Exception {
+    IOException e = assertThrows(IOException.class, () -> AgentConfig.load(write("""
+        {"siteId": "Hospital A", "coordinator": "ws://127.0.0.1/agents", "data": {"csv": "x.csv"}}""")));
+    assertTrue(e.getMessage().contains("use 1-64 lower-case letters"), e.getMessage());
+  }
+
+  @Test void missingDataSectionExplainsTheExpectedShape() throws Exception {
+    IOException e = assertThrows(IOException.class, () -> AgentConfig.load(write("""
+        {"siteId": "hospital-a", "coordinator": "ws://127.0.0.1/agents"}""")));
+    assertTrue(e.getMessage().contains("\"data\": {\"csv\""), e.getMessage());
+  }
+}
