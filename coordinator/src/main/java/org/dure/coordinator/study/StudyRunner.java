@@ -284,6 +284,7 @@ public final class StudyRunner {
     try {
       t.accumulator.add(site, f.samples(), f.valuesUnsafe());
       t.trainLoss.put(site, (double) f.trainLoss());
+      if (isState(site, "DROPPED")) mark(site, "ACCEPTED", null);
     } catch (IllegalArgumentException e) {
       log.warn("study {}: rejected update from {}: {}", id, site, e.getMessage());
       s.send(new CoordinatorMessage.Refused("update rejected: " + e.getMessage()));
@@ -392,8 +393,7 @@ public final class StudyRunner {
       if (phase instanceof Training t && t.round == round) {
         for (String s : t.pending) {
           t.dropped.put(s, "no update before the " + spec.roundDeadlineSeconds() + " s deadline");
-          mark(s, "DROPPED", "no update in round " + round + " before the deadline");
-          ready.remove(s);
+          mark(s, "DROPPED", "no update in round " + round + " before the deadline; offered the next round again");
         }
         t.pending.clear();
         maybeFinishRound();
