@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import org.dure.protocol.study.StudySpecException;
 import org.dure.protocol.study.StudySpecParser;
+import org.dure.protocol.wire.SiteIds;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -27,8 +28,8 @@ final class RehearseCommand implements Callable<Integer> {
 
   @Override public Integer call() throws Exception {
     for (Map.Entry<String, Path> s : sites.entrySet()) {
-      if (!s.getKey().matches("[a-z0-9][a-z0-9._-]{0,63}")) {
-        System.err.println("dure rehearse: site name '" + s.getKey() + "' must be 1-64 lower-case letters, digits, '.', '_' or '-'");
+      if (!SiteIds.valid(s.getKey())) {
+        System.err.println("dure rehearse: site name '" + s.getKey() + "' is invalid: " + SiteIds.RULE);
         return 2;
       }
       if (!Files.isReadable(s.getValue())) {

@@ -8,7 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Iterator;
 import java.util.Set;
-import java.util.regex.Pattern;
+import org.dure.protocol.wire.SiteIds;
 
 /**
  * A site agent's configuration file (JSON). Relative paths are resolved against the file's directory.
@@ -28,11 +28,8 @@ import java.util.regex.Pattern;
  * @param workDir where the agent keeps its local files
  */
 public record AgentConfig(String siteId, URI coordinator, Path csv, Path workDir) {
-  private static final Pattern SITE_ID = Pattern.compile("[a-z0-9][a-z0-9._-]{0,63}");
-
   public AgentConfig {
-    if (siteId == null || !SITE_ID.matcher(siteId).matches())
-      throw new IllegalArgumentException("siteId '" + siteId + "' is invalid: use 1-64 lower-case letters, digits, '.', '_' or '-'");
+    if (!SiteIds.valid(siteId)) throw new IllegalArgumentException("siteId '" + siteId + "' is invalid: " + SiteIds.RULE);
     String scheme = coordinator == null ? null : coordinator.getScheme();
     if (!"ws".equals(scheme) && !"wss".equals(scheme))
       throw new IllegalArgumentException("coordinator must be a ws:// or wss:// URL such as ws://127.0.0.1:8470/agents, was " + coordinator);

@@ -8,10 +8,10 @@ import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
-import java.util.regex.Pattern;
 import org.dure.protocol.wire.AgentMessage;
 import org.dure.protocol.wire.CoordinatorMessage;
 import org.dure.protocol.wire.Frames;
+import org.dure.protocol.wire.SiteIds;
 import org.dure.protocol.wire.WireJson;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -24,7 +24,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class SiteRegistry {
   private static final Logger log = LoggerFactory.getLogger(SiteRegistry.class);
-  static final Pattern SITE_ID = Pattern.compile("[a-z0-9][a-z0-9._-]{0,63}");
   public static final String PATH = "/agents";
   private final Map<String, SiteSession> sessions = new LinkedHashMap<>();
   private final IMap<String, String> siteMap;
@@ -64,8 +63,8 @@ public final class SiteRegistry {
           refuse(ws, "the first message must be hello");
           return;
         }
-        if (hello.siteId() == null || !SITE_ID.matcher(hello.siteId()).matches()) {
-          refuse(ws, "invalid site id '" + hello.siteId() + "': use 1-64 lower-case letters, digits, '.', '_' or '-'");
+        if (!SiteIds.valid(hello.siteId())) {
+          refuse(ws, "invalid site id '" + hello.siteId() + "': " + SiteIds.RULE);
           return;
         }
         SiteSession previous = sessions.remove(hello.siteId());
