@@ -6,7 +6,6 @@ import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import org.dure.coordinator.api.StudyApi;
 import org.dure.coordinator.sites.SiteRegistry;
 import org.dure.coordinator.state.ClusterState;
@@ -30,14 +29,12 @@ public final class Coordinator implements AutoCloseable {
   private final ClusterState state;
   private final HttpServer server;
   private final SiteRegistry sites;
-  private final StudyDirectory studies;
 
-  private Coordinator(Vertx vertx, ClusterState state, HttpServer server, SiteRegistry sites, StudyDirectory studies) {
+  private Coordinator(Vertx vertx, ClusterState state, HttpServer server, SiteRegistry sites) {
     this.vertx = vertx;
     this.state = state;
     this.server = server;
     this.sites = sites;
-    this.studies = studies;
   }
 
   /** Starts a coordinator and completes once it listens. */
@@ -63,7 +60,7 @@ public final class Coordinator implements AutoCloseable {
               })
               .webSocketHandler(sites::accept)
               .requestHandler(new StudyApi(vertx, studies, sites).router());
-          server.listen().map(s -> new Coordinator(vertx, state, s, sites, studies)).onComplete(started);
+          server.listen().map(s -> new Coordinator(vertx, state, s, sites)).onComplete(started);
         } catch (RuntimeException e) {
           started.fail(e);
         }
@@ -80,14 +77,6 @@ public final class Coordinator implements AutoCloseable {
     return server.actualPort();
   }
 
-  public Vertx vertx() {
-    return vertx;
-  }
-
-  StudyDirectory studies() {
-    return studies;
-  }
-
   /** Stops listening, closes agent connections, and leaves the cluster. */
   @Override public void close() {
     try {
@@ -102,9 +91,5 @@ public final class Coordinator implements AutoCloseable {
       log.debug("while closing Vert.x: {}", e.toString());
     }
     state.close();
-  }
-
-  static Path defaultDataDir() {
-    return Path.of("dure-data");
   }
 }

@@ -56,8 +56,4 @@ public final class SiteSession {
   void close(short code, String reason) {
     if (!socket.isClosed()) socket.close(code, reason);
   }
-
-  boolean isOpen() {
-    return !socket.isClosed();
-  }
 }

@@ -10,7 +10,6 @@ import java.nio.file.StandardCopyOption;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.Set;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
@@ -90,9 +89,5 @@ final class FileMapStore implements MapStore<String, String> {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-  }
-
-  Set<String> keys() {
-    return (Set<String>) loadAllKeys();
   }
 }

@@ -170,10 +170,6 @@ public final class StudyRunner {
     return id;
   }
 
-  public StudySpec spec() {
-    return spec;
-  }
-
   void onEnded(Runnable r) {
     this.onEnded = r;
   }
