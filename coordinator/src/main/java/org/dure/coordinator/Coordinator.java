@@ -3,10 +3,20 @@ package org.dure.coordinator;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.ClientAuth;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.net.PemKeyCertOptions;
+import io.vertx.core.net.TrustOptions;
 import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.Set;
 import org.dure.coordinator.api.StudyApi;
+import org.dure.coordinator.security.CoordinatorPki;
+import org.dure.coordinator.security.Credentials;
+import org.dure.coordinator.security.Refusals;
+import org.dure.coordinator.security.SiteTrust;
 import org.dure.coordinator.sites.SiteRegistry;
 import org.dure.coordinator.state.ClusterState;
 import org.dure.coordinator.study.StudyDirectory;
@@ -15,75 +25,114 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A running coordinator: the researchers' HTTP API and the site agents' WebSocket channel on one port,
- * its state in an embedded Hazelcast member. Everything the coordinator decides runs on one Vert.x
- * event loop; blocking work (disk, state reads) runs on worker threads.
+ * A running coordinator: the API over HTTPS on one port, the site agents' WebSocket channel over mutual TLS
+ * on another, its state in an embedded Hazelcast member. Everything the coordinator decides runs on one
+ * Vert.x event loop; blocking work (disk, state reads) runs on worker threads. The CRL and the site register
+ * are re-read every {@value #RELOAD_MS} ms when their files change; a revoked site's live connection is
+ * closed at once.
  */
 public final class Coordinator implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Coordinator.class);
   public static final String VERSION = "0.1.0";
   /** Largest WebSocket message accepted from an agent (a model of 64M float parameters). */
   static final int MAX_MESSAGE = 256 * 1024 * 1024 + 64;
+  static final long RELOAD_MS = 1000;
+  static final Set<String> TLS_PROTOCOLS = Set.of("TLSv1.3");
 
   private final Vertx vertx;
   private final ClusterState state;
-  private final HttpServer server;
+  private final HttpServer api;
+  private final HttpServer agents;
   private final SiteRegistry sites;
+  private final SiteTrust trust;
 
-  private Coordinator(Vertx vertx, ClusterState state, HttpServer server, SiteRegistry sites) {
+  private Coordinator(Vertx vertx, ClusterState state, HttpServer api, HttpServer agents, SiteRegistry sites, SiteTrust trust) {
     this.vertx = vertx;
     this.state = state;
-    this.server = server;
+    this.api = api;
+    this.agents = agents;
     this.sites = sites;
+    this.trust = trust;
   }
 
-  /** Starts a coordinator and completes once it listens. */
+  /** Starts a coordinator and completes once both listeners are up. */
   public static Future<Coordinator> start(CoordinatorConfig config) {
     Vertx vertx = Vertx.vertx();
     Promise<Coordinator> done = Promise.promise();
+    Path pki = config.pkiDir();
     vertx.executeBlocking(() -> {
+      CoordinatorPki.requireComplete(pki);
       Files.createDirectories(config.dataDir());
-      return ClusterState.start(config.clusterName(), config.host(), config.hazelcastPort(), config.clusterMembers(), config.dataDir());
-    }).compose(state -> {
+      return new Object[] {SiteTrust.load(pki, Clock.systemUTC()), Credentials.load(pki.resolve(CoordinatorPki.CREDENTIALS)),
+          ClusterState.start(config.clusterName(), config.host(), config.hazelcastPort(), config.clusterMembers(), config.dataDir())};
+    }).compose(loaded -> {
+      SiteTrust trust = (SiteTrust) loaded[0];
+      Credentials credentials = (Credentials) loaded[1];
+      ClusterState state = (ClusterState) loaded[2];
       Promise<Coordinator> started = Promise.promise();
       vertx.runOnContext(v -> {
         try {
-          SiteRegistry sites = new SiteRegistry(state.sites(), VERSION);
+          SiteRegistry sites = new SiteRegistry(state.sites(), VERSION, trust);
           StudyDirectory studies = new StudyDirectory(vertx, sites, new StudyStore(state), config.dataDir());
           studies.restore();
-          HttpServerOptions opts = new HttpServerOptions().setHost(config.host()).setPort(config.port())
-              .setMaxWebSocketMessageSize(MAX_MESSAGE).setMaxWebSocketFrameSize(1 << 20)
-              .setCompressionSupported(true);
-          HttpServer server = vertx.createHttpServer(opts)
+          PemKeyCertOptions serverCert = new PemKeyCertOptions()
+              .setCertPath(pki.resolve(CoordinatorPki.TLS_CERT).toString())
+              .setKeyPath(pki.resolve(CoordinatorPki.TLS_KEY).toString());
+          HttpServerOptions agentOpts = new HttpServerOptions().setHost(config.host()).setPort(config.agentPort())
+              .setSsl(true).setKeyCertOptions(serverCert).setEnabledSecureTransportProtocols(TLS_PROTOCOLS)
+              .setClientAuth(ClientAuth.REQUIRED).setTrustOptions(TrustOptions.wrap(trust.trustManager()))
+              .setMaxWebSocketMessageSize(MAX_MESSAGE).setMaxWebSocketFrameSize(1 << 20);
+          HttpServer agents = vertx.createHttpServer(agentOpts)
               .webSocketHandshakeHandler(h -> {
                 if (SiteRegistry.PATH.equals(h.path())) h.accept(); else h.reject(404);
               })
               .webSocketHandler(sites::accept)
-              .requestHandler(new StudyApi(vertx, studies, sites).router());
-          server.listen().map(s -> new Coordinator(vertx, state, s, sites)).onComplete(started);
+              .requestHandler(req -> req.response().setStatusCode(404).end("the agent port speaks WebSocket on " + SiteRegistry.PATH));
+          HttpServerOptions apiOpts = new HttpServerOptions().setHost(config.host()).setPort(config.apiPort())
+              .setSsl(true).setKeyCertOptions(serverCert).setEnabledSecureTransportProtocols(TLS_PROTOCOLS)
+              .setCompressionSupported(true);
+          HttpServer api = vertx.createHttpServer(apiOpts)
+              .requestHandler(new StudyApi(vertx, studies, sites, credentials, trust).router());
+          agents.listen().compose(a -> api.listen())
+              .map(a -> new Coordinator(vertx, state, api, agents, sites, trust))
+              .onSuccess(c -> vertx.setPeriodic(RELOAD_MS, t -> vertx.executeBlocking(trust::reloadIfChanged, false)
+                  .onSuccess(changed -> {
+                    if (changed) sites.recheck();
+                  })))
+              .onComplete(started);
         } catch (RuntimeException e) {
           started.fail(e);
         }
       });
       return started.future().onFailure(e -> state.close());
-    }).onSuccess(c -> log.info("coordinator listening on http://{}:{} (API /api, agents {}), data in {}",
-            config.host(), c.port(), SiteRegistry.PATH, config.dataDir().toAbsolutePath()))
+    }).onSuccess(c -> log.info("coordinator up: API https://{}:{}/api, agents wss://{}:{}{} (mutual TLS), data in {}",
+            config.host(), c.apiPort(), config.host(), c.agentPort(), SiteRegistry.PATH, config.dataDir().toAbsolutePath()))
         .onFailure(e -> vertx.close())
         .onComplete(done);
     return done.future();
   }
 
-  public int port() {
-    return server.actualPort();
+  public int apiPort() {
+    return api.actualPort();
+  }
+
+  public int agentPort() {
+    return agents.actualPort();
+  }
+
+  /** Recent refused site connections (for tests and the admin API). */
+  public Refusals refusals() {
+    return trust.refusals();
   }
 
   /** Stops listening, closes agent connections, and leaves the cluster. */
   @Override public void close() {
     try {
       vertx.runOnContext(v -> sites.closeAll());
-      server.close().toCompletionStage().toCompletableFuture().get();
+      agents.close().toCompletionStage().toCompletableFuture().get();
+      api.close().toCompletionStage().toCompletableFuture().get();
     } catch (Exception e) {
-      log.debug("while closing the server: {}", e.toString());
+      log.debug("while closing the servers: {}", e.toString());
     }
     try {
       vertx.close().toCompletionStage().toCompletableFuture().get();

@@ -16,29 +16,28 @@ import org.dure.protocol.wire.SiteIds;
  * <pre>{@code
  * {
  *   "siteId": "hospital-a",
- *   "coordinator": "ws://127.0.0.1:8470/agents",
+ *   "coordinator": "wss://coordinator.example.org:8471/agents",
  *   "data": { "csv": "hospital-a.csv" },
+ *   "tls": "pki",
  *   "workDir": "agent-work"
  * }
  * }</pre>
  *
  * @param siteId this hospital's id in the consortium
- * @param coordinator the coordinator's agent channel URL (ws:// on loopback, wss:// elsewhere)
+ * @param coordinator the coordinator's agent channel URL; always {@code wss://} (mutual TLS)
  * @param csv the local data extract; only the columns a study names are ever read into training
+ * @param tlsDir the site's TLS directory (key, certificate, CA certificate; see {@code SiteIdentity})
  * @param workDir where the agent keeps its local files
  */
-public record AgentConfig(String siteId, URI coordinator, Path csv, Path workDir) {
+public record AgentConfig(String siteId, URI coordinator, Path csv, Path tlsDir, Path workDir) {
   public AgentConfig {
     if (!SiteIds.valid(siteId)) throw new IllegalArgumentException("siteId '" + siteId + "' is invalid: " + SiteIds.RULE);
     String scheme = coordinator == null ? null : coordinator.getScheme();
-    if (!"ws".equals(scheme) && !"wss".equals(scheme))
-      throw new IllegalArgumentException("coordinator must be a ws:// or wss:// URL such as ws://127.0.0.1:8470/agents, was " + coordinator);
-    if ("ws".equals(scheme) && !isLoopback(coordinator.getHost()))
-      throw new IllegalArgumentException("coordinator " + coordinator + " is not on this machine: use wss:// (TLS) for a remote coordinator");
-  }
-
-  private static boolean isLoopback(String host) {
-    return "localhost".equals(host) || "127.0.0.1".equals(host) || "[::1]".equals(host) || "::1".equals(host);
+    if (!"wss".equals(scheme))
+      throw new IllegalArgumentException("coordinator must be a wss:// URL such as wss://coordinator.example.org:8471/agents"
+          + " (the agent channel is always mutual TLS), was " + coordinator);
+    if (coordinator.getHost() == null)
+      throw new IllegalArgumentException("coordinator URL " + coordinator + " names no host");
   }
 
   public static AgentConfig load(Path file) throws IOException {
@@ -50,7 +49,9 @@ public record AgentConfig(String siteId, URI coordinator, Path csv, Path workDir
       throw new IOException(file + " is not valid JSON: " + e.getMessage(), e);
     }
     if (root == null || !root.isObject()) throw new IOException(file + ": expected a JSON object");
-    check(root, Set.of("siteId", "coordinator", "data", "workDir"), file, "");
+    check(root, Set.of("siteId", "coordinator", "data", "tls", "workDir"), file, "");
+    if (root.has("tls") && !root.path("tls").isTextual())
+      throw new IOException(file + ": \"tls\" must be the path of the site's TLS directory, e.g. \"pki\"");
     Path base = file.toAbsolutePath().getParent();
     JsonNode data = root.path("data");
     if (!data.isObject() || !data.path("csv").isTextual())
@@ -59,6 +60,7 @@ public record AgentConfig(String siteId, URI coordinator, Path csv, Path workDir
     try {
       return new AgentConfig(root.path("siteId").asText(null), URI.create(root.path("coordinator").asText("")),
           base.resolve(data.path("csv").asText()).normalize(),
+          base.resolve(root.path("tls").asText("pki")).normalize(),
           base.resolve(root.path("workDir").asText("agent-work")).normalize());
     } catch (IllegalArgumentException e) {
       throw new IOException(file + ": " + e.getMessage(), e);

@@ -1,7 +1,9 @@
 package org.dure.agent;
 
 import io.vertx.core.Vertx;
+import java.io.IOException;
 import org.dure.agent.connection.CoordinatorLink;
+import org.dure.agent.identity.SiteIdentity;
 import org.dure.agent.study.StudyWork;
 import org.dure.protocol.wire.AgentMessage;
 import org.dure.protocol.wire.CoordinatorMessage;
@@ -19,10 +21,10 @@ public final class SiteAgent implements AutoCloseable {
   private final CoordinatorLink link;
   private final StudyWork work;
 
-  private SiteAgent(AgentConfig config) {
+  private SiteAgent(AgentConfig config, SiteIdentity identity) {
     this.vertx = Vertx.vertx();
     CoordinatorLink[] holder = new CoordinatorLink[1];
-    this.work = new StudyWork(config.siteId(), config.csv(), new StudyWork.Outbox() {
+    this.work = new StudyWork(identity, config.csv(), new StudyWork.Outbox() {
       @Override public boolean send(AgentMessage m) {
         return holder[0].send(m);
       }
@@ -31,7 +33,7 @@ public final class SiteAgent implements AutoCloseable {
         return holder[0].sendBinary(frame);
       }
     });
-    this.link = new CoordinatorLink(vertx, config.coordinator(), config.siteId(), VERSION, new CoordinatorLink.Listener() {
+    this.link = new CoordinatorLink(vertx, config.coordinator(), identity, VERSION, new CoordinatorLink.Listener() {
       @Override public void connected() {}
 
       @Override public void message(CoordinatorMessage message) {
@@ -47,12 +49,27 @@ public final class SiteAgent implements AutoCloseable {
     holder[0] = link;
   }
 
-  /** Starts the agent; it connects (and keeps reconnecting) in the background. */
-  public static SiteAgent start(AgentConfig config) {
-    SiteAgent a = new SiteAgent(config);
+  /**
+   * Checks the site's identity and starts the agent; it connects (and keeps reconnecting) in the background.
+   *
+   * @throws IOException when the TLS directory is incomplete, or the certificate is expired, for another site,
+   *     from another CA or for another key (the message says what to do)
+   */
+  public static SiteAgent start(AgentConfig config) throws IOException {
+    SiteIdentity identity = SiteIdentity.load(config.tlsDir(), config.siteId());
+    if (identity.renewalDue()) {
+      log.warn("the site certificate expires at {}: renew it now with `dure agent enrol --renew`",
+          identity.certificate().getNotAfter().toInstant());
+    }
+    SiteAgent a = new SiteAgent(config, identity);
     log.info("site agent {} starting; data {}, coordinator {}", config.siteId(), config.csv(), config.coordinator());
     a.link.open();
     return a;
+  }
+
+  /** The coordinator's last refusal reason, or null. */
+  public String lastRefusal() {
+    return link.lastRefusal();
   }
 
   public boolean isConnected() {

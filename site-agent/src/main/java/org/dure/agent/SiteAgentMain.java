@@ -1,28 +1,38 @@
 package org.dure.agent;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
-import picocli.CommandLine;
+import org.dure.agent.identity.SiteIdentity;
+import org.dure.protocol.wire.SiteIds;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine;
 
-/** {@code dure agent --config FILE}: runs a site agent until interrupted. */
+/**
+ * {@code dure agent --config FILE}: runs a site agent until interrupted; {@code dure agent enrol} and
+ * {@code dure agent install-cert} enrol the site in the consortium.
+ */
 @Command(name = "agent", mixinStandardHelpOptions = true, version = SiteAgent.VERSION,
-    description = "Run a hospital's site agent: connects out to the coordinator, trains on local data, sends only model updates and aggregate metrics.")
+    description = "Run a hospital's site agent: connects out to the coordinator over mutual TLS, trains on local data, sends only signed model updates and aggregate metrics.",
+    subcommands = {SiteAgentMain.Enrol.class, SiteAgentMain.InstallCert.class})
 public final class SiteAgentMain implements Callable<Integer> {
-  @Option(names = {"-c", "--config"}, required = true, description = "Agent configuration file (JSON).")
+  @Option(names = {"-c", "--config"}, description = "Agent configuration file (JSON).")
   Path config;
+  @Spec CommandLine.Model.CommandSpec spec;
 
   @Override public Integer call() throws Exception {
-    AgentConfig cfg;
+    if (config == null) throw new CommandLine.ParameterException(spec.commandLine(), "Missing required option: '--config=<config>'");
+    SiteAgent agent;
     try {
-      cfg = AgentConfig.load(config);
-    } catch (java.io.IOException e) {
+      agent = SiteAgent.start(AgentConfig.load(config));
+    } catch (IOException e) {
       System.err.println("dure agent: " + e.getMessage());
       return 2;
     }
-    SiteAgent agent = SiteAgent.start(cfg);
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       agent.close();
@@ -30,6 +40,49 @@ public final class SiteAgentMain implements Callable<Integer> {
     }, "dure-agent-shutdown"));
     stopped.await();
     return 0;
+  }
+
+  @Command(name = "enrol", mixinStandardHelpOptions = true,
+      description = "Make this site's key pair (it never leaves the hospital) and a certification request for the consortium administrator.")
+  static final class Enrol implements Callable<Integer> {
+    @Option(names = "--site-id", required = true, description = "This hospital's site id in the consortium.")
+    String siteId;
+    @Option(names = "--dir", description = "The site's TLS directory (default: ${DEFAULT-VALUE}).", defaultValue = "pki")
+    Path dir;
+    @Option(names = "--renew", description = "Make a new key and request to renew the certificate; the current one keeps working until the new one is installed.")
+    boolean renew;
+    @Spec CommandLine.Model.CommandSpec spec;
+
+    @Override public Integer call() throws IOException {
+      if (!SiteIds.valid(siteId)) throw new CommandLine.ParameterException(spec.commandLine(), "--site-id '" + siteId + "': " + SiteIds.RULE);
+      Path csr = SiteIdentity.request(dir, siteId, renew);
+      var out = spec.commandLine().getOut();
+      out.printf("Wrote a new private key (owner-only) and the certification request %s%n", csr);
+      out.printf("Send %s to the consortium administrator (`dure admin enrol-site --csr ...`), then install what comes back:%n", csr);
+      out.printf("  dure agent install-cert --site-id %s --dir %s --cert site-cert.pem --ca ca-cert.pem%n", siteId, dir);
+      return 0;
+    }
+  }
+
+  @Command(name = "install-cert", mixinStandardHelpOptions = true,
+      description = "Install the certificate the administrator signed, after checking it is for this site, this key and the consortium CA.")
+  static final class InstallCert implements Callable<Integer> {
+    @Option(names = "--site-id", required = true, description = "This hospital's site id.")
+    String siteId;
+    @Option(names = "--dir", description = "The site's TLS directory (default: ${DEFAULT-VALUE}).", defaultValue = "pki")
+    Path dir;
+    @Option(names = "--cert", required = true, description = "The signed site certificate (PEM).")
+    Path cert;
+    @Option(names = "--ca", required = true, description = "The consortium CA certificate (PEM).")
+    Path ca;
+    @Spec CommandLine.Model.CommandSpec spec;
+
+    @Override public Integer call() throws IOException {
+      var c = SiteIdentity.install(dir, siteId, Files.readString(cert), Files.readString(ca));
+      spec.commandLine().getOut().printf("Installed the certificate for %s (serial %s, valid until %s) in %s%n", siteId,
+          c.getSerialNumber().toString(16), c.getNotAfter().toInstant(), dir);
+      return 0;
+    }
   }
 
   public static void main(String[] args) {

@@ -1,5 +1,8 @@
 package org.dure.coordinator.api;
 
+import static org.dure.coordinator.api.Access.allow;
+
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.vertx.core.Vertx;
@@ -14,6 +17,10 @@ import java.util.UUID;
 import java.util.regex.Pattern;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
+import org.dure.coordinator.security.Caller;
+import org.dure.coordinator.security.Credentials;
+import org.dure.coordinator.security.Role;
+import org.dure.coordinator.security.SiteTrust;
 import org.dure.coordinator.sites.SiteRegistry;
 import org.dure.coordinator.sites.SiteSession;
 import org.dure.coordinator.study.StudyDirectory;
@@ -27,21 +34,25 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The researcher's HTTP API (JSON). Every error is JSON {@code {"error": ..., "field": ...}} with a
- * 4xx status that says what to fix; reads come from the cluster state.
+ * The HTTP API (JSON over HTTPS). Every {@code /api} request needs {@code Authorization: Bearer <token>}
+ * (401 without a valid one) and a role the route admits (403 otherwise); researchers see and act on their
+ * own studies only. Every error is JSON {@code {"error": ..., "field": ...}} with a 4xx status that says
+ * what to fix; reads come from the cluster state.
  *
  * <pre>
- * POST /api/studies                 submit a study (body: study JSON)         201
- * GET  /api/studies                 list studies                              200
- * GET  /api/studies/{id}            one study, with its sites and reasons     200
- * POST /api/studies/{id}/start      start a submitted study                   202
- * POST /api/studies/{id}/stop       stop a running study                      200
- * GET  /api/studies/{id}/rounds     per-round metrics                         200
- * GET  /api/studies/{id}/model      latest global model as a zip              200
- * GET  /api/studies/{id}/model/{f}  one file of it (model.json, *.npy)        200
- * GET  /api/sites                   connected site agents                     200
- * GET  /health                      liveness                                  200
+ * POST /api/studies                 submit a study (body: study JSON)     researcher                 201
+ * GET  /api/studies                 list studies (a researcher: own)      researcher, auditor        200
+ * GET  /api/studies/{id}            one study, with its sites and reasons researcher (own), auditor  200
+ * POST /api/studies/{id}/start      start a submitted study               researcher (own)           202
+ * POST /api/studies/{id}/stop       stop a running study                  researcher (own)           200
+ * GET  /api/studies/{id}/rounds     per-round metrics                     researcher (own), auditor  200
+ * GET  /api/studies/{id}/model      latest global model as a zip          researcher (own)           200
+ * GET  /api/studies/{id}/model/{f}  one file of it (model.json, *.npy)    researcher (own)           200
+ * GET  /api/sites                   connected site agents                 any role                   200
+ * GET  /api/whoami                  the caller's name and role            any role                   200
+ * GET  /health                      liveness (no credential, no data)     public                     200
  * </pre>
+ * plus the administrator's routes in {@link AdminApi}.
  */
 public final class StudyApi {
   private static final Logger log = LoggerFactory.getLogger(StudyApi.class);
@@ -50,52 +61,65 @@ public final class StudyApi {
   private final Vertx vertx;
   private final StudyDirectory studies;
   private final SiteRegistry sites;
+  private final Access access;
+  private final AdminApi admin;
 
-  public StudyApi(Vertx vertx, StudyDirectory studies, SiteRegistry sites) {
+  public StudyApi(Vertx vertx, StudyDirectory studies, SiteRegistry sites, Credentials credentials, SiteTrust trust) {
     this.vertx = vertx;
     this.studies = studies;
     this.sites = sites;
+    this.access = new Access(credentials);
+    this.admin = new AdminApi(vertx, credentials, trust);
   }
 
   public Router router() {
     Router r = Router.router(vertx);
+    r.get("/health").handler(rc -> json(rc, 200, StudyStore.JSON.createObjectNode().put("status", "ok")));
+    r.route("/api/*").handler(access::authenticate);
     r.route("/api/*").handler(BodyHandler.create(false).setBodyLimit(MAX_BODY));
-    r.post("/api/studies").handler(this::submit);
-    r.get("/api/studies").handler(rc -> blocking(rc, () -> StudyStore.JSON.valueToTree(studies.store().all())));
-    r.get("/api/studies/:id").handler(rc -> {
-      String id = id(rc);
+    r.get("/api/whoami").handler(rc -> json(rc, 200, Access.caller(rc)));
+    r.post("/api/studies").handler(allow(Role.RESEARCHER)).handler(this::submit);
+    r.get("/api/studies").handler(allow(Role.RESEARCHER, Role.AUDITOR)).handler(rc -> {
+      Caller c = Access.caller(rc);
+      blocking(rc, () -> StudyStore.JSON.valueToTree(studies.store().all().stream()
+          .filter(v -> c.role() != Role.RESEARCHER || c.name().equals(v.owner())).toList()));
+    });
+    r.get("/api/studies/:id").handler(allow(Role.RESEARCHER, Role.AUDITOR)).handler(rc -> {
+      String id = visibleRunner(rc).id();
       blocking(rc, () -> StudyStore.JSON.valueToTree(studies.store().get(id).orElseThrow(() -> notFound(id))));
     });
-    r.post("/api/studies/:id/start").handler(rc -> {
-      StudyRunner runner = runner(rc);
+    r.post("/api/studies/:id/start").handler(allow(Role.RESEARCHER)).handler(rc -> {
+      StudyRunner runner = visibleRunner(rc);
       try {
         json(rc, 202, studies.start(runner.id()));
       } catch (IllegalStateException e) {
         throw new ApiError(409, e.getMessage());
       }
     });
-    r.post("/api/studies/:id/stop").handler(rc -> {
-      StudyRunner runner = runner(rc);
+    r.post("/api/studies/:id/stop").handler(allow(Role.RESEARCHER)).handler(rc -> {
+      StudyRunner runner = visibleRunner(rc);
       try {
-        json(rc, 200, studies.stop(runner.id(), "stopped by the researcher"));
+        json(rc, 200, studies.stop(runner.id(), "stopped by " + Access.caller(rc).name()));
       } catch (IllegalStateException e) {
         throw new ApiError(409, e.getMessage());
       }
     });
-    r.get("/api/studies/:id/rounds").handler(rc -> {
-      String id = runner(rc).id();
+    r.get("/api/studies/:id/rounds").handler(allow(Role.RESEARCHER, Role.AUDITOR)).handler(rc -> {
+      String id = visibleRunner(rc).id();
       blocking(rc, () -> StudyStore.JSON.valueToTree(studies.store().rounds(id)));
     });
-    r.get("/api/studies/:id/model").handler(this::modelZip);
-    r.get("/api/studies/:id/model/:file").handler(this::modelFile);
-    r.get("/api/sites").handler(rc -> {
+    r.get("/api/studies/:id/model").handler(allow(Role.RESEARCHER)).handler(this::modelZip);
+    r.get("/api/studies/:id/model/:file").handler(allow(Role.RESEARCHER)).handler(this::modelFile);
+    r.get("/api/sites").handler(allow(Role.RESEARCHER, Role.AUDITOR, Role.ADMIN)).handler(rc -> {
       ArrayNode out = StudyStore.JSON.createArrayNode();
       for (SiteSession s : sites.sessions())
         out.addObject().put("siteId", s.siteId()).put("connectedAt", s.connectedAt().toString())
-            .put("remoteAddress", s.remoteAddress()).put("bytesSent", s.bytesSent()).put("bytesReceived", s.bytesReceived());
+            .put("remoteAddress", s.remoteAddress()).put("bytesSent", s.bytesSent()).put("bytesReceived", s.bytesReceived())
+            .put("certificateSerial", s.certificate().getSerialNumber().toString(16))
+            .put("certificateNotAfter", s.certificate().getNotAfter().toInstant().toString());
       json(rc, 200, out);
     });
-    r.get("/health").handler(rc -> json(rc, 200, StudyStore.JSON.createObjectNode().put("status", "ok")));
+    admin.register(r);
     r.route().last().handler(rc -> error(rc, new ApiError(404, "no such endpoint: " + rc.request().method() + " " + rc.request().path())));
     r.errorHandler(500, rc -> {
       Throwable f = rc.failure();
@@ -107,8 +131,22 @@ public final class StudyApi {
       }
     });
     r.errorHandler(413, rc -> error(rc, new ApiError(413, "request body larger than " + MAX_BODY + " bytes")));
+    r.errorHandler(401, rc -> error(rc, new ApiError(401, "authentication required")));
     r.errorHandler(405, rc -> error(rc, new ApiError(405, "method not allowed")));
     return r;
+  }
+
+  /** The request body as a JSON object, or a 400 naming the problem. */
+  static JsonNode bodyJson(RoutingContext rc) {
+    String body = rc.body() == null ? null : rc.body().asString();
+    if (body == null || body.isBlank()) throw new ApiError(400, "empty body: send a JSON object", "$");
+    try {
+      JsonNode n = StudyStore.JSON.readTree(body);
+      if (n == null || !n.isObject()) throw new ApiError(400, "the body must be a JSON object", "$");
+      return n;
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new ApiError(400, "malformed JSON: " + e.getOriginalMessage(), "$");
+    }
   }
 
   private void submit(RoutingContext rc) {
@@ -120,7 +158,7 @@ public final class StudyApi {
     } catch (StudySpecException e) {
       throw new ApiError(400, e.getMessage(), e.field());
     }
-    StudyView v = studies.submit(spec);
+    StudyView v = studies.submit(spec, Access.caller(rc).name());
     rc.response().putHeader("Location", "/api/studies/" + v.id());
     json(rc, 201, v);
   }
@@ -158,14 +196,20 @@ public final class StudyApi {
   }
 
   private Path modelDir(RoutingContext rc) {
-    StudyView v = runner(rc).view();
+    StudyView v = visibleRunner(rc).view();
     if (v.modelDir() == null) throw new ApiError(404, "study " + v.id() + " has no model yet (status " + v.status() + "); one is saved after each round");
     return Path.of(v.modelDir());
   }
 
-  private StudyRunner runner(RoutingContext rc) {
+  /** The study named in the path, if the caller may see it: an auditor any, a researcher only their own. */
+  private StudyRunner visibleRunner(RoutingContext rc) {
     String id = id(rc);
-    return studies.runner(id).orElseThrow(() -> notFound(id));
+    StudyRunner r = studies.runner(id).orElseThrow(() -> notFound(id));
+    Caller c = Access.caller(rc);
+    if (c.role() == Role.RESEARCHER && !c.name().equals(r.owner())) {
+      throw new ApiError(403, "study " + id + " belongs to another researcher; researchers see and run their own studies only");
+    }
+    return r;
   }
 
   private static String id(RoutingContext rc) {

@@ -3,24 +3,33 @@ package org.dure.coordinator.sites;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.hazelcast.map.IMap;
 import io.vertx.core.http.ServerWebSocket;
+import java.security.cert.Certificate;
+import java.security.cert.X509Certificate;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import javax.net.ssl.SSLPeerUnverifiedException;
+import org.dure.coordinator.security.SiteTrust;
+import org.dure.crypto.pki.SiteCertificateException;
 import org.dure.protocol.wire.AgentMessage;
 import org.dure.protocol.wire.CoordinatorMessage;
 import org.dure.protocol.wire.Frames;
-import org.dure.protocol.wire.SiteIds;
 import org.dure.protocol.wire.WireJson;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The agent channel: accepts site agents' outbound WebSocket connections, reads their first
- * {@code hello}, keeps one live session per site (a reconnecting site replaces its stale session), and
- * hands every later message to {@link SiteEvents}. Site presence is mirrored into the cluster's site map.
- * All methods run on the coordinator's event loop.
+ * The agent channel: accepts site agents' outbound WebSocket connections over mutual TLS, identifies each
+ * site by the certificate it presented (checked again here against the current CRL and site register, so a
+ * resumed TLS session cannot outlive a revocation), reads its first {@code hello}, keeps one live session per
+ * site (a reconnecting site replaces its stale session), and hands every later message to
+ * {@link SiteEvents}. When the CRL or register changes, {@link #recheck} drops every session whose
+ * certificate no longer passes. Site presence is mirrored into the cluster's site map. All methods run on
+ * the coordinator's event loop.
  */
 public final class SiteRegistry {
   private static final Logger log = LoggerFactory.getLogger(SiteRegistry.class);
@@ -28,11 +37,13 @@ public final class SiteRegistry {
   private final Map<String, SiteSession> sessions = new LinkedHashMap<>();
   private final IMap<String, String> siteMap;
   private final String version;
+  private final SiteTrust trust;
   private SiteEvents events;
 
-  public SiteRegistry(IMap<String, String> siteMap, String version) {
+  public SiteRegistry(IMap<String, String> siteMap, String version, SiteTrust trust) {
     this.siteMap = siteMap;
     this.version = version;
+    this.trust = trust;
   }
 
   public void listener(SiteEvents events) {
@@ -49,6 +60,16 @@ public final class SiteRegistry {
 
   /** Handles a new agent connection until it closes. */
   public void accept(ServerWebSocket ws) {
+    String siteId;
+    X509Certificate certificate;
+    try {
+      X509Certificate[] chain = peerChain(ws);
+      siteId = trust.validate(chain, String.valueOf(ws.remoteAddress()));
+      certificate = chain[0];
+    } catch (SiteCertificateException e) {
+      refuse(ws, e.getMessage());
+      return;
+    }
     SiteSession[] current = new SiteSession[1];
     ws.textMessageHandler(text -> {
       AgentMessage msg;
@@ -63,17 +84,13 @@ public final class SiteRegistry {
           refuse(ws, "the first message must be hello");
           return;
         }
-        if (!SiteIds.valid(hello.siteId())) {
-          refuse(ws, "invalid site id '" + hello.siteId() + "': " + SiteIds.RULE);
-          return;
-        }
-        SiteSession previous = sessions.remove(hello.siteId());
+        SiteSession previous = sessions.remove(siteId);
         if (previous != null) {
-          log.info("site {} reconnected from {}; closing its previous connection", hello.siteId(), ws.remoteAddress());
+          log.info("site {} reconnected from {}; closing its previous connection", siteId, ws.remoteAddress());
           previous.close((short) 4000, "replaced by a newer connection");
           events.disconnected(previous);
         }
-        SiteSession s = new SiteSession(hello.siteId(), ws);
+        SiteSession s = new SiteSession(siteId, certificate, ws);
         current[0] = s;
         sessions.put(s.siteId(), s);
         s.send(new CoordinatorMessage.Welcome(s.siteId(), version));
@@ -116,6 +133,41 @@ public final class SiteRegistry {
       }
     });
     ws.exceptionHandler(e -> log.debug("agent connection error: {}", e.toString()));
+  }
+
+  private static X509Certificate[] peerChain(ServerWebSocket ws) throws SiteCertificateException {
+    try {
+      List<X509Certificate> chain = new ArrayList<>();
+      for (Certificate c : ws.peerCertificates()) {
+        if (c instanceof X509Certificate x) chain.add(x);
+      }
+      return chain.toArray(X509Certificate[]::new);
+    } catch (SSLPeerUnverifiedException | RuntimeException e) {
+      throw new SiteCertificateException(SiteCertificateException.Reason.NO_CERTIFICATE,
+          "the connection carries no verified client certificate: " + e.getMessage());
+    }
+  }
+
+  /**
+   * Re-validates every live session against the current CRL and site register and closes those that fail
+   * (a revoked site is cut off at once). Returns the site ids dropped.
+   */
+  public List<String> recheck() {
+    List<String> dropped = new ArrayList<>();
+    for (SiteSession s : List.copyOf(sessions.values())) {
+      try {
+        trust.validate(new X509Certificate[] {s.certificate()}, s.remoteAddress());
+      } catch (SiteCertificateException e) {
+        dropped.add(s.siteId());
+        log.warn("dropping the live connection of site {}: {}", s.siteId(), e.getMessage());
+        s.send(new CoordinatorMessage.Refused(e.getMessage()));
+        sessions.remove(s.siteId());
+        s.close((short) 1008, e.reason().name());
+        mirror(s, false);
+        events.disconnected(s);
+      }
+    }
+    return dropped;
   }
 
   private void refuse(ServerWebSocket ws, String reason) {

@@ -2,6 +2,8 @@ package org.dure.coordinator.sites;
 
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.ServerWebSocket;
+import java.security.PublicKey;
+import java.security.cert.X509Certificate;
 import java.time.Instant;
 import org.dure.protocol.wire.CoordinatorMessage;
 import org.dure.protocol.wire.WireJson;
@@ -9,17 +11,28 @@ import org.dure.protocol.wire.WireJson;
 /** One site agent's live WebSocket connection. */
 public final class SiteSession {
   private final String siteId;
+  private final X509Certificate certificate;
   private final ServerWebSocket socket;
   private final Instant connectedAt = Instant.now();
   private volatile long bytesSent, bytesReceived;
 
-  SiteSession(String siteId, ServerWebSocket socket) {
+  SiteSession(String siteId, X509Certificate certificate, ServerWebSocket socket) {
     this.siteId = siteId;
+    this.certificate = certificate;
     this.socket = socket;
   }
 
   public String siteId() {
     return siteId;
+  }
+
+  /** The certificate the site presented on this connection: its identity and its signing key. */
+  public X509Certificate certificate() {
+    return certificate;
+  }
+
+  public PublicKey publicKey() {
+    return certificate.getPublicKey();
   }
 
   public Instant connectedAt() {

@@ -51,12 +51,13 @@ public final class StudyDirectory implements SiteEvents {
     }
   }
 
-  public StudyView submit(StudySpec spec) {
+  /** Registers a new study owned by researcher {@code owner}. */
+  public StudyView submit(StudySpec spec, String owner) {
     String id = UUID.randomUUID().toString();
-    StudyRunner r = new StudyRunner(vertx, sites, store, dataDir, id, spec, Instant.now());
+    StudyRunner r = new StudyRunner(vertx, sites, store, dataDir, id, spec, Instant.now(), owner);
     runners.put(id, r);
     store.put(r.view());
-    log.info("study {} submitted: {}", id, spec.name());
+    log.info("study {} submitted by {}: {}", id, owner, spec.name());
     return r.view();
   }
 

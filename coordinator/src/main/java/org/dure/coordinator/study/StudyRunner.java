@@ -4,10 +4,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -20,6 +22,9 @@ import org.dure.coordinator.aggregation.AggregationStrategy;
 import org.dure.coordinator.aggregation.RoundAccumulator;
 import org.dure.coordinator.sites.SiteRegistry;
 import org.dure.coordinator.sites.SiteSession;
+import org.dure.crypto.Digests;
+import org.dure.crypto.sign.SiteSignatures.Purpose;
+import org.dure.crypto.sign.SiteSignatures;
 import org.dure.protocol.metrics.Evaluation;
 import org.dure.protocol.model.FeatureScaling;
 import org.dure.protocol.model.ModelFiles;
@@ -60,6 +65,8 @@ public final class StudyRunner {
   private final Path studyDir;
   private final StudySpec spec;
   private final JsonNode specJson;
+  /** SHA-256 of the study definition offered to sites: what their approval signatures cover. */
+  private final byte[] specSha256;
   private final String id;
   private final UUID uuid;
   private final int parameters;
@@ -69,6 +76,7 @@ public final class StudyRunner {
   private StudyStatus status;
   private String statusReason;
   private final Instant createdAt;
+  private final String owner;
   private Instant startedAt, endedAt;
   private int completedRounds;
   private int currentRound;
@@ -127,7 +135,9 @@ public final class StudyRunner {
     FinalEvaluation(Set<String> pending, long timer) { this.pending = pending; this.timer = timer; }
   }
 
-  StudyRunner(Vertx vertx, SiteRegistry sites, StudyStore store, Path dataDir, String id, StudySpec spec, Instant createdAt) {
+  StudyRunner(Vertx vertx, SiteRegistry sites, StudyStore store, Path dataDir, String id, StudySpec spec, Instant createdAt,
+              String owner) {
+    this.owner = owner;
     this.vertx = vertx;
     this.sites = sites;
     this.store = store;
@@ -135,6 +145,7 @@ public final class StudyRunner {
     this.uuid = UUID.fromString(id);
     this.spec = spec;
     this.specJson = parseJson(spec.toJson());
+    this.specSha256 = Digests.sha256(spec.toJson().getBytes(StandardCharsets.UTF_8));
     this.studyDir = dataDir.resolve("studies").resolve(id);
     this.parameters = spec.model().parameterCount(spec.inputWidth());
     this.strategy = AggregationStrategy.of(spec.aggregation(), parameters);
@@ -146,7 +157,7 @@ public final class StudyRunner {
   /** Rebuilds a runner from its stored view and latest checkpoint after a coordinator restart. */
   static StudyRunner restore(Vertx vertx, SiteRegistry sites, StudyStore store, Path dataDir, StudyView v, StudySpec spec,
                              List<RoundRecord> rounds) {
-    StudyRunner r = new StudyRunner(vertx, sites, store, dataDir, v.id(), spec, v.createdAt());
+    StudyRunner r = new StudyRunner(vertx, sites, store, dataDir, v.id(), spec, v.createdAt(), v.owner());
     r.status = v.status();
     r.statusReason = v.statusReason();
     r.startedAt = v.startedAt();
@@ -174,12 +185,16 @@ public final class StudyRunner {
     this.onEnded = r;
   }
 
+  public String owner() {
+    return owner;
+  }
+
   public StudyStatus status() {
     return status;
   }
 
   public StudyView view() {
-    return new StudyView(id, spec.name(), status, statusReason, createdAt, startedAt, endedAt, spec.training().rounds(),
+    return new StudyView(id, spec.name(), owner, status, statusReason, createdAt, startedAt, endedAt, spec.training().rounds(),
         completedRounds, currentRound, participation, scaling, modelDir, specJson);
   }
 
@@ -230,6 +245,15 @@ public final class StudyRunner {
     String site = s.siteId();
     if (m instanceof AgentMessage.StudyAccepted a) {
       if (!status.active()) return;
+      try {
+        SiteSignatures.verify(s.publicKey(), Purpose.STUDY_APPROVAL, site, id, 0, specSha256, decode(a.signature()));
+      } catch (SiteSignatures.SignatureRejected e) {
+        log.warn("study {}: refusing the approval of site {}: {}", id, site, e.getMessage());
+        participation.put(site, new SiteParticipation("REFUSED", "approval not accepted: " + e.getMessage(), 0, null));
+        s.send(new CoordinatorMessage.Refused("study " + id + ": approval not accepted: " + e.getMessage()));
+        persist();
+        return;
+      }
       SiteParticipation old = participation.get(site);
       participation.put(site, new SiteParticipation("ACCEPTED", null, a.rows(), old == null ? null : old.statistics()));
       log.info("study {}: site {} accepted ({} rows)", id, site, a.rows());
@@ -271,6 +295,16 @@ public final class StudyRunner {
       log.info("study {}: ignoring late or unexpected update from {} for round {}", id, site, f.round());
       return;
     }
+    try {
+      SiteSignatures.verify(s.publicKey(), Purpose.CONTRIBUTION, site, id, f.round(), f.signedDigest(), f.signature());
+    } catch (SiteSignatures.SignatureRejected e) {
+      log.warn("study {}: rejected the round {} update from {}: {}", id, t.round, site, e.getMessage());
+      s.send(new CoordinatorMessage.Refused("update rejected: " + e.getMessage()));
+      t.pending.remove(site);
+      t.dropped.put(site, "update rejected: " + e.getMessage());
+      maybeFinishRound();
+      return;
+    }
     if (f.modelVersion() != t.round - 1) {
       t.pending.remove(site);
       t.dropped.put(site, "update trained from model version " + f.modelVersion() + ", expected " + (t.round - 1));
@@ -288,6 +322,14 @@ public final class StudyRunner {
     }
     t.pending.remove(site);
     maybeFinishRound();
+  }
+
+  private static byte[] decode(String base64) {
+    try {
+      return base64 == null ? new byte[0] : Base64.getDecoder().decode(base64);
+    } catch (IllegalArgumentException e) {
+      return new byte[0];
+    }
   }
 
   // ---------------------------------------------------------------------------------------------- phases

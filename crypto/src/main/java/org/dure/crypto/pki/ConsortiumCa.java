@@ -74,6 +74,7 @@ public final class ConsortiumCa {
   public static final String CERT_FILE = "ca-cert.pem";
   public static final String KEY_FILE = "ca-key.pem";
   public static final String REVOKED_FILE = "ca-revoked.txt";
+  public static final String ISSUED_FILE = "ca-issued.txt";
   /** How long a CRL from {@link #crl()} stays current: publish a new one before it runs out. */
   public static final Duration CRL_VALIDITY = Duration.ofDays(7);
   static final int MIN_PASSPHRASE_LENGTH = 12;
@@ -84,12 +85,25 @@ public final class ConsortiumCa {
   private final PrivateKey key;
   private final X509Certificate certificate;
   private final Map<BigInteger, Instant> revoked = new TreeMap<>();
+  private final Map<BigInteger, Issued> issued = new TreeMap<>();
   private long lastCrlNumber;
 
-  private ConsortiumCa(PrivateKey key, X509Certificate certificate, Map<BigInteger, Instant> revoked) {
+  /**
+   * A certificate this CA issued, as recorded in its register.
+   *
+   * @param serial the certificate serial number
+   * @param subject the site id (site certificates) or first host name (server certificates)
+   * @param site true for a site's client certificate, false for the coordinator's server certificate
+   * @param notAfter end of validity
+   */
+  public record Issued(BigInteger serial, String subject, boolean site, Instant notAfter) {}
+
+  private ConsortiumCa(PrivateKey key, X509Certificate certificate, Map<BigInteger, Instant> revoked,
+      Map<BigInteger, Issued> issued) {
     this.key = key;
     this.certificate = certificate;
     this.revoked.putAll(revoked);
+    this.issued.putAll(issued);
   }
 
   /** Creates a CA named {@code CN=commonName} with a new EC P-256 key, valid from now for {@code validity}. */
@@ -109,7 +123,7 @@ public final class ConsortiumCa {
           .addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign))
           .addExtension(Extension.subjectKeyIdentifier, false, ext.createSubjectKeyIdentifier(keys.getPublic()));
       X509Certificate cert = new JcaX509CertificateConverter().getCertificate(b.build(PkiSupport.signer(keys.getPrivate())));
-      return new ConsortiumCa(keys.getPrivate(), cert, Map.of());
+      return new ConsortiumCa(keys.getPrivate(), cert, Map.of(), Map.of());
     } catch (GeneralSecurityException | CertIOException e) {
       throw new IllegalStateException("cannot build the CA certificate: " + e.getMessage(), e);
     }
@@ -133,7 +147,9 @@ public final class ConsortiumCa {
           + "' must have exactly one CN holding the site id; create it with SiteKeys.certificationRequest");
     }
     String siteId = PkiSupport.requireSiteId(cn, "certification request");
-    return issue(PkiSupport.commonNameOnly(siteId), siteKey, validity, KeyPurposeId.id_kp_clientAuth, null);
+    X509Certificate cert = issue(PkiSupport.commonNameOnly(siteId), siteKey, validity, KeyPurposeId.id_kp_clientAuth, null);
+    record(cert, siteId, true);
+    return cert;
   }
 
   /**
@@ -151,8 +167,40 @@ public final class ConsortiumCa {
       boolean ip = IPAddress.isValid(host);
       names.add(new GeneralName(ip ? GeneralName.iPAddress : GeneralName.dNSName, host));
     }
-    return issue(PkiSupport.commonNameOnly(hostNames.get(0)), publicKey, validity, KeyPurposeId.id_kp_serverAuth,
-        new GeneralNames(names.toArray(GeneralName[]::new)));
+    X509Certificate cert = issue(PkiSupport.commonNameOnly(hostNames.get(0)), publicKey, validity,
+        KeyPurposeId.id_kp_serverAuth, new GeneralNames(names.toArray(GeneralName[]::new)));
+    record(cert, hostNames.get(0), false);
+    return cert;
+  }
+
+  private synchronized void record(X509Certificate cert, String subject, boolean site) {
+    issued.put(cert.getSerialNumber(), new Issued(cert.getSerialNumber(), subject, site, cert.getNotAfter().toInstant()));
+  }
+
+  /** Every certificate this CA issued (since its register was kept), oldest serial order. */
+  public synchronized List<Issued> issued() {
+    return List.copyOf(issued.values());
+  }
+
+  /** Whether {@code serial} is on the revocation list. */
+  public synchronized boolean isRevoked(BigInteger serial) {
+    return revoked.containsKey(serial);
+  }
+
+  /**
+   * Revokes every certificate issued to site {@code siteId} and returns their serials (empty when the
+   * register holds none for it; revoking again returns the same serials and keeps the first dates).
+   */
+  public synchronized List<BigInteger> revokeSite(String siteId) {
+    PkiSupport.requireSiteId(siteId, "revoke");
+    List<BigInteger> serials = new ArrayList<>();
+    for (Issued i : issued.values()) {
+      if (i.site() && i.subject().equals(siteId)) {
+        revoke(i.serial());
+        serials.add(i.serial());
+      }
+    }
+    return serials;
   }
 
   /** Marks a serial revoked from now on; the next {@link #crl()} lists it. Revoking twice keeps the first date. */
@@ -204,10 +252,14 @@ public final class ConsortiumCa {
     }
     StringBuilder serials = new StringBuilder();
     revoked.forEach((serial, at) -> serials.append(serial.toString(16)).append(' ').append(at).append('\n'));
+    StringBuilder register = new StringBuilder();
+    issued.values().forEach(i -> register.append(i.serial().toString(16)).append(' ').append(i.site() ? "site" : "server")
+        .append(' ').append(i.subject()).append(' ').append(i.notAfter()).append('\n'));
     Files.createDirectories(directory);
     writeAtomically(directory.resolve(KEY_FILE), keyPem, true);
     writeAtomically(directory.resolve(CERT_FILE), PkiSupport.toPem(certificate), false);
     writeAtomically(directory.resolve(REVOKED_FILE), serials.toString(), false);
+    writeAtomically(directory.resolve(ISSUED_FILE), register.toString(), false);
   }
 
   /** Loads a CA written by {@link #save}; a wrong passphrase fails with an {@link IllegalArgumentException}. */
@@ -242,7 +294,20 @@ public final class ConsortiumCa {
         revoked.put(new BigInteger(parts[0], 16), Instant.parse(parts[1]));
       }
     }
-    return new ConsortiumCa(key, cert, revoked);
+    Map<BigInteger, Issued> issued = new TreeMap<>();
+    Path issuedFile = directory.resolve(ISSUED_FILE);
+    if (Files.exists(issuedFile)) {
+      for (String line : Files.readAllLines(issuedFile, StandardCharsets.UTF_8)) {
+        if (line.isBlank()) continue;
+        String[] parts = line.trim().split(" ");
+        if (parts.length != 4 || !(parts[1].equals("site") || parts[1].equals("server"))) {
+          throw new IllegalArgumentException(issuedFile + ": malformed line '" + line + "'");
+        }
+        BigInteger serial = new BigInteger(parts[0], 16);
+        issued.put(serial, new Issued(serial, parts[2], parts[1].equals("site"), Instant.parse(parts[3])));
+      }
+    }
+    return new ConsortiumCa(key, cert, revoked, issued);
   }
 
   private X509Certificate issue(X500Name subject, PublicKey subjectKey, Duration validity,

@@ -18,11 +18,19 @@ public final class SiteCertificateException extends Exception {
     REVOCATION_STATUS_UNKNOWN,
     /** Chains to the CA but is not a site's client certificate (no clientAuth EKU, a CA, or no valid site id CN). */
     NOT_A_SITE_CERTIFICATE,
+    /** A valid consortium certificate, but not one the consortium's register of enrolled sites lists (or the site was withdrawn). */
+    NOT_ENROLLED,
+    /** No certificate was presented. */
+    NO_CERTIFICATE,
     /** Any other path validation failure; the message carries the validator's words. */
     INVALID
   }
 
   private final Reason reason;
+
+  public SiteCertificateException(Reason reason, String message) {
+    this(reason, message, null);
+  }
 
   SiteCertificateException(Reason reason, String message, Throwable cause) {
     super(reason + ": " + message, cause);

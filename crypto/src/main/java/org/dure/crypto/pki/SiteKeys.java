@@ -4,10 +4,13 @@ import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.PrivateKey;
+import java.security.cert.X509CRL;
 import java.security.cert.X509Certificate;
 import java.security.spec.ECGenParameterSpec;
 import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
+import org.bouncycastle.cert.X509CRLHolder;
 import org.bouncycastle.cert.X509CertificateHolder;
+import org.bouncycastle.cert.jcajce.JcaX509CRLConverter;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.openssl.PEMException;
 import org.bouncycastle.openssl.PEMKeyPair;
@@ -80,6 +83,21 @@ public final class SiteKeys {
       }
     }
     throw new IllegalArgumentException("expected a PEM certificate (BEGIN CERTIFICATE)");
+  }
+
+  public static String crlPem(X509CRL crl) {
+    return PkiSupport.toPem(crl);
+  }
+
+  public static X509CRL readCrl(String pem) {
+    if (PkiSupport.readPem(pem, "a certificate revocation list") instanceof X509CRLHolder holder) {
+      try {
+        return new JcaX509CRLConverter().getCRL(holder);
+      } catch (GeneralSecurityException e) {
+        throw new IllegalArgumentException("cannot decode the CRL: " + e.getMessage(), e);
+      }
+    }
+    throw new IllegalArgumentException("expected a PEM CRL (BEGIN X509 CRL)");
   }
 
   public static String certificationRequestPem(PKCS10CertificationRequest csr) {

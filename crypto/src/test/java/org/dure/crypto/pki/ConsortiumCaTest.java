@@ -151,4 +151,24 @@ class ConsortiumCaTest {
     }
     throw new AssertionError("needle not found");
   }
+
+  @Test void revokingASiteRevokesEveryCertificateIssuedToItAndTheRegisterSurvivesSaveAndLoad(@TempDir Path dir) throws Exception {
+    ConsortiumCa ca = ConsortiumCa.create("Dure test consortium", Duration.ofDays(30));
+    X509Certificate first = ca.signSite(csr("hospital-a"), Duration.ofDays(1));
+    X509Certificate renewed = ca.signSite(csr("hospital-a"), Duration.ofDays(2));
+    X509Certificate other = ca.signSite(csr("hospital-b"), Duration.ofDays(1));
+    ca.save(dir, PASSPHRASE);
+    ConsortiumCa loaded = ConsortiumCa.load(dir, PASSPHRASE);
+
+    List<BigInteger> revoked = loaded.revokeSite("hospital-a");
+
+    assertEquals(List.of(first.getSerialNumber(), renewed.getSerialNumber()).stream().sorted().toList(),
+        revoked.stream().sorted().toList());
+    assertEquals(3, loaded.issued().size());
+    X509CRL crl = SiteKeys.readCrl(SiteKeys.crlPem(loaded.crl()));
+    assertTrue(crl.isRevoked(first));
+    assertTrue(crl.isRevoked(renewed));
+    assertFalse(crl.isRevoked(other));
+    assertTrue(loaded.revokeSite("hospital-z").isEmpty());
+  }
 }

@@ -18,11 +18,18 @@ import org.dure.protocol.metrics.Evaluation;
     @JsonSubTypes.Type(value = AgentMessage.RoundFailed.class, name = "round-failed")
 })
 public sealed interface AgentMessage {
-  /** First message on a connection: who is speaking. */
-  record Hello(String siteId, String agentVersion) implements AgentMessage {}
+  /**
+   * First message on a connection. It names no site: the coordinator takes the site id from the client
+   * certificate the agent presented in the TLS handshake, never from a message field.
+   */
+  record Hello(String agentVersion) implements AgentMessage {}
 
-  /** The site takes part in the study; {@code rows} is its usable row count. */
-  record StudyAccepted(String studyId, long rows) implements AgentMessage {}
+  /**
+   * The site takes part in the study; {@code rows} is its usable row count. {@code signature} (base64 DER
+   * ECDSA) is the site's {@code study-approval} signature over the SHA-256 of the exact study definition it
+   * was offered (round 0), made with its certificate key.
+   */
+  record StudyAccepted(String studyId, long rows, String signature) implements AgentMessage {}
 
   /** The site does not take part; the reason is shown to the researcher. */
   record StudyDeclined(String studyId, String reason) implements AgentMessage {}

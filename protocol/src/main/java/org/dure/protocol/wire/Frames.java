@@ -13,7 +13,7 @@ import java.util.UUID;
  *   0     4   magic "DURE"
  *   4     1   format version (1)
  *   5     1   kind (see {@link Kind})
- *   6     2   reserved, 0
+ *   6     2   signature length s (uint16; 0 = unsigned)
  *   8    16   study id (UUID, most then least significant 64 bits)
  *  24     4   round (int32)
  *  28     4   model version the frame refers to (int32; an update names the version it was trained from)
@@ -21,7 +21,11 @@ import java.util.UUID;
  *  40     4   mean training loss (float32; NaN for a global model)
  *  44     4   number of float values n (int32)
  *  48   4n    values
+ * 48+4n  s    signature (a site's DER ECDSA {@code contribution} signature; see {@link #signedDigest})
  * </pre>
+ *
+ * <p>Site updates must be signed: the signature covers the SHA-256 of the frame as it would be unsigned
+ * (signature length 0, no trailer), bound to the site, study and round by {@code SiteSignatures}.
  */
 public final class Frames {
   public static final int HEADER_BYTES = 48;
@@ -47,11 +51,25 @@ public final class Frames {
     }
   }
 
-  /** A decoded frame. */
+  /** Largest signature trailer accepted. */
+  public static final int MAX_SIGNATURE = 512;
+
+  /**
+   * A decoded frame.
+   *
+   * @param signature the signature trailer, empty for an unsigned frame
+   * @param signedDigest SHA-256 of the frame without its signature (what a signature covers)
+   */
   public record ModelFrame(Kind kind, UUID studyId, int round, int modelVersion, long samples, float trainLoss,
-                           float[] values) {
-    public ModelFrame { values = values.clone(); }
+                           float[] values, byte[] signature, byte[] signedDigest) {
+    public ModelFrame {
+      values = values.clone();
+      signature = signature.clone();
+      signedDigest = signedDigest.clone();
+    }
     @Override public float[] values() { return values.clone(); }
+    @Override public byte[] signature() { return signature.clone(); }
+    @Override public byte[] signedDigest() { return signedDigest.clone(); }
     /** The values without a defensive copy, for code that only reads them. */
     public float[] valuesUnsafe() { return values; }
   }
@@ -70,6 +88,37 @@ public final class Frames {
     return b.array();
   }
 
+  /** SHA-256 of an unsigned frame from {@link #encode}: what a site signs. */
+  public static byte[] signedDigest(byte[] unsignedFrame) {
+    if (unsignedFrame.length < HEADER_BYTES || unsignedFrame[6] != 0 || unsignedFrame[7] != 0)
+      throw new IllegalArgumentException("signedDigest takes an unsigned frame from Frames.encode");
+    return sha256(unsignedFrame, unsignedFrame.length);
+  }
+
+  /** Appends a signature trailer to an unsigned frame from {@link #encode}. */
+  public static byte[] withSignature(byte[] unsignedFrame, byte[] signature) {
+    if (signature.length == 0 || signature.length > MAX_SIGNATURE)
+      throw new IllegalArgumentException("signature must have 1.." + MAX_SIGNATURE + " bytes, had " + signature.length);
+    if (unsignedFrame.length < HEADER_BYTES || unsignedFrame[6] != 0 || unsignedFrame[7] != 0)
+      throw new IllegalArgumentException("withSignature takes an unsigned frame from Frames.encode");
+    byte[] out = java.util.Arrays.copyOf(unsignedFrame, unsignedFrame.length + signature.length);
+    ByteBuffer.wrap(out).order(ByteOrder.LITTLE_ENDIAN).putShort(6, (short) signature.length);
+    System.arraycopy(signature, 0, out, unsignedFrame.length, signature.length);
+    return out;
+  }
+
+  private static byte[] sha256(byte[] bytes, int length) {
+    try {
+      java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
+      md.update(bytes, 0, 6);
+      md.update(new byte[2]);
+      md.update(bytes, 8, length - 8);
+      return md.digest();
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 missing from the JDK", e);
+    }
+  }
+
   public static ModelFrame decode(byte[] bytes) {
     if (bytes.length < HEADER_BYTES) throw new FrameException("frame of " + bytes.length + " bytes is shorter than the " + HEADER_BYTES + "-byte header");
     ByteBuffer b = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
@@ -77,18 +126,23 @@ public final class Frames {
     byte version = b.get();
     if (version != VERSION) throw new FrameException("unsupported frame version " + version + "; this build speaks version " + VERSION);
     Kind kind = Kind.of(b.get());
-    b.getShort();
+    int signatureLength = Short.toUnsignedInt(b.getShort());
+    if (signatureLength > MAX_SIGNATURE) throw new FrameException("frame declares a " + signatureLength + "-byte signature (at most " + MAX_SIGNATURE + ")");
     UUID study = new UUID(b.getLong(), b.getLong());
     int round = b.getInt(), modelVersion = b.getInt();
     long samples = b.getLong();
     float loss = b.getFloat();
     int n = b.getInt();
     if (n < 0 || n > MAX_VALUES) throw new FrameException("frame declares " + n + " values (allowed 0.." + MAX_VALUES + ")");
-    if (bytes.length != HEADER_BYTES + 4L * n)
-      throw new FrameException("frame declares " + n + " values but carries " + (bytes.length - HEADER_BYTES) + " payload bytes");
+    long unsignedLength = HEADER_BYTES + 4L * n;
+    if (bytes.length != unsignedLength + signatureLength)
+      throw new FrameException("frame declares " + n + " values and a " + signatureLength + "-byte signature but carries "
+          + (bytes.length - HEADER_BYTES) + " bytes after the header");
     if (samples < 0) throw new FrameException("negative sample count " + samples);
     float[] values = new float[n];
     b.asFloatBuffer().get(values);
-    return new ModelFrame(kind, study, round, modelVersion, samples, loss, values);
+    byte[] signature = java.util.Arrays.copyOfRange(bytes, (int) unsignedLength, bytes.length);
+    byte[] digest = signatureLength == 0 ? new byte[0] : sha256(bytes, (int) unsignedLength);
+    return new ModelFrame(kind, study, round, modelVersion, samples, loss, values, signature, digest);
   }
 }

@@ -147,7 +147,7 @@ class FramesTest {
     FrameException e = assertThrows(FrameException.class, () -> Frames.decode(bytes));
 
     // Assert
-    assertEquals("frame declares 3 values but carries 10 payload bytes", e.getMessage());
+    assertEquals("frame declares 3 values and a 0-byte signature but carries 10 bytes after the header", e.getMessage());
   }
 
   @Test void payloadLongerThanDeclaredIsRejected() {
@@ -158,7 +158,7 @@ class FramesTest {
     FrameException e = assertThrows(FrameException.class, () -> Frames.decode(bytes));
 
     // Assert
-    assertEquals("frame declares 2 values but carries 12 payload bytes", e.getMessage());
+    assertEquals("frame declares 2 values and a 0-byte signature but carries 12 bytes after the header", e.getMessage());
   }
 
   @Test void negativeValueCountIsRejected() {
@@ -206,5 +206,33 @@ class FramesTest {
 
     // Assert
     assertArrayEquals(new float[] {1f, 2f}, frame.values());
+  }
+
+  @Test void aSignatureTrailerRoundTripsAndItsDigestIsTheUnsignedFramesDigest() {
+    byte[] unsigned = frameOf(1f, 2f, 3f);
+    byte[] digest = Frames.signedDigest(unsigned);
+    byte[] signature = {9, 8, 7, 6, 5};
+
+    ModelFrame frame = Frames.decode(Frames.withSignature(unsigned, signature));
+
+    assertArrayEquals(signature, frame.signature());
+    assertArrayEquals(digest, frame.signedDigest());
+    assertArrayEquals(new float[] {1f, 2f, 3f}, frame.values());
+    assertEquals(0, Frames.decode(unsigned).signature().length);
+  }
+
+  @Test void anyChangeToASignedFramesBodyChangesItsDigest() {
+    byte[] signed = Frames.withSignature(frameOf(1f, 2f, 3f), new byte[] {1, 2, 3});
+    byte[] before = Frames.decode(signed).signedDigest();
+    signed[50] ^= 1;
+
+    assertTrue(!Arrays.equals(before, Frames.decode(signed).signedDigest()));
+  }
+
+  @Test void aTruncatedSignatureTrailerIsRejected() {
+    byte[] signed = Frames.withSignature(frameOf(1f), new byte[] {1, 2, 3});
+
+    FrameException e = assertThrows(FrameException.class, () -> Frames.decode(Arrays.copyOf(signed, signed.length - 1)));
+    assertTrue(e.getMessage().contains("3-byte signature"), e.getMessage());
   }
 }

@@ -25,8 +25,8 @@ class WireJsonTest {
         Map.of("age", 3L, "lactate", 77L), Map.of("sex", 2L),
         List.of(new NumericMoments("age", 1097, 71_305.5, 4_870_000.25), new NumericMoments("lactate", 1023, 2_046, 5_115.75)));
     return Stream.of(
-        new AgentMessage.Hello("st-marys", "0.1.0"),
-        new AgentMessage.StudyAccepted(STUDY, 1100),
+        new AgentMessage.Hello("0.1.0"),
+        new AgentMessage.StudyAccepted(STUDY, 1100, "c2lnbmF0dXJl"),
         new AgentMessage.StudyDeclined(STUDY, "column 'lactate' is missing"),
         new AgentMessage.Statistics(STUDY, stats),
         new AgentMessage.EvaluationReport(STUDY, 4, new Evaluation(4, 2, 0.41, 0.75, histogram.auc(), histogram)),
@@ -68,10 +68,10 @@ class WireJsonTest {
 
   @Test void messageIsTaggedWithItsType() {
     // Execute
-    String json = WireJson.write(new AgentMessage.Hello("st-marys", "0.1.0"));
+    String json = WireJson.write(new AgentMessage.Hello("0.1.0"));
 
     // Assert
-    assertEquals("{\"type\":\"hello\",\"siteId\":\"st-marys\",\"agentVersion\":\"0.1.0\"}", json);
+    assertEquals("{\"type\":\"hello\",\"agentVersion\":\"0.1.0\"}", json);
   }
 
   @Test void evaluationWithNanAucRoundTripsAsNan() {
@@ -127,10 +127,17 @@ class WireJsonTest {
   @Test void unknownFieldIsRejected() {
     // Execute
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> WireJson.readAgent("{\"type\":\"hello\",\"siteId\":\"st-marys\",\"agentVersion\":\"0.1.0\",\"admin\":true}"));
+        () -> WireJson.readAgent("{\"type\":\"hello\",\"agentVersion\":\"0.1.0\",\"admin\":true}"));
 
     // Assert
     assertTrue(e.getMessage().startsWith("malformed AgentMessage: Unrecognized field \"admin\""), e.getMessage());
+  }
+
+  @Test void helloCannotClaimASiteIdTheCertificateDecides() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> WireJson.readAgent("{\"type\":\"hello\",\"siteId\":\"st-marys\",\"agentVersion\":\"0.1.0\"}"));
+
+    assertTrue(e.getMessage().contains("Unrecognized field \"siteId\""), e.getMessage());
   }
 
   @Test void unknownFieldInNestedRecordIsRejected() {

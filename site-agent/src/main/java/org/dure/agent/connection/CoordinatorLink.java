@@ -6,8 +6,12 @@ import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.core.http.WebSocketConnectOptions;
+import io.vertx.core.net.PemKeyCertOptions;
+import io.vertx.core.net.PemTrustOptions;
 import java.net.URI;
+import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
+import org.dure.agent.identity.SiteIdentity;
 import org.dure.protocol.wire.AgentMessage;
 import org.dure.protocol.wire.CoordinatorMessage;
 import org.dure.protocol.wire.Frames;
@@ -16,8 +20,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The agent's one outbound connection to the coordinator (hospitals accept no inbound connections).
- * It says hello, hands every message to a {@link Listener}, and when the connection fails or drops it
+ * The agent's one outbound connection to the coordinator (hospitals accept no inbound connections), over
+ * TLS 1.3 with the site's certificate (mutual TLS) and the consortium CA as the only trust anchor; the
+ * coordinator's certificate must name the host in the URL. It says hello, hands every message to a {@link Listener}, and when the connection fails or drops it
  * reconnects with exponential backoff and jitter (0.5 s doubling to 30 s), forever, until closed.
  */
 public final class CoordinatorLink {
@@ -39,19 +44,26 @@ public final class CoordinatorLink {
   private final URI uri;
   private final String siteId;
   private final String agentVersion;
+  private final SiteIdentity identity;
   private final Listener listener;
   private final WebSocketClient client; // kept referenced: Vert.x closes unreachable clients
   private volatile WebSocket socket;
   private volatile boolean closed;
   private int failures;
+  private volatile String lastRefusal;
 
-  public CoordinatorLink(Vertx vertx, URI uri, String siteId, String agentVersion, Listener listener) {
+  public CoordinatorLink(Vertx vertx, URI uri, SiteIdentity identity, String agentVersion, Listener listener) {
     this.vertx = vertx;
     this.uri = uri;
-    this.siteId = siteId;
+    this.identity = identity;
+    this.siteId = identity.siteId();
     this.agentVersion = agentVersion;
     this.listener = listener;
     this.client = vertx.createWebSocketClient(new WebSocketClientOptions()
+        .setSsl(true).setVerifyHost(true).setEnabledSecureTransportProtocols(Set.of("TLSv1.3"))
+        .setKeyCertOptions(new PemKeyCertOptions().setKeyPath(identity.keyFile().toString())
+            .setCertPath(identity.certificateFile().toString()))
+        .setTrustOptions(new PemTrustOptions().addCertPath(identity.caFile().toString()))
         .setMaxMessageSize(256 * 1024 * 1024 + 64).setMaxFrameSize(1 << 20).setConnectTimeout(10_000));
   }
 
@@ -76,12 +88,18 @@ public final class CoordinatorLink {
           log.warn("ignoring a message from the coordinator: {}", e.getMessage());
           return;
         }
-        if (m instanceof CoordinatorMessage.Welcome) {
+        if (m instanceof CoordinatorMessage.Welcome w) {
+          if (!siteId.equals(w.siteId())) {
+            log.error("the coordinator identified this agent as '{}' but it is configured as '{}'; disconnecting", w.siteId(), siteId);
+            ws.close();
+            return;
+          }
           failures = 0;
           log.info("connected to coordinator {} as {}", uri, siteId);
           listener.connected();
         } else if (m instanceof CoordinatorMessage.Refused r) {
           log.warn("coordinator refused: {}", r.reason());
+          lastRefusal = r.reason();
         } else {
           listener.message(m);
         }
@@ -102,9 +120,13 @@ public final class CoordinatorLink {
         }
       });
       ws.exceptionHandler(e -> log.debug("connection error: {}", e.toString()));
-      ws.writeTextMessage(WireJson.write(new AgentMessage.Hello(siteId, agentVersion)));
+      ws.writeTextMessage(WireJson.write(new AgentMessage.Hello(agentVersion)));
     }).onFailure(e -> {
-      log.info("cannot reach coordinator {} ({}); retrying", uri, e.getMessage());
+      // With TLS 1.3 a refused client certificate shows here only as a closed handshake; the coordinator's
+      // log and its refusals list (GET /api/sites/refusals) name the reason.
+      log.warn("cannot connect to coordinator {} ({}); if this persists, the coordinator may be refusing this site's"
+          + " certificate {} (ask the administrator to check the refusals list); retrying", uri, e.getMessage(),
+          identity.certificateFile());
       retry();
     });
   }
@@ -131,6 +153,11 @@ public final class CoordinatorLink {
     if (ws == null || ws.isClosed()) return false;
     ws.writeBinaryMessage(Buffer.buffer(frame));
     return true;
+  }
+
+  /** The last reason the coordinator gave for refusing this site or one of its messages, or null. */
+  public String lastRefusal() {
+    return lastRefusal;
   }
 
   public boolean isConnected() {

@@ -1,7 +1,9 @@
 package org.dure.agent.study;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -9,6 +11,9 @@ import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import org.dure.agent.identity.SiteIdentity;
+import org.dure.crypto.Digests;
+import org.dure.crypto.sign.SiteSignatures.Purpose;
 import org.dure.learning.data.CsvTable;
 import org.dure.learning.data.DataException;
 import org.dure.learning.data.StudyData;
@@ -40,6 +45,7 @@ public final class StudyWork implements AutoCloseable {
   }
 
   private final String siteId;
+  private final SiteIdentity identity;
   private final Path csv;
   private final Outbox out;
   private final ExecutorService worker = Executors.newSingleThreadExecutor(r -> {
@@ -49,8 +55,9 @@ public final class StudyWork implements AutoCloseable {
   });
   private final Map<UUID, StudyParticipation> studies = new HashMap<>();
 
-  public StudyWork(String siteId, Path csv, Outbox out) {
-    this.siteId = siteId;
+  public StudyWork(SiteIdentity identity, Path csv, Outbox out) {
+    this.identity = identity;
+    this.siteId = identity.siteId();
     this.csv = csv;
     this.out = out;
   }
@@ -95,7 +102,7 @@ public final class StudyWork implements AutoCloseable {
     }
     StudyParticipation existing = studies.get(id);
     if (existing != null && existing.spec.equals(spec)) {
-      out.send(new AgentMessage.StudyAccepted(o.studyId(), existing.usableRows()));
+      out.send(accepted(o, existing.usableRows()));
       return;
     }
     try {
@@ -109,7 +116,7 @@ public final class StudyWork implements AutoCloseable {
       StudyParticipation p = new StudyParticipation(id, spec, data, siteId);
       studies.put(id, p);
       log.info("study {} ({}): accepted with {} rows", id, spec.name(), p.usableRows());
-      out.send(new AgentMessage.StudyAccepted(o.studyId(), p.usableRows()));
+      out.send(accepted(o, p.usableRows()));
     } catch (DataException e) {
       log.warn("study {}: declining: {}", id, e.getMessage());
       out.send(new AgentMessage.StudyDeclined(o.studyId(), e.getMessage()));
@@ -117,6 +124,13 @@ public final class StudyWork implements AutoCloseable {
       log.warn("study {}: cannot read {}: {}", id, csv, e.toString());
       out.send(new AgentMessage.StudyDeclined(o.studyId(), "site " + siteId + " cannot read its data: " + e.getMessage()));
     }
+  }
+
+  /** The approval, signed over the exact study definition this site was offered. */
+  private AgentMessage.StudyAccepted accepted(CoordinatorMessage.StudyOffer o, long rows) {
+    byte[] specSha256 = Digests.sha256(o.spec().getBytes(StandardCharsets.UTF_8));
+    byte[] signature = identity.sign(Purpose.STUDY_APPROVAL, o.studyId(), 0, specSha256);
+    return new AgentMessage.StudyAccepted(o.studyId(), rows, Base64.getEncoder().encodeToString(signature));
   }
 
   private String describeMissing(List<String> missing, StudySpec spec) {
@@ -159,8 +173,10 @@ public final class StudyWork implements AutoCloseable {
     out.send(new AgentMessage.EvaluationReport(f.studyId().toString(), f.modelVersion(), eval));
     if (f.kind() != Frames.Kind.GLOBAL_TRAIN) return;
     TrainOutcome o = p.train(global, f.round());
-    out.sendBinary(Frames.encode(Frames.Kind.SITE_UPDATE, f.studyId(), f.round(), f.modelVersion(), o.examplesSeen() > 0 ? p.trainRows() : 0,
-        (float) o.meanLoss(), o.parameters()));
+    byte[] update = Frames.encode(Frames.Kind.SITE_UPDATE, f.studyId(), f.round(), f.modelVersion(),
+        o.examplesSeen() > 0 ? p.trainRows() : 0, (float) o.meanLoss(), o.parameters());
+    byte[] signature = identity.sign(Purpose.CONTRIBUTION, f.studyId().toString(), f.round(), Frames.signedDigest(update));
+    out.sendBinary(Frames.withSignature(update, signature));
     log.info("study {}: round {} trained on {} rows in {} ms (loss {})", f.studyId(), f.round(), p.trainRows(),
         (System.nanoTime() - t0) / 1_000_000, String.format("%.4f", o.meanLoss()));
   }

@@ -1,0 +1,82 @@
+package org.dure.coordinator.api;
+
+import static org.dure.coordinator.api.Access.allow;
+import static org.dure.coordinator.api.StudyApi.json;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.vertx.core.Vertx;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import org.dure.coordinator.security.Credentials;
+import org.dure.coordinator.security.Role;
+import org.dure.coordinator.security.SiteTrust;
+import org.dure.coordinator.study.StudyStore;
+
+/**
+ * The administrator's endpoints: API users (issue and revoke credentials) and the site register and
+ * refused connections (also readable by auditors).
+ *
+ * <pre>
+ * GET    /api/users            users, roles, created/revoked (never tokens)   admin
+ * POST   /api/users            {"name", "role"} → the token, shown once        admin     201
+ * DELETE /api/users/{name}     revoke a user's credential                      admin
+ * GET    /api/sites/register   enrolled sites, certificate serials, status     admin, auditor
+ * GET    /api/sites/refusals   recent refused site connections and why         admin, auditor
+ * </pre>
+ */
+final class AdminApi {
+  private final Vertx vertx;
+  private final Credentials credentials;
+  private final SiteTrust trust;
+
+  AdminApi(Vertx vertx, Credentials credentials, SiteTrust trust) {
+    this.vertx = vertx;
+    this.credentials = credentials;
+    this.trust = trust;
+  }
+
+  void register(Router r) {
+    r.get("/api/users").handler(allow(Role.ADMIN)).handler(rc -> json(rc, 200, credentials.users()));
+    r.post("/api/users").handler(allow(Role.ADMIN)).handler(this::issue);
+    r.delete("/api/users/:name").handler(allow(Role.ADMIN)).handler(this::revoke);
+    r.get("/api/sites/register").handler(allow(Role.ADMIN, Role.AUDITOR)).handler(rc -> json(rc, 200, trust.sites().sites()));
+    r.get("/api/sites/refusals").handler(allow(Role.ADMIN, Role.AUDITOR)).handler(rc -> json(rc, 200, trust.refusals().recent()));
+  }
+
+  private void issue(RoutingContext rc) {
+    JsonNode body = StudyApi.bodyJson(rc);
+    for (var it = body.fieldNames(); it.hasNext(); ) {
+      String f = it.next();
+      if (!f.equals("name") && !f.equals("role")) throw new ApiError(400, "unknown field '" + f + "'; expected name and role", f);
+    }
+    if (!body.path("name").isTextual()) throw new ApiError(400, "name is required (the person's user name)", "name");
+    if (!body.path("role").isTextual()) throw new ApiError(400, "role is required: researcher, auditor or admin", "role");
+    Role role;
+    try {
+      role = Role.parse(body.path("role").asText());
+    } catch (IllegalArgumentException e) {
+      throw new ApiError(400, e.getMessage(), "role");
+    }
+    String name = body.path("name").asText();
+    String by = Access.caller(rc).name();
+    vertx.executeBlocking(() -> credentials.issue(name, role, by), false).onSuccess(issued -> {
+      ObjectNode out = StudyStore.JSON.createObjectNode().put("name", issued.name()).put("role", issued.role().label())
+          .put("token", issued.token())
+          .put("note", "store this token now: it is shown only once and the coordinator keeps only its hash");
+      rc.response().putHeader("Cache-Control", "no-store");
+      json(rc, 201, out);
+    }).onFailure(e -> rc.fail(e instanceof IllegalArgumentException ? new ApiError(400, e.getMessage(), "name")
+        : e instanceof IllegalStateException ? new ApiError(409, e.getMessage(), "name") : e));
+  }
+
+  private void revoke(RoutingContext rc) {
+    String name = rc.pathParam("name");
+    if (name.equals(Access.caller(rc).name())) {
+      throw new ApiError(409, "you cannot revoke your own credential; ask another administrator");
+    }
+    vertx.executeBlocking(() -> credentials.revoke(name), false)
+        .onSuccess(u -> json(rc, 200, u))
+        .onFailure(e -> rc.fail(e instanceof IllegalArgumentException ? new ApiError(404, e.getMessage()) : e));
+  }
+}
