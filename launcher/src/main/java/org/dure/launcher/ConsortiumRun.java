@@ -24,8 +24,10 @@ import java.util.zip.ZipEntry;
 import java.util.zip.ZipInputStream;
 
 /**
- * A whole consortium on this machine: one coordinator process and one site-agent process per
- * hospital on loopback, a study submitted through the coordinator's HTTP API and run to its end.
+ * A whole consortium on this machine: a throwaway consortium PKI ({@link LocalConsortium}), one
+ * coordinator process and one site-agent process per hospital on loopback (HTTPS API, mutual-TLS agent
+ * channel), a researcher credential issued through the API by the administrator, and a study submitted
+ * with it and run to its end.
  * Prints progress and a per-round table, saves the model and {@code summary.json} into the output
  * directory, and always stops every process it started.
  */
@@ -36,7 +38,8 @@ final class ConsortiumRun {
   private final String studyJson;
   private final PrintStream console;
   private final List<Process> processes = new ArrayList<>();
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private HttpClient http;
+  private String token;
   private final Duration timeout;
 
   ConsortiumRun(Path out, Map<String, Path> siteFiles, String studyJson, Duration timeout, PrintStream console) {
@@ -63,20 +66,59 @@ final class ConsortiumRun {
     }
   }
 
-  private int runStudy() throws Exception {
+  /** Marks a directory this class made, so a later run may replace its contents. */
+  static final String MARKER = ".dure-run";
+
+  /**
+   * Makes {@code out} ready for a run: refuses a non-empty directory no earlier run made, and clears the
+   * run files (throwaway consortium, coordinator state, agents, model) of an earlier run.
+   */
+  static void prepareOutput(Path out) throws IOException {
+    if (Files.isDirectory(out) && !Files.exists(out.resolve(MARKER))) {
+      try (var entries = Files.list(out)) {
+        if (entries.findAny().isPresent()) {
+          throw new IllegalArgumentException(out + " exists, is not empty and was not made by a previous run;"
+              + " choose a new or empty output directory");
+        }
+      }
+    }
+    for (String sub : List.of("consortium", "sites", "coordinator", "agents", "model")) deleteTree(out.resolve(sub));
     Files.createDirectories(out.resolve("logs"));
+    Files.writeString(out.resolve(MARKER), "made by dure; a new run replaces this directory's run files\n");
+  }
+
+  private static void deleteTree(Path dir) throws IOException {
+    if (!Files.exists(dir)) return;
+    try (var paths = Files.walk(dir)) {
+      for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(p);
+    }
+  }
+
+  private int runStudy() throws Exception {
+    prepareOutput(out);
     Path portFile = out.resolve("coordinator.port");
     Files.deleteIfExists(portFile);
     long t0 = System.nanoTime();
-    spawn("coordinator", List.of("coordinator", "--port", "0", "--port-file", portFile.toString(),
-        "--data-dir", out.resolve("coordinator").toString()), true);
-    int port = awaitPort(portFile);
-    String base = "http://127.0.0.1:" + port;
-    console.printf("coordinator  %s (log %s)%n", base, rel(out.resolve("logs/coordinator.log")));
+    LocalConsortium pki = LocalConsortium.provision(out, List.copyOf(siteFiles.keySet()));
+    http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).sslContext(pki.clientTls()).build();
+    console.printf("consortium   %s (throwaway CA; %d sites enrolled: key pair and request made at each site, signed by the CA)%n",
+        rel(pki.root()), siteFiles.size());
+    spawn("coordinator", List.of("coordinator", "--api-port", "0", "--agent-port", "0", "--port-file", portFile.toString(),
+        "--pki", pki.coordinatorPki().toString(), "--data-dir", out.resolve("coordinator").toString()), true);
+    JsonNode ports = awaitPorts(portFile);
+    String base = "https://127.0.0.1:" + ports.path("api").asInt();
+    console.printf("coordinator  API %s, agents wss://127.0.0.1:%d (mutual TLS) (log %s)%n", base, ports.path("agents").asInt(),
+        rel(out.resolve("logs/coordinator.log")));
+    token = pki.adminToken();
+    String researcher = "researcher";
+    token = post(base + "/api/users", "{\"name\": \"" + researcher + "\", \"role\": \"researcher\"}", 201).path("token").asText();
+    console.printf("credential   %s (researcher) issued by admin through the API%n", researcher);
     for (Map.Entry<String, Path> site : siteFiles.entrySet()) {
       Path cfg = out.resolve("agents").resolve(site.getKey() + ".json");
       Files.createDirectories(cfg.getParent());
-      ObjectNode c = JSON.createObjectNode().put("siteId", site.getKey()).put("coordinator", "ws://127.0.0.1:" + port + "/agents");
+      ObjectNode c = JSON.createObjectNode().put("siteId", site.getKey())
+          .put("coordinator", "wss://127.0.0.1:" + ports.path("agents").asInt() + "/agents");
+      c.put("tls", pki.siteTls().get(site.getKey()).toString());
       c.putObject("data").put("csv", site.getValue().toAbsolutePath().toString());
       c.put("workDir", out.resolve("agents").resolve(site.getKey()).toString());
       JSON.writeValue(cfg.toFile(), c);
@@ -181,10 +223,10 @@ final class ConsortiumRun {
     processes.add(pb.start());
   }
 
-  private int awaitPort(Path portFile) throws Exception {
+  private JsonNode awaitPorts(Path portFile) throws Exception {
     long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
     while (System.nanoTime() < deadline) {
-      if (Files.exists(portFile)) return Integer.parseInt(Files.readString(portFile).trim());
+      if (Files.exists(portFile)) return JSON.readTree(portFile.toFile());
       if (!processes.get(0).isAlive())
         throw new IllegalStateException("the coordinator exited (code " + processes.get(0).exitValue() + "); see " + out.resolve("logs/coordinator.log"));
       Thread.sleep(50);
@@ -193,7 +235,7 @@ final class ConsortiumRun {
   }
 
   private JsonNode post(String url, String body, int expected) throws Exception {
-    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(30))
+    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(url)).header("Authorization", "Bearer " + token).timeout(Duration.ofSeconds(30))
         .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
         HttpResponse.BodyHandlers.ofString());
     if (r.statusCode() != expected) throw new IllegalStateException("POST " + url + " answered " + r.statusCode() + ": " + r.body());
@@ -201,14 +243,14 @@ final class ConsortiumRun {
   }
 
   private JsonNode get(String url) throws Exception {
-    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(30)).GET().build(),
+    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(url)).header("Authorization", "Bearer " + token).timeout(Duration.ofSeconds(30)).GET().build(),
         HttpResponse.BodyHandlers.ofString());
     if (r.statusCode() != 200) throw new IllegalStateException("GET " + url + " answered " + r.statusCode() + ": " + r.body());
     return JSON.readTree(r.body());
   }
 
   private byte[] getBytes(String url) throws Exception {
-    HttpResponse<byte[]> r = http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(60)).GET().build(),
+    HttpResponse<byte[]> r = http.send(HttpRequest.newBuilder(URI.create(url)).header("Authorization", "Bearer " + token).timeout(Duration.ofSeconds(60)).GET().build(),
         HttpResponse.BodyHandlers.ofByteArray());
     if (r.statusCode() != 200) throw new IllegalStateException("GET " + url + " answered " + r.statusCode());
     return r.body();

@@ -36,6 +36,7 @@ final class DemoCommand implements Callable<Integer> {
       System.err.println("dure demo: --sites must be between 1 and 26, was " + sites);
       return 2;
     }
+    ConsortiumRun.prepareOutput(out);
     Path data = out.resolve("data");
     List<SiteCohort> cohorts = CohortGenerator.builder().sites(sites).patientsPerSite(patients).seed(seed).build().writeTo(data);
     Map<String, Path> files = new LinkedHashMap<>();

@@ -1,0 +1,69 @@
+package org.dure.launcher;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.SecureRandom;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
+import org.dure.agent.identity.SiteIdentity;
+import org.dure.coordinator.admin.ConsortiumAdmin;
+import org.dure.crypto.pki.SiteKeys;
+
+/**
+ * A throwaway consortium for one machine (the demo, rehearsals, tests), made with the same steps a real
+ * one takes: {@code admin init} (CA with a random passphrase that is never written down, the coordinator's
+ * certificate for localhost/127.0.0.1, the administrator's token), then for each site a key pair and request
+ * made on the site side, signed by the administrator, and installed by the site.
+ *
+ * @param root the consortium directory
+ * @param coordinatorPki what the coordinator runs with ({@code --pki})
+ * @param adminToken the first administrator's API token
+ * @param siteTls each site's TLS directory
+ */
+record LocalConsortium(Path root, Path coordinatorPki, String adminToken, Map<String, Path> siteTls) {
+  static final Duration VALIDITY = Duration.ofDays(30);
+
+  static LocalConsortium provision(Path root, List<String> siteIds) throws IOException {
+    byte[] secret = new byte[24];
+    new SecureRandom().nextBytes(secret);
+    char[] passphrase = Base64.getEncoder().encodeToString(secret).toCharArray();
+    ConsortiumAdmin admin = new ConsortiumAdmin(root.resolve("consortium"));
+    ConsortiumAdmin.Initialised init = admin.init("Dure local consortium", List.of("localhost", "127.0.0.1"), "admin",
+        passphrase, VALIDITY, VALIDITY);
+    Map<String, Path> tls = new LinkedHashMap<>();
+    for (String site : siteIds) {
+      Path dir = root.resolve("sites").resolve(site).resolve("pki");
+      Path csr = SiteIdentity.request(dir, site, false);
+      ConsortiumAdmin.Enrolled e = admin.enrolSite(Files.readString(csr), VALIDITY, passphrase);
+      SiteIdentity.install(dir, site, Files.readString(e.certificateFile()), Files.readString(e.caFile()));
+      tls.put(site, dir);
+    }
+    return new LocalConsortium(admin.coordinatorDir().getParent(), admin.coordinatorDir(), init.admin().token(), tls);
+  }
+
+  /** A TLS 1.3 client context trusting only this consortium's CA (for HTTPS API calls). */
+  SSLContext clientTls() throws IOException {
+    try {
+      X509Certificate ca = SiteKeys.readCertificate(Files.readString(coordinatorPki.resolve("ca-cert.pem")));
+      KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
+      trust.load(null, null);
+      trust.setCertificateEntry("dure-ca", ca);
+      TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+      tmf.init(trust);
+      SSLContext ctx = SSLContext.getInstance("TLSv1.3");
+      ctx.init(null, tmf.getTrustManagers(), null);
+      return ctx;
+    } catch (GeneralSecurityException e) {
+      throw new IOException("cannot build a TLS context for the consortium CA: " + e.getMessage(), e);
+    }
+  }
+}
