@@ -9,20 +9,19 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class CoordinatorConfigTest {
-  @Test void plainHttpOffLoopbackIsRefusedWithTheReason() {
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> new CoordinatorConfig("0.0.0.0", 8470, Path.of("d"), "dure", 0, List.of()));
-    assertTrue(e.getMessage().startsWith("host 0.0.0.0 is not a loopback address"), e.getMessage());
+  @Test void anyHostIsAcceptedBecauseBothListenersAreTls() {
+    assertEquals("0.0.0.0", new CoordinatorConfig("0.0.0.0", 8470, 8471, Path.of("d"), Path.of("p"), "dure", 0, List.of()).host());
   }
 
-  @Test void loopbackAddressesAreAccepted() {
-    for (String host : List.of("127.0.0.1", "localhost", "::1", "127.0.0.2"))
-      assertEquals(host, new CoordinatorConfig(host, 0, Path.of("d"), "dure", 0, List.of()).host());
+  @Test void theApiAndAgentPortsMustDifferBecauseOnlyTheAgentPortDemandsSiteCertificates() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> new CoordinatorConfig("127.0.0.1", 8470, 8470, Path.of("d"), Path.of("p"), "dure", 0, List.of()));
+    assertTrue(e.getMessage().startsWith("the API and agent ports must differ"), e.getMessage());
   }
 
   @Test void anOutOfRangePortIsRejectedNamingIt() {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> new CoordinatorConfig("127.0.0.1", 70000, Path.of("d"), "dure", 0, List.of()));
-    assertEquals("port must be 0..65535, was 70000", e.getMessage());
+        () -> new CoordinatorConfig("127.0.0.1", 70000, 0, Path.of("d"), Path.of("p"), "dure", 0, List.of()));
+    assertEquals("apiPort must be 0..65535, was 70000", e.getMessage());
   }
 }

@@ -5,18 +5,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The researcher's HTTP API on a real coordinator: answers, and errors that name what to fix. */
+/** The researcher's HTTPS API on a real coordinator: answers, and errors that name what to fix. */
 class StudyApiTest {
+  record Reply(int status, JsonNode body) {}
+
   static final ObjectMapper JSON = new ObjectMapper();
   static final String STUDY = """
       {"name": "api-test", "model": {"kind": "mlp", "hiddenLayers": [8], "activation": "tanh"},
@@ -24,24 +22,20 @@ class StudyApiTest {
        "label": {"column": "outcome", "positive": "1"}, "training": {"rounds": 3}, "minSites": 2}
       """;
   @TempDir static Path dir;
-  static Coordinator coordinator;
-  static final HttpClient http = HttpClient.newHttpClient();
+  static SecuredCoordinator c;
 
   @BeforeAll static void start() throws Exception {
-    coordinator = Coordinator.start(CoordinatorConfig.loopback(dir)).toCompletionStage().toCompletableFuture().get();
+    c = new SecuredCoordinator(dir);
   }
 
   @AfterAll static void stop() {
-    coordinator.close();
+    c.close();
   }
 
-  record Reply(int status, JsonNode body) {}
-
+  /** As researcher alice. */
   static Reply send(String method, String path, String body) throws Exception {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + coordinator.port() + path));
-    b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
-    HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
-    return new Reply(r.statusCode(), r.body().isEmpty() ? null : JSON.readTree(r.body()));
+    SecuredCoordinator.Reply r = c.send(c.aliceToken, method, path, body);
+    return new Reply(r.status(), r.body());
   }
 
   @Test void malformedJsonIsRejectedWith400NamingTheDocumentAndPosition() throws Exception {

@@ -28,8 +28,9 @@ import org.dure.crypto.pki.SiteKeys;
  * @param coordinatorPki what the coordinator runs with ({@code --pki})
  * @param adminToken the first administrator's API token
  * @param siteTls each site's TLS directory
+ * @param passphrase the CA passphrase, held in memory only
  */
-record LocalConsortium(Path root, Path coordinatorPki, String adminToken, Map<String, Path> siteTls) {
+record LocalConsortium(Path root, Path coordinatorPki, String adminToken, Map<String, Path> siteTls, char[] passphrase) {
   static final Duration VALIDITY = Duration.ofDays(30);
 
   static LocalConsortium provision(Path root, List<String> siteIds) throws IOException {
@@ -39,15 +40,24 @@ record LocalConsortium(Path root, Path coordinatorPki, String adminToken, Map<St
     ConsortiumAdmin admin = new ConsortiumAdmin(root.resolve("consortium"));
     ConsortiumAdmin.Initialised init = admin.init("Dure local consortium", List.of("localhost", "127.0.0.1"), "admin",
         passphrase, VALIDITY, VALIDITY);
-    Map<String, Path> tls = new LinkedHashMap<>();
-    for (String site : siteIds) {
-      Path dir = root.resolve("sites").resolve(site).resolve("pki");
-      Path csr = SiteIdentity.request(dir, site, false);
-      ConsortiumAdmin.Enrolled e = admin.enrolSite(Files.readString(csr), VALIDITY, passphrase);
-      SiteIdentity.install(dir, site, Files.readString(e.certificateFile()), Files.readString(e.caFile()));
-      tls.put(site, dir);
-    }
-    return new LocalConsortium(admin.coordinatorDir().getParent(), admin.coordinatorDir(), init.admin().token(), tls);
+    LocalConsortium c = new LocalConsortium(admin.coordinatorDir().getParent(), admin.coordinatorDir(), init.admin().token(),
+        new LinkedHashMap<>(), passphrase);
+    for (String site : siteIds) c.enrol(site);
+    return c;
+  }
+
+  /**
+   * Enrols a site the way a real one is: key pair and request made in the site's own directory
+   * ({@code sites/<id>/pki} next to the consortium), signed by the CA, installed by the site. Returns the
+   * site's TLS directory.
+   */
+  Path enrol(String site) throws IOException {
+    Path dir = root.getParent().resolve("sites").resolve(site).resolve("pki");
+    Path csr = SiteIdentity.request(dir, site, false);
+    ConsortiumAdmin.Enrolled e = new ConsortiumAdmin(root).enrolSite(Files.readString(csr), VALIDITY, passphrase);
+    SiteIdentity.install(dir, site, Files.readString(e.certificateFile()), Files.readString(e.caFile()));
+    siteTls.put(site, dir);
+    return dir;
   }
 
   /** A TLS 1.3 client context trusting only this consortium's CA (for HTTPS API calls). */

@@ -26,15 +26,22 @@ import org.junit.jupiter.api.io.TempDir;
 /** Agents ride out a coordinator restart: they reconnect with backoff and the study resumes from its checkpoint. */
 class CoordinatorRestartTest {
   @TempDir Path dir;
-  private final HttpClient http = HttpClient.newHttpClient();
 
   @Test
   void agentsReconnectAfterACoordinatorRestartAndTheStudyResumesWithTheNextRound() throws Exception {
-    int port;
-    try (ServerSocket s = new ServerSocket(0)) {
-      port = s.getLocalPort();
+    int apiPort, agentPort;
+    try (ServerSocket s = new ServerSocket(0); ServerSocket t = new ServerSocket(0)) {
+      apiPort = s.getLocalPort();
+      agentPort = t.getLocalPort();
     }
-    CoordinatorConfig config = new CoordinatorConfig("127.0.0.1", port, dir.resolve("coordinator"), "dure-restart", 0, List.of());
+    TestConsortium fixture = new TestConsortium(dir);
+    fixture.coordinator.close();
+    fixture.coordinator = null;
+    CoordinatorConfig config = new CoordinatorConfig("127.0.0.1", apiPort, agentPort, dir.resolve("coordinator"),
+        fixture.pki.coordinatorPki(), "dure-restart", 0, List.of());
+    http = HttpClient.newBuilder().sslContext(fixture.pki.clientTls()).build();
+    token = fixture.researcherToken;
+    int port = apiPort;
     List<SiteCohort> cohorts = CohortGenerator.builder().sites(2).patientsPerSite(3000).seed(9).build().writeTo(dir.resolve("data"));
     ObjectNode study = (ObjectNode) TestConsortium.JSON.readTree(CohortGenerator.exampleStudyJson());
     ((ObjectNode) study.path("training")).put("rounds", 30).put("localEpochs", 3).put("batchSize", 8);
@@ -45,8 +52,8 @@ class CoordinatorRestartTest {
     Coordinator second = null;
     try {
       for (SiteCohort c : cohorts)
-        agents.add(SiteAgent.start(new AgentConfig(c.site(), URI.create("ws://127.0.0.1:" + port + "/agents"),
-            dir.resolve("data").resolve(c.fileName()), dir.resolve("agents").resolve(c.site()))));
+        agents.add(fixture.agent(c.site(), dir.resolve("data").resolve(c.fileName()),
+            URI.create("wss://127.0.0.1:" + agentPort + "/agents")));
       await(() -> agents.stream().allMatch(SiteAgent::isConnected), "agents connected");
       String id = post(port, "/api/studies", study.toString()).path("id").asText();
       post(port, "/api/studies/" + id + "/start", "");
@@ -73,6 +80,9 @@ class CoordinatorRestartTest {
     }
   }
 
+  private HttpClient http;
+  private String token;
+
   interface Check {
     boolean ok() throws Exception;
   }
@@ -91,13 +101,13 @@ class CoordinatorRestartTest {
   }
 
   private JsonNode post(int port, String path, String body) throws Exception {
-    return TestConsortium.JSON.readTree(http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+    return TestConsortium.JSON.readTree(http.send(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + port + path)).header("Authorization", "Bearer " + token)
         .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString()).body());
   }
 
   private JsonNode get(int port, String path) throws Exception {
     try {
-      return TestConsortium.JSON.readTree(http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+      return TestConsortium.JSON.readTree(http.send(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + port + path)).header("Authorization", "Bearer " + token)
           .timeout(Duration.ofSeconds(5)).GET().build(), HttpResponse.BodyHandlers.ofString()).body());
     } catch (java.io.IOException e) {
       return TestConsortium.JSON.createObjectNode();

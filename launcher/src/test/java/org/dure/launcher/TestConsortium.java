@@ -16,31 +16,53 @@ import org.dure.agent.AgentConfig;
 import org.dure.agent.SiteAgent;
 import org.dure.coordinator.Coordinator;
 import org.dure.coordinator.CoordinatorConfig;
+import org.dure.coordinator.security.CoordinatorPki;
+import org.dure.coordinator.security.Credentials;
+import org.dure.coordinator.security.Role;
 
-/** A real coordinator and real site agents in this JVM, on ephemeral loopback ports. */
+/**
+ * A real coordinator and real site agents in this JVM, on ephemeral loopback ports, behind a real
+ * throwaway consortium PKI (HTTPS API with a researcher token, mutual-TLS agent channel, enrolled sites).
+ */
 final class TestConsortium implements AutoCloseable {
   static final ObjectMapper JSON = new ObjectMapper();
   final Path dir;
-  final Coordinator coordinator;
+  final LocalConsortium pki;
+  final String researcherToken;
+  Coordinator coordinator;
   final List<SiteAgent> agents = new ArrayList<>();
-  private final HttpClient http = HttpClient.newHttpClient();
+  private final HttpClient http;
 
   TestConsortium(Path dir) throws Exception {
     this.dir = dir;
-    this.coordinator = Coordinator.start(CoordinatorConfig.loopback(dir.resolve("coordinator")))
+    this.pki = LocalConsortium.provision(dir, List.of());
+    this.researcherToken = Credentials.load(pki.coordinatorPki().resolve(CoordinatorPki.CREDENTIALS))
+        .issue("researcher", Role.RESEARCHER, "test").token();
+    this.http = HttpClient.newBuilder().sslContext(pki.clientTls()).build();
+    this.coordinator = startCoordinator();
+  }
+
+  Coordinator startCoordinator() throws Exception {
+    return Coordinator.start(CoordinatorConfig.loopback(dir.resolve("coordinator"), pki.coordinatorPki()))
         .toCompletionStage().toCompletableFuture().get();
   }
 
   String base() {
-    return "http://127.0.0.1:" + coordinator.port();
+    return "https://127.0.0.1:" + coordinator.apiPort();
   }
 
   URI agentUri() {
-    return URI.create("ws://127.0.0.1:" + coordinator.port() + "/agents");
+    return URI.create("wss://127.0.0.1:" + coordinator.agentPort() + "/agents");
   }
 
-  SiteAgent agent(String site, Path csv) {
-    SiteAgent a = SiteAgent.start(new AgentConfig(site, agentUri(), csv, dir.resolve("agents").resolve(site)));
+  /** Enrols the site (if new) and starts its agent. */
+  SiteAgent agent(String site, Path csv) throws Exception {
+    return agent(site, csv, agentUri());
+  }
+
+  SiteAgent agent(String site, Path csv, URI coordinatorUri) throws Exception {
+    Path tls = pki.siteTls().containsKey(site) ? pki.siteTls().get(site) : pki.enrol(site);
+    SiteAgent a = SiteAgent.start(new AgentConfig(site, coordinatorUri, csv, tls, dir.resolve("agents").resolve(site)));
     agents.add(a);
     return a;
   }
@@ -54,19 +76,19 @@ final class TestConsortium implements AutoCloseable {
   }
 
   Response post(String path, String body) throws Exception {
-    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base() + path))
+    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base() + path)).header("Authorization", "Bearer " + researcherToken)
         .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
         HttpResponse.BodyHandlers.ofString());
     return new Response(r.statusCode(), r.body().isEmpty() ? null : JSON.readTree(r.body()));
   }
 
   Response get(String path) throws Exception {
-    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base() + path)).GET().build(), HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base() + path)).header("Authorization", "Bearer " + researcherToken).GET().build(), HttpResponse.BodyHandlers.ofString());
     return new Response(r.statusCode(), r.body().isEmpty() ? null : JSON.readTree(r.body()));
   }
 
   byte[] getBytes(String path) throws Exception {
-    return http.send(HttpRequest.newBuilder(URI.create(base() + path)).GET().build(), HttpResponse.BodyHandlers.ofByteArray()).body();
+    return http.send(HttpRequest.newBuilder(URI.create(base() + path)).header("Authorization", "Bearer " + researcherToken).GET().build(), HttpResponse.BodyHandlers.ofByteArray()).body();
   }
 
   /** Submits and starts a study; returns its id. */
@@ -91,7 +113,7 @@ final class TestConsortium implements AutoCloseable {
 
   @Override public void close() {
     agents.forEach(SiteAgent::close);
-    coordinator.close();
+    if (coordinator != null) coordinator.close();
   }
 
   record Response(int status, JsonNode body) {}

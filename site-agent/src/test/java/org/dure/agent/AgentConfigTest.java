@@ -19,15 +19,16 @@ class AgentConfigTest {
 
   @Test void relativeDataPathsAreResolvedAgainstTheConfigFile() throws Exception {
     AgentConfig c = AgentConfig.load(write("""
-        {"siteId": "hospital-a", "coordinator": "ws://127.0.0.1:8470/agents", "data": {"csv": "extract.csv"}}"""));
+        {"siteId": "hospital-a", "coordinator": "wss://127.0.0.1:8471/agents", "data": {"csv": "extract.csv"}}"""));
     assertEquals(dir.resolve("extract.csv"), c.csv());
     assertEquals(dir.resolve("agent-work"), c.workDir());
+    assertEquals(dir.resolve("pki"), c.tlsDir());
   }
 
-  @Test void aPlainWebSocketToAnotherMachineIsRefused() throws Exception {
+  @Test void aPlainWebSocketIsRefusedEvenOnLoopback() throws Exception {
     IOException e = assertThrows(IOException.class, () -> AgentConfig.load(write("""
-        {"siteId": "hospital-a", "coordinator": "ws://coordinator.example.org/agents", "data": {"csv": "x.csv"}}""")));
-    assertTrue(e.getMessage().contains("use wss:// (TLS) for a remote coordinator"), e.getMessage());
+        {"siteId": "hospital-a", "coordinator": "ws://127.0.0.1:8471/agents", "data": {"csv": "x.csv"}}""")));
+    assertTrue(e.getMessage().contains("must be a wss:// URL"), e.getMessage());
   }
 
   @Test void aMisspeltSettingIsNamed() throws Exception {
@@ -38,13 +39,13 @@ class AgentConfigTest {
 
   @Test void anInvalidSiteIdSaysWhatIsAllowed() throws Exception {
     IOException e = assertThrows(IOException.class, () -> AgentConfig.load(write("""
-        {"siteId": "Hospital A", "coordinator": "ws://127.0.0.1/agents", "data": {"csv": "x.csv"}}""")));
+        {"siteId": "Hospital A", "coordinator": "wss://127.0.0.1/agents", "data": {"csv": "x.csv"}}""")));
     assertTrue(e.getMessage().contains("use 1-64 lower-case letters"), e.getMessage());
   }
 
   @Test void missingDataSectionExplainsTheExpectedShape() throws Exception {
     IOException e = assertThrows(IOException.class, () -> AgentConfig.load(write("""
-        {"siteId": "hospital-a", "coordinator": "ws://127.0.0.1/agents"}""")));
+        {"siteId": "hospital-a", "coordinator": "wss://127.0.0.1/agents"}""")));
     assertTrue(e.getMessage().contains("\"data\": {\"csv\""), e.getMessage());
   }
 }

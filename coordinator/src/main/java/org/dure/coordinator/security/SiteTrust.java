@@ -109,6 +109,16 @@ public final class SiteTrust {
    * @throws SiteCertificateException naming why the site is refused
    */
   public String validate(X509Certificate[] chain) throws SiteCertificateException {
+    try {
+      return check(chain);
+    } catch (SiteCertificateException e) {
+      // A site enrolled a moment ago need not wait for the periodic reload.
+      if (e.reason() == Reason.NOT_ENROLLED && reloadIfChanged()) return check(chain);
+      throw e;
+    }
+  }
+
+  private String check(X509Certificate[] chain) throws SiteCertificateException {
     if (chain == null || chain.length == 0) {
       throw new SiteCertificateException(Reason.NO_CERTIFICATE, "no client certificate was presented; a site agent needs"
           + " the certificate the consortium administrator signed for it");
