@@ -55,6 +55,9 @@ public final class Coordinator implements AutoCloseable {
     this.trust = trust;
   }
 
+  /** What start-up reads from disk and the cluster before the listeners open. */
+  private record Loaded(SiteTrust trust, Credentials credentials, ClusterState state) {}
+
   /** Starts a coordinator and completes once both listeners are up. */
   public static Future<Coordinator> start(CoordinatorConfig config) {
     Vertx vertx = Vertx.vertx();
@@ -63,12 +66,12 @@ public final class Coordinator implements AutoCloseable {
     vertx.executeBlocking(() -> {
       CoordinatorPki.requireComplete(pki);
       Files.createDirectories(config.dataDir());
-      return new Object[] {SiteTrust.load(pki, Clock.systemUTC()), Credentials.load(pki.resolve(CoordinatorPki.CREDENTIALS)),
-          ClusterState.start(config.clusterName(), config.host(), config.hazelcastPort(), config.clusterMembers(), config.dataDir())};
+      return new Loaded(SiteTrust.load(pki, Clock.systemUTC()), Credentials.load(pki.resolve(CoordinatorPki.CREDENTIALS)),
+          ClusterState.start(config.clusterName(), config.host(), config.hazelcastPort(), config.clusterMembers(), config.dataDir()));
     }).compose(loaded -> {
-      SiteTrust trust = (SiteTrust) loaded[0];
-      Credentials credentials = (Credentials) loaded[1];
-      ClusterState state = (ClusterState) loaded[2];
+      SiteTrust trust = loaded.trust();
+      Credentials credentials = loaded.credentials();
+      ClusterState state = loaded.state();
       Promise<Coordinator> started = Promise.promise();
       vertx.runOnContext(v -> {
         try {

@@ -12,12 +12,13 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.Callable;
 import org.dure.coordinator.security.EnrolledSites;
-import picocli.CommandLine;
+import org.dure.crypto.SecureFiles;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
+import picocli.CommandLine;
 
 /** {@code dure admin}: the consortium administrator's commands. */
 @Command(name = "admin", mixinStandardHelpOptions = true,
@@ -90,7 +91,7 @@ public final class AdminCommand implements Runnable {
       List<String> h = hosts == null || hosts.isEmpty() ? List.of("localhost", "127.0.0.1") : hosts;
       ConsortiumAdmin a = new ConsortiumAdmin(dir);
       ConsortiumAdmin.Initialised i = a.init(name, h, admin, passphrase.read(true), Duration.ofDays(caDays), Duration.ofDays(tlsDays));
-      if (tokenFile != null) org.dure.coordinator.security.CoordinatorPki.writeAtomically(tokenFile, i.admin().token() + "\n", true);
+      if (tokenFile != null) SecureFiles.writeAtomically(tokenFile, i.admin().token() + "\n", true);
       PrintWriter o = out();
       o.printf("Consortium '%s' created in %s%n", name, dir.toAbsolutePath());
       o.printf("  CA                  %s (key encrypted with your passphrase; keep this directory offline and backed up)%n", a.caDir());

@@ -17,6 +17,7 @@ import org.dure.coordinator.security.CoordinatorPki;
 import org.dure.coordinator.security.Credentials;
 import org.dure.coordinator.security.EnrolledSites;
 import org.dure.coordinator.security.Role;
+import org.dure.crypto.SecureFiles;
 import org.dure.crypto.pki.ConsortiumCa;
 import org.dure.crypto.pki.SiteKeys;
 
@@ -70,10 +71,10 @@ public final class ConsortiumAdmin {
     X509Certificate server = ca.issueServer(hosts, serverKeys.getPublic(), serverValidity);
     ca.save(caDir(), passphrase);
     Path c = coordinatorDir();
-    CoordinatorPki.writeAtomically(c.resolve(CoordinatorPki.TLS_KEY), SiteKeys.privateKeyPem(serverKeys.getPrivate()), true);
-    CoordinatorPki.writeAtomically(c.resolve(CoordinatorPki.TLS_CERT), SiteKeys.certificatePem(server), false);
-    CoordinatorPki.writeAtomically(c.resolve(CoordinatorPki.CA_CERT), SiteKeys.certificatePem(ca.certificate()), false);
-    CoordinatorPki.writeAtomically(c.resolve(CoordinatorPki.CRL), SiteKeys.crlPem(ca.crl()), false);
+    SecureFiles.writeAtomically(c.resolve(CoordinatorPki.TLS_KEY), SiteKeys.privateKeyPem(serverKeys.getPrivate()), true);
+    SecureFiles.writeAtomically(c.resolve(CoordinatorPki.TLS_CERT), SiteKeys.certificatePem(server), false);
+    SecureFiles.writeAtomically(c.resolve(CoordinatorPki.CA_CERT), SiteKeys.certificatePem(ca.certificate()), false);
+    SecureFiles.writeAtomically(c.resolve(CoordinatorPki.CRL), SiteKeys.crlPem(ca.crl()), false);
     EnrolledSites.empty().save(c.resolve(CoordinatorPki.SITES));
     Credentials.Issued admin = Credentials.load(c.resolve(CoordinatorPki.CREDENTIALS)).issue(adminName, Role.ADMIN, "dure admin init");
     return new Initialised(ca.certificate(), server, admin);
@@ -96,8 +97,8 @@ public final class ConsortiumAdmin {
     Path register = coordinatorDir().resolve(CoordinatorPki.SITES);
     EnrolledSites.load(register).withCertificate(siteId, cert.getSerialNumber(), Instant.now()).save(register);
     Path out = root.resolve(SITES_DIR).resolve(siteId);
-    CoordinatorPki.writeAtomically(out.resolve(SITE_CERT), SiteKeys.certificatePem(cert), false);
-    CoordinatorPki.writeAtomically(out.resolve(CoordinatorPki.CA_CERT), SiteKeys.certificatePem(ca.certificate()), false);
+    SecureFiles.writeAtomically(out.resolve(SITE_CERT), SiteKeys.certificatePem(cert), false);
+    SecureFiles.writeAtomically(out.resolve(CoordinatorPki.CA_CERT), SiteKeys.certificatePem(ca.certificate()), false);
     return new Enrolled(siteId, cert, out.resolve(SITE_CERT), out.resolve(CoordinatorPki.CA_CERT), fingerprint(cert.getPublicKey().getEncoded()));
   }
 
@@ -115,7 +116,7 @@ public final class ConsortiumAdmin {
     ConsortiumCa ca = ConsortiumCa.load(caDir(), passphrase);
     List<BigInteger> serials = ca.revokeSite(siteId);
     ca.save(caDir(), passphrase);
-    CoordinatorPki.writeAtomically(coordinatorDir().resolve(CoordinatorPki.CRL), SiteKeys.crlPem(ca.crl()), false);
+    SecureFiles.writeAtomically(coordinatorDir().resolve(CoordinatorPki.CRL), SiteKeys.crlPem(ca.crl()), false);
     sites.withRevoked(siteId, Instant.now(), reason).save(register);
     return serials;
   }
@@ -124,7 +125,7 @@ public final class ConsortiumAdmin {
   public Instant publishCrl(char[] passphrase) throws IOException {
     ConsortiumCa ca = ConsortiumCa.load(caDir(), passphrase);
     var crl = ca.crl();
-    CoordinatorPki.writeAtomically(coordinatorDir().resolve(CoordinatorPki.CRL), SiteKeys.crlPem(crl), false);
+    SecureFiles.writeAtomically(coordinatorDir().resolve(CoordinatorPki.CRL), SiteKeys.crlPem(crl), false);
     return crl.getNextUpdate().toInstant();
   }
 

@@ -1,11 +1,8 @@
 package org.dure.coordinator.security;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -40,22 +37,6 @@ public final class CoordinatorPki {
     if (!missing.isEmpty()) {
       throw new IOException("the coordinator security directory " + dir.toAbsolutePath() + " lacks " + missing
           + "; create it with `dure admin init --dir <consortium>` and pass --pki <consortium>/coordinator");
-    }
-  }
-
-  /** Replaces {@code target} atomically; {@code ownerOnly} makes the file rw------- where POSIX allows. */
-  public static void writeAtomically(Path target, String text, boolean ownerOnly) throws IOException {
-    Path parent = target.toAbsolutePath().getParent();
-    Files.createDirectories(parent);
-    Path tmp = Files.createTempFile(parent, target.getFileName().toString(), ".tmp");
-    try {
-      if (ownerOnly && tmp.getFileSystem().supportedFileAttributeViews().contains("posix")) {
-        Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-------"));
-      }
-      Files.writeString(tmp, text, StandardCharsets.UTF_8);
-      Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-    } finally {
-      Files.deleteIfExists(tmp);
     }
   }
 }

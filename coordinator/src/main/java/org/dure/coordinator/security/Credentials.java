@@ -18,6 +18,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.dure.crypto.SecureFiles;
 
 /**
  * API credentials ({@value CoordinatorPki#CREDENTIALS}). A token is {@code dure_<id>_<secret>}: a 48-bit
@@ -118,7 +119,7 @@ public final class Credentials {
   }
 
   private void save() throws IOException {
-    CoordinatorPki.writeAtomically(file, EnrolledSites.JSON.writeValueAsString(new ArrayList<>(users.values())), true);
+    SecureFiles.writeAtomically(file, EnrolledSites.JSON.writeValueAsString(new ArrayList<>(users.values())), true);
   }
 
   private static byte[] sha256(String s) {

@@ -15,6 +15,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import org.dure.crypto.SecureFiles;
 
 /**
  * The consortium's register of enrolled sites ({@value CoordinatorPki#SITES}): which site ids may connect and
@@ -93,6 +94,6 @@ public record EnrolledSites(List<Site> sites) {
   }
 
   public void save(Path file) throws IOException {
-    CoordinatorPki.writeAtomically(file, JSON.writeValueAsString(this), false);
+    SecureFiles.writeAtomically(file, JSON.writeValueAsString(this), false);
   }
 }

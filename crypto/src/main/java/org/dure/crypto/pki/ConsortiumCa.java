@@ -5,13 +5,10 @@ import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.PrivateKey;
 import java.security.PublicKey;
-import java.security.Signature;
 import java.security.cert.X509CRL;
 import java.security.cert.X509Certificate;
 import java.security.interfaces.ECPublicKey;
@@ -54,6 +51,7 @@ import org.bouncycastle.pkcs.PKCS8EncryptedPrivateKeyInfo;
 import org.bouncycastle.pkcs.PKCSException;
 import org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequest;
 import org.bouncycastle.util.IPAddress;
+import org.dure.crypto.SecureFiles;
 
 /**
  * The consortium's certificate authority: one EC P-256 key and a self-signed certificate
@@ -256,10 +254,10 @@ public final class ConsortiumCa {
     issued.values().forEach(i -> register.append(i.serial().toString(16)).append(' ').append(i.site() ? "site" : "server")
         .append(' ').append(i.subject()).append(' ').append(i.notAfter()).append('\n'));
     Files.createDirectories(directory);
-    writeAtomically(directory.resolve(KEY_FILE), keyPem, true);
-    writeAtomically(directory.resolve(CERT_FILE), PkiSupport.toPem(certificate), false);
-    writeAtomically(directory.resolve(REVOKED_FILE), serials.toString(), false);
-    writeAtomically(directory.resolve(ISSUED_FILE), register.toString(), false);
+    SecureFiles.writeAtomically(directory.resolve(KEY_FILE), keyPem, true);
+    SecureFiles.writeAtomically(directory.resolve(CERT_FILE), PkiSupport.toPem(certificate), false);
+    SecureFiles.writeAtomically(directory.resolve(REVOKED_FILE), serials.toString(), false);
+    SecureFiles.writeAtomically(directory.resolve(ISSUED_FILE), register.toString(), false);
   }
 
   /** Loads a CA written by {@link #save}; a wrong passphrase fails with an {@link IllegalArgumentException}. */
@@ -280,7 +278,7 @@ public final class ConsortiumCa {
       throw new IllegalArgumentException("cannot decrypt the CA key in " + keyFile
           + ": the passphrase is wrong or the file is damaged", e);
     }
-    if (!matches(key, cert.getPublicKey())) {
+    if (!SiteKeys.matches(key, cert.getPublicKey())) {
       throw new IllegalArgumentException("the key in " + keyFile + " does not belong to the certificate in "
           + directory.resolve(CERT_FILE) + "; restore both files from the same backup");
     }
@@ -347,36 +345,6 @@ public final class ConsortiumCa {
           + publicKey.getAlgorithm() + "; create it with SiteKeys.generateKeyPair");
     }
     return publicKey;
-  }
-
-  private static boolean matches(PrivateKey key, PublicKey publicKey) {
-    try {
-      byte[] challenge = new byte[32];
-      PkiSupport.RANDOM.nextBytes(challenge);
-      Signature s = Signature.getInstance(PkiSupport.SIGNATURE_ALGORITHM);
-      s.initSign(key);
-      s.update(challenge);
-      byte[] sig = s.sign();
-      Signature v = Signature.getInstance(PkiSupport.SIGNATURE_ALGORITHM);
-      v.initVerify(publicKey);
-      v.update(challenge);
-      return v.verify(sig);
-    } catch (GeneralSecurityException e) {
-      return false;
-    }
-  }
-
-  private static void writeAtomically(Path target, String text, boolean ownerOnly) throws IOException {
-    Path tmp = Files.createTempFile(target.getParent(), target.getFileName().toString(), ".tmp");
-    try {
-      if (ownerOnly && tmp.getFileSystem().supportedFileAttributeViews().contains("posix")) {
-        Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-------"));
-      }
-      Files.writeString(tmp, text, StandardCharsets.UTF_8);
-      Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-    } finally {
-      Files.deleteIfExists(tmp);
-    }
   }
 
   private static void requirePositive(Duration d, String name) {

@@ -4,6 +4,8 @@ import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.PrivateKey;
+import java.security.PublicKey;
+import java.security.Signature;
 import java.security.cert.X509CRL;
 import java.security.cert.X509Certificate;
 import java.security.spec.ECGenParameterSpec;
@@ -37,6 +39,24 @@ public final class SiteKeys {
       return g.generateKeyPair();
     } catch (GeneralSecurityException e) {
       throw PkiSupport.unexpected(e);
+    }
+  }
+
+  /** Whether {@code key} is the private half of {@code publicKey}: signs a random challenge and verifies it. */
+  public static boolean matches(PrivateKey key, PublicKey publicKey) {
+    try {
+      byte[] challenge = new byte[32];
+      PkiSupport.RANDOM.nextBytes(challenge);
+      Signature s = Signature.getInstance(PkiSupport.SIGNATURE_ALGORITHM);
+      s.initSign(key);
+      s.update(challenge);
+      byte[] sig = s.sign();
+      Signature v = Signature.getInstance(PkiSupport.SIGNATURE_ALGORITHM);
+      v.initVerify(publicKey);
+      v.update(challenge);
+      return v.verify(sig);
+    } catch (GeneralSecurityException e) {
+      return false;
     }
   }
 

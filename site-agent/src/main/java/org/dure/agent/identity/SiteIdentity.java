@@ -1,22 +1,20 @@
 package org.dure.agent.identity;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.PrivateKey;
-import java.security.Signature;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
 import javax.security.auth.x500.X500Principal;
+import org.dure.crypto.SecureFiles;
 import org.dure.crypto.pki.SiteKeys;
-import org.dure.crypto.sign.SiteSignatures;
 import org.dure.crypto.sign.SiteSignatures.Purpose;
+import org.dure.crypto.sign.SiteSignatures;
 
 /**
  * A site's identity in the consortium, kept in its TLS directory:
@@ -87,25 +85,9 @@ public final class SiteIdentity {
     } catch (GeneralSecurityException e) {
       throw new IOException(certFile + " was not issued by the consortium CA in " + CA_CERT + " (" + e.getMessage() + ")");
     }
-    if (!keyMatches(key, cert)) {
+    if (!SiteKeys.matches(key, cert.getPublicKey())) {
       throw new IOException(certFile + " does not belong to the key " + KEY + " in the same directory; install the"
           + " certificate issued for this site's current request");
-    }
-  }
-
-  private static boolean keyMatches(PrivateKey key, X509Certificate cert) {
-    try {
-      byte[] probe = "dure-key-check".getBytes(StandardCharsets.US_ASCII);
-      Signature s = Signature.getInstance(SiteSignatures.ALGORITHM);
-      s.initSign(key);
-      s.update(probe);
-      byte[] sig = s.sign();
-      Signature v = Signature.getInstance(SiteSignatures.ALGORITHM);
-      v.initVerify(cert.getPublicKey());
-      v.update(probe);
-      return v.verify(sig);
-    } catch (GeneralSecurityException e) {
-      return false;
     }
   }
 
@@ -124,9 +106,9 @@ public final class SiteIdentity {
       throw new IOException("nothing to renew: " + dir.resolve(KEY) + " does not exist; enrol without --renew");
     }
     KeyPair keys = SiteKeys.generateKeyPair();
-    write(dir.resolve(hasKey ? NEXT_KEY : KEY), SiteKeys.privateKeyPem(keys.getPrivate()), true);
+    SecureFiles.writeAtomically(dir.resolve(hasKey ? NEXT_KEY : KEY), SiteKeys.privateKeyPem(keys.getPrivate()), true);
     Path csr = dir.resolve(CSR);
-    write(csr, SiteKeys.certificationRequestPem(SiteKeys.certificationRequest(siteId, keys)), false);
+    SecureFiles.writeAtomically(csr, SiteKeys.certificationRequestPem(SiteKeys.certificationRequest(siteId, keys)), false);
     return csr;
   }
 
@@ -138,28 +120,15 @@ public final class SiteIdentity {
     X509Certificate cert = SiteKeys.readCertificate(certPem);
     X509Certificate ca = SiteKeys.readCertificate(caPem);
     Path next = dir.resolve(NEXT_KEY), current = dir.resolve(KEY);
-    Path keyFile = Files.exists(next) && keyMatches(SiteKeys.readPrivateKey(Files.readString(next)), cert) ? next : current;
+    Path keyFile = Files.exists(next) && SiteKeys.matches(SiteKeys.readPrivateKey(Files.readString(next)), cert.getPublicKey()) ? next : current;
     if (!Files.exists(keyFile)) throw new IOException("no key in " + dir + ": run `dure agent enrol` first");
     check(siteId, SiteKeys.readPrivateKey(Files.readString(keyFile)), cert, ca, dir.resolve(CERT));
-    write(dir.resolve(CA_CERT), SiteKeys.certificatePem(ca), false);
+    SecureFiles.writeAtomically(dir.resolve(CA_CERT), SiteKeys.certificatePem(ca), false);
     if (keyFile.equals(next)) {
       Files.move(next, current, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
-    write(dir.resolve(CERT), SiteKeys.certificatePem(cert), false);
+    SecureFiles.writeAtomically(dir.resolve(CERT), SiteKeys.certificatePem(cert), false);
     return cert;
-  }
-
-  private static void write(Path target, String text, boolean ownerOnly) throws IOException {
-    Path tmp = Files.createTempFile(target.toAbsolutePath().getParent(), target.getFileName().toString(), ".tmp");
-    try {
-      if (ownerOnly && tmp.getFileSystem().supportedFileAttributeViews().contains("posix")) {
-        Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-------"));
-      }
-      Files.writeString(tmp, text, StandardCharsets.UTF_8);
-      Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-    } finally {
-      Files.deleteIfExists(tmp);
-    }
   }
 
   public String siteId() {
