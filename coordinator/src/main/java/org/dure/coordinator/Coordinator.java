@@ -123,6 +123,11 @@ public final class Coordinator implements AutoCloseable {
     return agents.actualPort();
   }
 
+  /** Sees every message an authenticated site sends, as received (for audit tooling and tests). */
+  public void observeInbound(SiteRegistry.InboundObserver observer) {
+    sites.observeInbound(observer);
+  }
+
   /** Recent refused site connections (for tests and the admin API). */
   public Refusals refusals() {
     return trust.refusals();

@@ -190,13 +190,18 @@ final class ConsortiumRun {
   }
 
   private void printTable(JsonNode rounds) {
-    console.println("round  sites  val_loss   val_auc  val_acc  seconds");
+    console.println("round  sites  aggregation  val_loss   val_auc  val_acc  seconds");
     for (JsonNode r : (ArrayNode) rounds) {
       JsonNode m = r.path("pooled");
-      console.printf(Locale.ROOT, "%5s  %5d  %8s  %8s  %7s  %7.2f%s%n",
-          r.path("round").asInt() == 0 ? "init" : r.path("round").asText(),
-          r.path("round").asInt() == 0 ? r.path("bySite").size() : r.path("samples").size(),
+      JsonNode secure = r.path("secureAggregation");
+      int sites = r.path("round").asInt() == 0 ? r.path("bySite").size()
+          : secure.isObject() ? secure.path("survivors").size() : r.path("samples").size();
+      String aggregation = r.path("round").asInt() == 0 ? "-" : secure.isObject() ? "secure t=" + secure.path("threshold").asInt() : "plain";
+      int retries = r.path("abortedAttempts").size();
+      console.printf(Locale.ROOT, "%5s  %5d  %-11s  %8s  %8s  %7s  %7.2f%s%s%n",
+          r.path("round").asInt() == 0 ? "init" : r.path("round").asText(), sites, aggregation,
           num(m.path("logLoss"), 4), num(m.path("auc"), 4), num(m.path("accuracy"), 3), r.path("seconds").asDouble(),
+          retries > 0 ? "  after " + retries + " aborted attempt(s): " + r.path("abortedAttempts").get(retries - 1).path("reason").asText() : "",
           "ABORTED".equals(r.path("status").asText()) ? "  aborted: " + r.path("abortReason").asText() : "");
     }
   }

@@ -11,9 +11,9 @@ import java.util.List;
 import org.dure.cohort.CohortGenerator;
 import org.dure.cohort.SiteCohort;
 import org.dure.protocol.model.Npy;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.io.TempDir;
 
 /** Every model kind, optimizer and aggregation strategy trains end to end over the real network. */
 class StrategiesEndToEndTest {

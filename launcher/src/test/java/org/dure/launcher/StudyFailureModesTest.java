@@ -5,41 +5,41 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.net.http.HttpClient;
 import java.io.ByteArrayOutputStream;
+import java.net.http.HttpClient;
 import java.net.http.WebSocket;
+import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.security.KeyStore;
 import java.security.PrivateKey;
 import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
-import java.util.Base64;
-import java.util.concurrent.atomic.AtomicReference;
-import javax.net.ssl.KeyManagerFactory;
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManagerFactory;
-import org.dure.crypto.Digests;
-import org.dure.crypto.pki.SiteKeys;
-import org.dure.crypto.sign.SiteSignatures;
-import org.dure.crypto.sign.SiteSignatures.Purpose;
-import org.dure.protocol.wire.Frames;
-import java.nio.ByteBuffer;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
 import org.dure.cohort.CohortGenerator;
 import org.dure.cohort.SiteCohort;
+import org.dure.crypto.Digests;
+import org.dure.crypto.pki.SiteKeys;
+import org.dure.crypto.sign.SiteSignatures.Purpose;
+import org.dure.crypto.sign.SiteSignatures;
 import org.dure.protocol.study.FeatureSpec;
 import org.dure.protocol.study.StudySpec;
 import org.dure.protocol.study.StudySpecParser;
 import org.dure.protocol.wire.AgentMessage;
 import org.dure.protocol.wire.CoordinatorMessage;
+import org.dure.protocol.wire.Frames;
 import org.dure.protocol.wire.SiteStatistics;
 import org.dure.protocol.wire.WireJson;
 import org.junit.jupiter.api.Test;
@@ -96,7 +96,7 @@ class StudyFailureModesTest {
       assertTrue(notNumber.contains("non-numeric.csv") && notNumber.contains("line 4") && notNumber.contains("bmi")
           && notNumber.contains("twenty"), notNumber);
       JsonNode rounds = c.get("/api/studies/" + id + "/rounds").body();
-      assertEquals(2, rounds.get(2).path("samples").size(), "the two able sites trained round 2");
+      assertEquals(2, TestConsortium.contributors(rounds.get(2)), "the two able sites trained round 2");
     }
   }
 
@@ -107,7 +107,7 @@ class StudyFailureModesTest {
       c.agent("hospital-a", files.get(0));
       c.agent("hospital-b", files.get(1));
       AtomicInteger framesIgnored = new AtomicInteger();
-      WebSocket ghost = silentPeer(c, "ghost", framesIgnored);
+      ScriptedPeer ghost = silentPeer(c, "ghost", framesIgnored);
       c.awaitSites(3);
       long t0 = System.nanoTime();
       String id = c.run(study(2, 2, 4));
@@ -118,7 +118,7 @@ class StudyFailureModesTest {
       JsonNode round1 = c.get("/api/studies/" + id + "/rounds").body().get(1);
       assertEquals("COMPLETED", round1.path("status").asText());
       assertEquals(3, round1.path("participants").size(), round1.toString());
-      assertEquals(2, round1.path("samples").size(), round1.toString());
+      assertEquals(2, TestConsortium.contributors(round1), round1.toString());
       assertTrue(round1.path("dropped").path("ghost").asText().contains("deadline"), round1.toString());
       assertTrue(round1.path("seconds").asDouble() >= 3.9, "round 1 waited for the deadline: " + round1);
       assertEquals("DROPPED", end.path("sites").path("ghost").path("state").asText());
@@ -128,82 +128,9 @@ class StudyFailureModesTest {
     }
   }
 
-  /** What a scripted peer does when the global model of a round arrives. */
-  interface OnRound {
-    void act(WebSocket ws, Frames.ModelFrame global) throws Exception;
-  }
-
   /** A real WebSocket peer that joins the study, sends statistics, then never answers a round. */
-  private static WebSocket silentPeer(TestConsortium c, String site, AtomicInteger framesIgnored) throws Exception {
-    return scriptedPeer(c, site, (ws, global) -> framesIgnored.incrementAndGet());
-  }
-
-  /**
-   * A real enrolled site over mutual TLS (JDK WebSocket, the site's own key and certificate) that approves
-   * the study with a valid signature, sends statistics, and then does whatever {@code onRound} says.
-   */
-  private static WebSocket scriptedPeer(TestConsortium c, String site, OnRound onRound) throws Exception {
-    Path tls = c.pki.enrol(site);
-    PrivateKey key = SiteKeys.readPrivateKey(Files.readString(tls.resolve("site-key.pem")));
-    X509Certificate cert = SiteKeys.readCertificate(Files.readString(tls.resolve("site-cert.pem")));
-    WebSocket.Listener listener = new WebSocket.Listener() {
-      final StringBuilder text = new StringBuilder();
-      final ByteArrayOutputStream binary = new ByteArrayOutputStream();
-
-      @Override public CompletionStage<?> onText(WebSocket ws, CharSequence data, boolean last) {
-        text.append(data);
-        if (last) {
-          CoordinatorMessage m = WireJson.readCoordinator(text.toString());
-          text.setLength(0);
-          if (m instanceof CoordinatorMessage.StudyOffer o) {
-            byte[] sig = SiteSignatures.sign(key, Purpose.STUDY_APPROVAL, site, o.studyId(), 0,
-                Digests.sha256(o.spec().getBytes(StandardCharsets.UTF_8)));
-            ws.sendText(WireJson.write(new AgentMessage.StudyAccepted(o.studyId(), 100, Base64.getEncoder().encodeToString(sig))), true);
-          } else if (m instanceof CoordinatorMessage.StatisticsRequest r) {
-            ws.sendText(WireJson.write(new AgentMessage.Statistics(r.studyId(), statistics(r.studyId(), c))), true);
-          }
-        }
-        ws.request(1);
-        return null;
-      }
-
-      @Override public CompletionStage<?> onBinary(WebSocket ws, ByteBuffer data, boolean last) {
-        byte[] chunk = new byte[data.remaining()];
-        data.get(chunk);
-        binary.writeBytes(chunk);
-        if (last) {
-          Frames.ModelFrame f = Frames.decode(binary.toByteArray());
-          binary.reset();
-          try {
-            if (f.kind() == Frames.Kind.GLOBAL_TRAIN) onRound.act(ws, f);
-          } catch (Exception e) {
-            throw new IllegalStateException(e);
-          }
-        }
-        ws.request(1);
-        return null;
-      }
-    };
-    WebSocket ws = HttpClient.newBuilder().sslContext(siteTls(c, key, cert)).build().newWebSocketBuilder()
-        .buildAsync(c.agentUri(), listener).get();
-    ws.sendText(WireJson.write(new AgentMessage.Hello("test")), true);
-    return ws;
-  }
-
-  private static SSLContext siteTls(TestConsortium c, PrivateKey key, X509Certificate cert) throws Exception {
-    KeyStore ks = KeyStore.getInstance("PKCS12");
-    ks.load(null, null);
-    ks.setKeyEntry("site", key, new char[0], new Certificate[] {cert});
-    KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-    kmf.init(ks, new char[0]);
-    KeyStore trust = KeyStore.getInstance("PKCS12");
-    trust.load(null, null);
-    trust.setCertificateEntry("ca", SiteKeys.readCertificate(Files.readString(c.pki.coordinatorPki().resolve("ca-cert.pem"))));
-    TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-    tmf.init(trust);
-    SSLContext ctx = SSLContext.getInstance("TLSv1.3");
-    ctx.init(kmf.getKeyManagers(), tmf.getTrustManagers(), null);
-    return ctx;
+  private static ScriptedPeer silentPeer(TestConsortium c, String site, AtomicInteger framesIgnored) throws Exception {
+    return ScriptedPeer.connect(c, site, (ws, global) -> framesIgnored.incrementAndGet());
   }
 
   /** The site's signed update for a round: the global parameters sent back, trained on "100 rows". */
@@ -222,7 +149,7 @@ class StudyFailureModesTest {
       PrivateKey keyOfA = SiteKeys.readPrivateKey(Files.readString(c.pki.siteTls().get("hospital-a").resolve("site-key.pem")));
       byte[][] roundOne = new byte[1][];
       AtomicReference<PrivateKey> ownKey = new AtomicReference<>();
-      WebSocket peer = scriptedPeer(c, "hospital-m", (ws, global) -> {
+      ScriptedPeer peer = ScriptedPeer.connect(c, "hospital-m", (ws, global) -> {
         if (ownKey.get() == null) {
           ownKey.set(SiteKeys.readPrivateKey(Files.readString(c.pki.siteTls().get("hospital-m").resolve("site-key.pem"))));
         }
@@ -238,7 +165,7 @@ class StudyFailureModesTest {
         ws.sendBinary(ByteBuffer.wrap(update), true);
       });
       c.awaitSites(3);
-      String id = c.run(study(3, 2, 20));
+      String id = c.run(TestConsortium.plain(study(3, 2, 20)));
       JsonNode end = c.awaitEnd(id, Duration.ofMinutes(2));
 
       assertEquals("COMPLETED", end.path("status").asText(), end.toString());
@@ -252,14 +179,6 @@ class StudyFailureModesTest {
       assertEquals(2, rounds.get(3).path("samples").size());
       peer.abort();
     }
-  }
-
-  private static SiteStatistics statistics(String studyId, TestConsortium c) {
-    StudySpec spec = StudySpecParser.parse(CohortGenerator.exampleStudyJson());
-    List<SiteStatistics.NumericMoments> moments = new ArrayList<>();
-    for (FeatureSpec f : spec.features())
-      if (f.type() == FeatureSpec.Type.NUMERIC) moments.add(new SiteStatistics.NumericMoments(f.name(), 100, 5000, 260000));
-    return new SiteStatistics(100, 100, 0, 0, Map.of(), Map.of(), moments);
   }
 
   private static JsonNode readTree(String json) {

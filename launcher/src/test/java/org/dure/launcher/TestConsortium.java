@@ -122,4 +122,21 @@ final class TestConsortium implements AutoCloseable {
     Files.createDirectories(file.getParent());
     return Files.write(file, lines);
   }
+
+  /** Sites whose update is in a completed round: per-site samples (plain) or the secure sum's survivors. */
+  static int contributors(JsonNode round) {
+    JsonNode secure = round.path("secureAggregation");
+    return secure.isObject() ? secure.path("survivors").size() : round.path("samples").size();
+  }
+
+  /** The study JSON with secure aggregation turned off (plain, signed updates). */
+  static String plain(String studyJson) {
+    try {
+      com.fasterxml.jackson.databind.node.ObjectNode s = (com.fasterxml.jackson.databind.node.ObjectNode) JSON.readTree(studyJson);
+      s.putObject("privacy").putObject("secureAggregation").put("enabled", false);
+      return s.toString();
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
 }

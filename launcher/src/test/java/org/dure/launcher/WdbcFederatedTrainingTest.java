@@ -26,8 +26,26 @@ import org.junit.jupiter.api.io.TempDir;
 class WdbcFederatedTrainingTest {
   @TempDir Path dir;
 
+
   @Test
-  void nonIidLogisticRegressionOnThreeSitesReachesCentralisedQualityOnHeldOutPatients() throws Exception {
+  void nonIidLogisticRegressionOnThreeSitesReachesCentralisedQualityOnHeldOutPatientsAndSecureAggregationMatchesPlain()
+      throws Exception {
+    Result secure = train(dir.resolve("secure"), true);
+    Result plain = train(dir.resolve("plain"), false);
+    double maxDiff = 0;
+    for (int i = 0; i < plain.w().length; i++) maxDiff = Math.max(maxDiff, Math.abs(secure.w()[i] - plain.w()[i]));
+    System.out.printf("WDBC held-out AUC: secure aggregation %.6f, plain FedAvg %.6f; max |w_secure - w_plain| %.3g%n",
+        secure.auc(), plain.auc(), maxDiff);
+    assertEquals(Math.round(plain.auc() * 1000), Math.round(secure.auc() * 1000), "same AUC to 3 decimals");
+    assertTrue(Math.abs(secure.auc() - plain.auc()) < 5e-4, "AUC secure " + secure.auc() + " vs plain " + plain.auc());
+    assertEquals(plain.accuracy(), secure.accuracy(), 1e-9);
+    assertTrue(maxDiff < 1e-4, "15 rounds of fixed-point rounding moved a weight by " + maxDiff);
+  }
+
+  private record Result(double auc, double accuracy, float[] w) {}
+
+  /** Trains the study on a fresh local consortium and judges the model on the held-out patients. */
+  private static Result train(Path dir, boolean secureAggregation) throws Exception {
     List<String> lines = readWdbc();
     String header = lines.get(0);
     List<String> malignant = new ArrayList<>(), benign = new ArrayList<>();
@@ -56,17 +74,19 @@ class WdbcFederatedTrainingTest {
       c.awaitSites(3);
       String features = Arrays.stream(header.split(",")).filter(h -> !h.equals("diagnosis"))
           .map(h -> "\"" + h + "\"").reduce((a, b) -> a + "," + b).orElseThrow();
-      String id = c.run("""
+      String studyJson = """
           {"name": "wdbc-lr", "model": {"kind": "logistic_regression"}, "features": [%s],
            "label": {"column": "diagnosis", "positive": "M"},
            "training": {"rounds": 15, "localEpochs": 2, "batchSize": 16, "learningRate": 0.05, "optimizer": "sgd", "seed": 1},
            "aggregation": {"strategy": "fedavg"}, "minSites": 3, "roundDeadlineSeconds": 60}
-          """.formatted(features));
+          """.formatted(features);
+      String id = c.run(secureAggregation ? studyJson : TestConsortium.plain(studyJson));
       JsonNode end = c.awaitEnd(id, Duration.ofMinutes(3));
       assertEquals("COMPLETED", end.path("status").asText(), end.toString());
       JsonNode rounds = c.get("/api/studies/" + id + "/rounds").body();
       assertEquals(16, rounds.size(), "initial model plus 15 rounds");
-      assertEquals(3, rounds.get(15).path("samples").size(), "all three sites contributed to the last round");
+      assertEquals(3, TestConsortium.contributors(rounds.get(15)), "all three sites contributed to the last round");
+      assertEquals(secureAggregation, rounds.get(15).path("secureAggregation").isObject());
 
       Path model = Path.of(end.path("modelDir").asText());
       JsonNode desc = TestConsortium.JSON.readTree(model.resolve("model.json").toFile());
@@ -82,9 +102,11 @@ class WdbcFederatedTrainingTest {
         y[i] = f[30].equals("M") ? 1 : 0;
       }
       BinaryMetrics m = BinaryMetrics.of(p, y);
-      System.out.printf("WDBC held-out test (%d patients): AUC %.4f, accuracy %.4f%n", test.size(), m.auc(), m.accuracy());
+      System.out.printf("WDBC held-out test (%d patients, %s): AUC %.4f, accuracy %.4f%n", test.size(),
+          secureAggregation ? "secure aggregation" : "plain", m.auc(), m.accuracy());
       assertTrue(m.auc() >= 0.98, "held-out AUC " + m.auc());
       assertTrue(m.accuracy() >= 0.95, "held-out accuracy " + m.accuracy());
+      return new Result(m.auc(), m.accuracy(), w);
     }
   }
 

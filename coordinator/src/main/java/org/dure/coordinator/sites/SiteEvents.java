@@ -11,5 +11,5 @@ public interface SiteEvents {
 
   void message(SiteSession session, AgentMessage message);
 
-  void frame(SiteSession session, Frames.ModelFrame frame);
+  void frame(SiteSession session, Frames.Frame frame);
 }

@@ -39,11 +39,22 @@ public final class SiteRegistry {
   private final String version;
   private final SiteTrust trust;
   private SiteEvents events;
+  private volatile InboundObserver observer = (site, binary, payload) -> {};
+
+  /** Sees every message an authenticated site sends, exactly as received (for audit tooling and tests). */
+  @FunctionalInterface
+  public interface InboundObserver {
+    void received(String siteId, boolean binary, byte[] payload);
+  }
 
   public SiteRegistry(IMap<String, String> siteMap, String version, SiteTrust trust) {
     this.siteMap = siteMap;
     this.version = version;
     this.trust = trust;
+  }
+
+  public void observeInbound(InboundObserver observer) {
+    this.observer = observer;
   }
 
   public void listener(SiteEvents events) {
@@ -100,6 +111,7 @@ public final class SiteRegistry {
         return;
       }
       current[0].received(text.length());
+      observer.received(current[0].siteId(), false, text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
       if (msg instanceof AgentMessage.Hello) {
         current[0].send(new CoordinatorMessage.Refused("hello was already received on this connection"));
         return;
@@ -113,7 +125,8 @@ public final class SiteRegistry {
         return;
       }
       s.received(buf.length());
-      Frames.ModelFrame frame;
+      observer.received(s.siteId(), true, buf.getBytes());
+      Frames.Frame frame;
       try {
         frame = Frames.decode(buf.getBytes());
       } catch (Frames.FrameException e) {

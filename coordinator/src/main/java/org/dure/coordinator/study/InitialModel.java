@@ -4,11 +4,14 @@ import java.util.Random;
 import org.dure.protocol.study.ModelSpec;
 import org.dure.protocol.study.StudySpec;
 
-/** The global model before round 1: Glorot-uniform weights from the study seed, zero biases. */
-final class InitialModel {
+/**
+ * The global model before round 1: Glorot-uniform weights from the study seed, zero biases (all zeros for logistic
+ * regression). Deterministic, so every run of a study starts from the same model.
+ */
+public final class InitialModel {
   private InitialModel() {}
 
-  static float[] of(StudySpec spec) {
+  public static float[] of(StudySpec spec) {
     int inputs = spec.inputWidth();
     float[] p = new float[spec.model().parameterCount(inputs)];
     Random rnd = new Random(spec.training().seed());

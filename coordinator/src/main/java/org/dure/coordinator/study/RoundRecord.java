@@ -10,21 +10,50 @@ import java.util.Map;
  * (which they report at the start of the next round, or in the final evaluation).
  *
  * @param status RUNNING, COMPLETED, ABORTED or INITIAL
+ * @param samples training rows per site (plain aggregation only: with secure aggregation no per-site figure exists)
+ * @param trainLoss mean training loss per site (plain aggregation only)
+ * @param secureAggregation how the round was securely aggregated, or null for plain aggregation
+ * @param abortedAttempts earlier attempts of this round that aborted, oldest first (this record is the latest)
  */
 public record RoundRecord(int round, int attempt, String status, Instant startedAt, Instant endedAt, double seconds,
                           List<String> participants, Map<String, Long> samples, Map<String, Double> trainLoss,
                           Map<String, String> dropped, String abortReason, Metrics pooled,
-                          Map<String, Metrics> bySite) {
+                          Map<String, Metrics> bySite, SecureAggregation secureAggregation,
+                          List<AbortedAttempt> abortedAttempts) {
+  /** An earlier attempt of this round that aborted (and was retried), with why and who dropped out. */
+  public record AbortedAttempt(int attempt, Instant endedAt, String reason, Map<String, String> dropped) {
+    public AbortedAttempt {
+      dropped = Map.copyOf(dropped);
+    }
+  }
+
+  /**
+   * What a securely aggregated round revealed: only sums over its survivors.
+   *
+   * @param threshold sites that had to survive every stage
+   * @param neighbours masking-graph degree (roster size - 1 = full masking)
+   * @param survivors the sites whose inputs are in the sum
+   * @param survivorSamples their total training rows, from the masked weights
+   * @param meanTrainLoss their sample-weighted mean training loss (NaN if the round aborted)
+   */
+  public record SecureAggregation(int threshold, int neighbours, List<String> survivors, long survivorSamples,
+                                  double meanTrainLoss) {
+    public SecureAggregation {
+      survivors = List.copyOf(survivors);
+    }
+  }
+
   public RoundRecord {
     participants = List.copyOf(participants);
     samples = Map.copyOf(samples);
     trainLoss = Map.copyOf(trainLoss);
     dropped = Map.copyOf(dropped);
     bySite = Map.copyOf(bySite);
+    abortedAttempts = abortedAttempts == null ? List.of() : List.copyOf(abortedAttempts);
   }
 
   public RoundRecord withMetrics(Metrics newPooled, Map<String, Metrics> newBySite) {
     return new RoundRecord(round, attempt, status, startedAt, endedAt, seconds, participants, samples, trainLoss,
-        dropped, abortReason, newPooled, newBySite);
+        dropped, abortReason, newPooled, newBySite, secureAggregation, abortedAttempts);
   }
 }

@@ -15,6 +15,7 @@ import org.dure.protocol.study.StudySpecParser;
 import org.dure.protocol.wire.AgentMessage;
 import org.dure.protocol.wire.CoordinatorMessage;
 import org.dure.protocol.wire.Frames;
+import org.dure.protocol.wire.SecAggWire;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -103,7 +104,7 @@ public final class StudyDirectory implements SiteEvents {
     r.message(session, message);
   }
 
-  @Override public void frame(SiteSession session, Frames.ModelFrame frame) {
+  @Override public void frame(SiteSession session, Frames.Frame frame) {
     StudyRunner r = runners.get(frame.studyId().toString());
     if (r == null) {
       session.send(new CoordinatorMessage.Refused("model frame for unknown study " + frame.studyId()));
@@ -118,6 +119,7 @@ public final class StudyDirectory implements SiteEvents {
     if (m instanceof AgentMessage.Statistics s) return s.studyId();
     if (m instanceof AgentMessage.EvaluationReport e) return e.studyId();
     if (m instanceof AgentMessage.RoundFailed f) return f.studyId();
+    if (m instanceof SecAggWire.Addressed a) return a.studyId();
     return null;
   }
 }

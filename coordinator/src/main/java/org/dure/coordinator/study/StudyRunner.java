@@ -23,15 +23,18 @@ import org.dure.coordinator.aggregation.RoundAccumulator;
 import org.dure.coordinator.sites.SiteRegistry;
 import org.dure.coordinator.sites.SiteSession;
 import org.dure.crypto.Digests;
+import org.dure.crypto.secagg.RoundContext;
 import org.dure.crypto.sign.SiteSignatures.Purpose;
 import org.dure.crypto.sign.SiteSignatures;
 import org.dure.protocol.metrics.Evaluation;
 import org.dure.protocol.model.FeatureScaling;
 import org.dure.protocol.model.ModelFiles;
+import org.dure.protocol.study.PrivacyPlan;
 import org.dure.protocol.study.StudySpec;
 import org.dure.protocol.wire.AgentMessage;
 import org.dure.protocol.wire.CoordinatorMessage;
 import org.dure.protocol.wire.Frames;
+import org.dure.protocol.wire.SecAggWire;
 import org.dure.protocol.wire.SiteStatistics;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -90,6 +93,8 @@ public final class StudyRunner {
   private final Map<Integer, RoundRecord> roundRecords = new TreeMap<>();
   private final Map<Integer, Map<String, Evaluation>> evaluations = new HashMap<>();
   private int attempt;
+  /** Sites that dropped out of an aborted attempt: the retry of that round goes ahead without them. */
+  private final Set<String> sittingOut = new LinkedHashSet<>();
   private Phase phase = new Idle();
   private Runnable onEnded = () -> {};
 
@@ -119,13 +124,17 @@ public final class StudyRunner {
     final Map<String, Double> trainLoss = new LinkedHashMap<>();
     final Map<String, String> dropped = new LinkedHashMap<>();
     final Instant started = Instant.now();
+    /** The plain round's deadline timer; -1 for a secure round (its stages keep their own). */
     final long timer;
-    Training(int round, List<String> participants, int parameters, long timer) {
+    /** The secure-aggregation attempt, or null when the study aggregates in the clear. */
+    final SecureRound secure;
+    Training(int round, List<String> participants, int parameters, long timer, SecureRound secure) {
       this.round = round;
       this.participants = List.copyOf(participants);
       this.pending = new LinkedHashSet<>(participants);
-      this.accumulator = new RoundAccumulator(parameters);
+      this.accumulator = secure == null ? new RoundAccumulator(parameters) : null;
       this.timer = timer;
+      this.secure = secure;
     }
   }
 
@@ -230,6 +239,9 @@ public final class StudyRunner {
     if (phase instanceof CollectingStatistics c && c.pending.remove(site)) {
       mark(site, "DROPPED", "disconnected while the study was being prepared");
       maybeFinishStatistics();
+    } else if (phase instanceof Training t && t.secure != null && t.pending.remove(site)) {
+      mark(site, "DROPPED", "disconnected during round " + t.round);
+      t.secure.siteLeft(site, "disconnected");
     } else if (phase instanceof Training t && t.pending.remove(site)) {
       t.dropped.put(site, "disconnected during round " + t.round);
       mark(site, "DROPPED", "disconnected during round " + t.round);
@@ -256,6 +268,7 @@ public final class StudyRunner {
       }
       SiteParticipation old = participation.get(site);
       participation.put(site, new SiteParticipation("ACCEPTED", null, a.rows(), old == null ? null : old.statistics()));
+      sittingOut.remove(site); // a site that (re)approves on a new connection may join the retry
       log.info("study {}: site {} accepted ({} rows)", id, site, a.rows());
       if (scaling != null) makeReady(s);
       persist();
@@ -274,8 +287,13 @@ public final class StudyRunner {
     } else if (m instanceof AgentMessage.EvaluationReport e) {
       recordEvaluation(site, e.modelVersion(), e.evaluation());
       if (phase instanceof FinalEvaluation f && e.modelVersion() == completedRounds && f.pending.remove(site)) maybeFinishEvaluation();
+    } else if (m instanceof SecAggWire.Addressed) {
+      if (phase instanceof Training t && t.secure != null) t.secure.message(s, m);
     } else if (m instanceof AgentMessage.RoundFailed f) {
-      if (phase instanceof Training t && t.round == f.round() && t.pending.remove(site)) {
+      if (phase instanceof Training t && t.secure != null && t.round == f.round()) {
+        log.warn("study {}: site {} failed round {}: {}", id, site, f.round(), f.reason());
+        t.secure.siteLeft(site, "training failed: " + f.reason());
+      } else if (phase instanceof Training t && t.round == f.round() && t.pending.remove(site)) {
         log.warn("study {}: site {} failed round {}: {}", id, site, f.round(), f.reason());
         t.dropped.put(site, "training failed: " + f.reason());
         maybeFinishRound();
@@ -285,10 +303,21 @@ public final class StudyRunner {
     }
   }
 
-  void frame(SiteSession s, Frames.ModelFrame f) {
+  void frame(SiteSession s, Frames.Frame frame) {
     String site = s.siteId();
+    if (frame instanceof Frames.MaskedFrame masked) {
+      if (phase instanceof Training t && t.secure != null) t.secure.masked(s, masked);
+      else log.info("study {}: ignoring a masked input from {} outside a secure round", id, site);
+      return;
+    }
+    Frames.ModelFrame f = (Frames.ModelFrame) frame;
     if (f.kind() != Frames.Kind.SITE_UPDATE) {
-      s.send(new CoordinatorMessage.Refused("sites may only send SITE_UPDATE frames"));
+      s.send(new CoordinatorMessage.Refused("sites may only send SITE_UPDATE or MASKED_INPUT frames"));
+      return;
+    }
+    if (phase instanceof Training t && t.secure != null) {
+      s.send(new CoordinatorMessage.Refused("study " + id + " uses secure aggregation: a plain update is refused and discarded"));
+      t.secure.siteLeft(site, "sent a plain update to a secure round");
       return;
     }
     if (!(phase instanceof Training t) || t.round != f.round() || !t.pending.contains(site)) {
@@ -362,11 +391,11 @@ public final class StudyRunner {
   private void tryLeaveAwaiting() {
     if (!(phase instanceof AwaitingSites a)) return;
     List<String> online = sites.sessions().stream().map(SiteSession::siteId).toList();
-    List<String> accepted = online.stream().filter(s -> isState(s, "ACCEPTED")).toList();
+    List<String> accepted = online.stream().filter(s -> isState(s, "ACCEPTED") && !sittingOut.contains(s)).toList();
     boolean allAnswered = online.stream().noneMatch(s -> isState(s, "OFFERED"));
-    if (accepted.size() < spec.minSites() || !(allAnswered || a.graceOver)) {
+    if (accepted.size() < sitesNeeded() || !(allAnswered || a.graceOver)) {
       long declined = participation.values().stream().filter(p -> "DECLINED".equals(p.state())).count();
-      setStatus(StudyStatus.WAITING_FOR_SITES, accepted.size() + " of at least " + spec.minSites() + " sites accepted"
+      setStatus(StudyStatus.WAITING_FOR_SITES, accepted.size() + " of at least " + sitesNeeded() + " sites accepted"
           + (declined > 0 ? ", " + declined + " declined" : ""));
       return;
     }
@@ -416,9 +445,12 @@ public final class StudyRunner {
   }
 
   private void startRound(int round) {
-    List<String> participants = sites.sessions().stream().map(SiteSession::siteId).filter(ready::contains).toList();
-    if (participants.size() < spec.minSites()) {
-      awaitSites("only " + participants.size() + " of at least " + spec.minSites() + " sites are ready for round " + round);
+    List<String> participants = sites.sessions().stream().map(SiteSession::siteId).filter(ready::contains)
+        .filter(s -> !sittingOut.contains(s)).toList();
+    int needed = sitesNeeded();
+    if (participants.size() < needed) {
+      awaitSites("only " + participants.size() + " of at least " + needed + " sites are ready for round " + round
+          + (needed > spec.minSites() ? " (secure aggregation needs " + needed + ")" : ""));
       return;
     }
     if (round > spec.training().rounds()) {
@@ -427,6 +459,10 @@ public final class StudyRunner {
     }
     attempt++;
     currentRound = round;
+    if (secureAggregation().enabled()) {
+      startSecureRound(round, participants);
+      return;
+    }
     long timer = vertx.setTimer(deadline().toMillis(), x -> {
       if (phase instanceof Training t && t.round == round) {
         for (String s : t.pending) {
@@ -437,44 +473,114 @@ public final class StudyRunner {
         maybeFinishRound();
       }
     });
-    Training t = new Training(round, participants, parameters, timer);
+    Training t = new Training(round, participants, parameters, timer, null);
     phase = t;
     setStatus(StudyStatus.TRAINING, "round " + round + " of " + spec.training().rounds() + " with " + participants.size() + " sites");
-    roundRecords.put(round, new RoundRecord(round, attempt, "RUNNING", t.started, null, 0, participants, Map.of(), Map.of(), Map.of(), null, null, Map.of()));
+    roundRecords.put(round, new RoundRecord(round, attempt, "RUNNING", t.started, null, 0, participants, Map.of(), Map.of(), Map.of(), null, null, Map.of(), null,
+        abortedAttempts(round)));
     byte[] frame = Frames.encode(Frames.Kind.GLOBAL_TRAIN, uuid, round, round - 1, 0, Float.NaN, global);
     for (String s : participants) sites.session(s).ifPresent(x -> x.sendBinary(frame));
     log.info("study {}: round {} started with {}", id, round, participants);
   }
 
+  /**
+   * A secure round: sites send masked fixed-point model changes; the coordinator learns only their weighted
+   * sum over the survivors ({@link SecureRound}). The threshold is a strict majority of the round's sites, at
+   * least {@code minSites} and at least the study's own threshold.
+   */
+  private void startSecureRound(int round, List<String> participants) {
+    PrivacyPlan.SecureAggregation plan = secureAggregation();
+    int threshold = plan.thresholdFor(participants.size(), spec.minSites());
+    RoundContext context = RoundContext.of(id, round, attempt, participants).withThreshold(threshold);
+    long totalSamples = 0;
+    for (String s : participants) {
+      SiteParticipation p = participation.get(s);
+      totalSamples += p == null ? 0 : Math.max(0, p.rows());
+    }
+    Training[] holder = new Training[1];
+    SecureRound secure = new SecureRound(vertx, sites, context, parameters, Math.max(1, totalSamples), plan.clip(),
+        deadline(), outcome -> secureRoundEnded(holder[0], outcome));
+    Training t = new Training(round, participants, parameters, -1, secure);
+    holder[0] = t;
+    phase = t;
+    setStatus(StudyStatus.TRAINING, "round " + round + " of " + spec.training().rounds() + " with " + participants.size()
+        + " sites (secure aggregation, threshold " + threshold + (context.sparse() ? ", " + context.neighbours()
+        + " neighbours" : "") + ")");
+    roundRecords.put(round, new RoundRecord(round, attempt, "RUNNING", t.started, null, 0, participants, Map.of(),
+        Map.of(), Map.of(), null, null, Map.of(), new RoundRecord.SecureAggregation(threshold, context.neighbours(),
+            List.of(), 0, Double.NaN), abortedAttempts(round)));
+    secure.start(Frames.encode(Frames.Kind.GLOBAL_TRAIN, uuid, round, round - 1, 0, Float.NaN, global), plan.clip());
+    log.info("study {}: secure round {} attempt {} started with {} (threshold {})", id, round, attempt, participants,
+        threshold);
+  }
+
+  private void secureRoundEnded(Training t, SecureRound.Outcome outcome) {
+    if (phase != t) return;
+    Instant now = Instant.now();
+    double seconds = Duration.between(t.started, now).toNanos() / 1e9;
+    RoundContext c = t.secure.context();
+    t.dropped.putAll(outcome instanceof SecureRound.Completed done ? done.dropped() : ((SecureRound.Aborted) outcome).dropped());
+    for (String s : t.dropped.keySet()) if (isState(s, "ACCEPTED")) mark(s, "DROPPED", t.dropped.get(s));
+    if (outcome instanceof SecureRound.Aborted a) {
+      roundAborted(t, now, seconds, a.reason(), new RoundRecord.SecureAggregation(c.threshold(), c.neighbours(),
+          List.of(), 0, Double.NaN));
+      return;
+    }
+    SecureRound.Completed done = (SecureRound.Completed) outcome;
+    for (String s : done.survivors()) if (isState(s, "DROPPED")) mark(s, "ACCEPTED", null);
+    double[] mean = new double[global.length];
+    for (int i = 0; i < mean.length; i++) mean[i] = global[i] + (double) done.meanDelta()[i];
+    roundCompleted(t, now, seconds, mean, done.survivors().size(), done.survivorSamples(), Map.of(), Map.of(),
+        new RoundRecord.SecureAggregation(c.threshold(), c.neighbours(), done.survivors(), done.survivorSamples(),
+            done.meanLoss()));
+  }
+
   private void maybeFinishRound() {
-    if (!(phase instanceof Training t) || !t.pending.isEmpty()) return;
+    if (!(phase instanceof Training t) || t.secure != null || !t.pending.isEmpty()) return;
     vertx.cancelTimer(t.timer);
     Instant now = Instant.now();
     double seconds = Duration.between(t.started, now).toNanos() / 1e9;
-    RoundRecord prev = roundRecords.get(t.round);
     if (t.accumulator.contributors() < spec.minSites()) {
-      String why = "only " + t.accumulator.contributors() + " of at least " + spec.minSites() + " sites sent an update";
-      log.warn("study {}: round {} aborted: {}", id, t.round, why);
-      RoundRecord rec = new RoundRecord(t.round, attempt, "ABORTED", t.started, now, seconds, t.participants,
-          t.accumulator.samplesBySite(), t.trainLoss, t.dropped, why, null, Map.of());
-      store.put(id, rec);
-      if (attempt >= MAX_ATTEMPTS) {
-        end(StudyStatus.FAILED, "round " + t.round + " failed " + attempt + " times: " + why);
-      } else {
-        phase = new Idle();
-        awaitSites("round " + t.round + " aborted (" + why + "); retrying when enough sites are ready");
-      }
+      roundAborted(t, now, seconds, "only " + t.accumulator.contributors() + " of at least " + spec.minSites()
+          + " sites sent an update", null);
       return;
     }
-    global = strategy.nextGlobal(global, t.accumulator.weightedMean());
-    completedRounds = t.round;
-    attempt = 0;
-    RoundRecord rec = new RoundRecord(t.round, prev.attempt(), "COMPLETED", t.started, now, seconds, t.participants,
-        t.accumulator.samplesBySite(), t.trainLoss, t.dropped, null, null, Map.of());
+    roundCompleted(t, now, seconds, t.accumulator.weightedMean(), t.accumulator.contributors(),
+        t.accumulator.totalSamples(), t.accumulator.samplesBySite(), t.trainLoss, null);
+  }
+
+  private void roundAborted(Training t, Instant now, double seconds, String why, RoundRecord.SecureAggregation secure) {
+    log.warn("study {}: round {} aborted: {}", id, t.round, why);
+    List<RoundRecord.AbortedAttempt> aborted = new ArrayList<>(abortedAttempts(t.round));
+    aborted.add(new RoundRecord.AbortedAttempt(attempt, now, why, t.dropped));
+    RoundRecord rec = new RoundRecord(t.round, attempt, "ABORTED", t.started, now, seconds, t.participants,
+        t.accumulator == null ? Map.of() : t.accumulator.samplesBySite(), t.trainLoss, t.dropped, why, null, Map.of(),
+        secure, aborted);
     roundRecords.put(t.round, rec);
     store.put(id, rec);
-    log.info("study {}: round {} aggregated from {} sites ({} samples) in {} s", id, t.round, t.accumulator.contributors(),
-        t.accumulator.totalSamples(), String.format("%.2f", seconds));
+    if (attempt >= MAX_ATTEMPTS) {
+      end(StudyStatus.FAILED, "round " + t.round + " failed " + attempt + " times: " + why);
+    } else {
+      sittingOut.addAll(t.dropped.keySet());
+      phase = new Idle();
+      awaitSites("round " + t.round + " aborted (" + why + "); retrying when enough sites are ready");
+    }
+  }
+
+  private void roundCompleted(Training t, Instant now, double seconds, double[] weightedMean, int contributors,
+                              long samples, Map<String, Long> samplesBySite, Map<String, Double> trainLoss,
+                              RoundRecord.SecureAggregation secure) {
+    RoundRecord prev = roundRecords.get(t.round);
+    global = strategy.nextGlobal(global, weightedMean);
+    completedRounds = t.round;
+    attempt = 0;
+    sittingOut.clear();
+    RoundRecord rec = new RoundRecord(t.round, prev.attempt(), "COMPLETED", t.started, now, seconds, t.participants,
+        samplesBySite, trainLoss, t.dropped, null, null, Map.of(), secure, prev.abortedAttempts());
+    roundRecords.put(t.round, rec);
+    store.put(id, rec);
+    log.info("study {}: round {} aggregated from {} sites ({} samples{}) in {} s", id, t.round, contributors, samples,
+        secure == null ? "" : ", secure", String.format("%.2f", seconds));
     phase = new Idle();
     float[] snapshot = global.clone();
     int round = t.round;
@@ -524,7 +630,7 @@ public final class StudyRunner {
     byVersion.put(site, e);
     RoundRecord rec = roundRecords.get(version);
     if (rec == null && version == 0) {
-      rec = new RoundRecord(0, 0, "INITIAL", startedAt, startedAt, 0, List.of(), Map.of(), Map.of(), Map.of(), null, null, Map.of());
+      rec = new RoundRecord(0, 0, "INITIAL", startedAt, startedAt, 0, List.of(), Map.of(), Map.of(), Map.of(), null, null, Map.of(), null, List.of());
     }
     if (rec == null) return;
     Map<String, Metrics> bySite = new TreeMap<>();
@@ -550,6 +656,7 @@ public final class StudyRunner {
 
   private void end(StudyStatus terminal, String reason) {
     cancelTimer();
+    if (phase instanceof Training t && t.secure != null) t.secure.cancel("study " + terminal.name().toLowerCase() + ": " + reason);
     phase = new Idle();
     endedAt = Instant.now();
     setStatus(terminal, reason);
@@ -569,6 +676,22 @@ public final class StudyRunner {
     else if (phase instanceof Training t) timer = t.timer;
     else if (phase instanceof FinalEvaluation f) timer = f.timer;
     if (timer >= 0) vertx.cancelTimer(timer);
+  }
+
+  /** The aborted earlier attempts of {@code round}, as recorded so far. */
+  private List<RoundRecord.AbortedAttempt> abortedAttempts(int round) {
+    RoundRecord r = roundRecords.get(round);
+    return r == null ? List.of() : r.abortedAttempts();
+  }
+
+  private PrivacyPlan.SecureAggregation secureAggregation() {
+    return spec.privacy().secureAggregation();
+  }
+
+  /** Sites a round needs: {@code minSites}; with secure aggregation also 2 and the study's threshold. */
+  private int sitesNeeded() {
+    PrivacyPlan.SecureAggregation sa = secureAggregation();
+    return sa.enabled() ? Math.max(spec.minSites(), Math.max(2, sa.threshold())) : spec.minSites();
   }
 
   private Duration deadline() {

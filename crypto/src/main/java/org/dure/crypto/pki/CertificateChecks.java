@@ -37,15 +37,29 @@ public final class CertificateChecks {
    */
   public static String validateSite(X509Certificate cert, X509Certificate ca, X509CRL crl, Instant now)
       throws SiteCertificateException {
+    Objects.requireNonNull(crl, "crl (revocation is always checked; publish a CRL with ConsortiumCa.crl())");
+    return validate(cert, ca, crl, now);
+  }
+
+  /**
+   * As {@link #validateSite} but without a revocation check: for a site checking a peer site's certificate that the
+   * coordinator relayed (sites hold the CA certificate, not the CRL; the coordinator admits only unrevoked sites to
+   * a round, having checked the CRL in the TLS handshake).
+   */
+  public static String validatePeer(X509Certificate cert, X509Certificate ca, Instant now) throws SiteCertificateException {
+    return validate(cert, ca, null, now);
+  }
+
+  private static String validate(X509Certificate cert, X509Certificate ca, X509CRL crl, Instant now)
+      throws SiteCertificateException {
     Objects.requireNonNull(cert, "cert");
     Objects.requireNonNull(ca, "ca");
-    Objects.requireNonNull(crl, "crl (revocation is always checked; publish a CRL with ConsortiumCa.crl())");
     Objects.requireNonNull(now, "now");
     String subject = cert.getSubjectX500Principal().getName();
     try {
       PKIXParameters params = new PKIXParameters(Set.of(new TrustAnchor(ca, null)));
-      params.setRevocationEnabled(true);
-      params.addCertStore(CertStore.getInstance("Collection", new CollectionCertStoreParameters(List.of(crl))));
+      params.setRevocationEnabled(crl != null);
+      if (crl != null) params.addCertStore(CertStore.getInstance("Collection", new CollectionCertStoreParameters(List.of(crl))));
       params.setDate(Date.from(now));
       CertPathValidator.getInstance("PKIX")
           .validate(CertificateFactory.getInstance("X.509").generateCertPath(List.of(cert)), params);

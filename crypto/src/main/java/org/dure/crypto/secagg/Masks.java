@@ -1,8 +1,8 @@
 package org.dure.crypto.secagg;
 
-import java.nio.ByteBuffer;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
-import java.nio.IntBuffer;
 import java.security.GeneralSecurityException;
 import java.util.ArrayList;
 import java.util.List;
@@ -30,6 +30,7 @@ import org.bouncycastle.crypto.params.HKDFParameters;
 final class Masks {
   static final int CHUNK_INTS = 8192;
   private static final byte[] ZEROS = new byte[CHUNK_INTS * 4];
+  private static final VarHandle INT_LE = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
 
   /** One mask to apply: the AES key it is expanded from and whether it is added or subtracted. */
   record Job(byte[] key, boolean subtract) {}
@@ -63,17 +64,15 @@ final class Masks {
       Cipher[] ciphers = new Cipher[jobs.size()];
       for (int j = 0; j < ciphers.length; j++) ciphers[j] = ctr(jobs.get(j).key(), from / 4);
       byte[] bytes = new byte[CHUNK_INTS * 4];
-      IntBuffer view = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).asIntBuffer();
-      int[] stream = new int[CHUNK_INTS];
       for (int start = from; start < to; start += CHUNK_INTS) {
         int len = Math.min(CHUNK_INTS, to - start);
         for (int j = 0; j < ciphers.length; j++) {
           ciphers[j].update(ZEROS, 0, len * 4, bytes, 0);
-          view.get(0, stream, 0, len);
+          // Read the keystream in place as little-endian ints (an intrinsic), without an intermediate copy.
           if (jobs.get(j).subtract()) {
-            for (int i = 0; i < len; i++) acc[start + i] -= stream[i];
+            for (int i = 0; i < len; i++) acc[start + i] -= (int) INT_LE.get(bytes, i << 2);
           } else {
-            for (int i = 0; i < len; i++) acc[start + i] += stream[i];
+            for (int i = 0; i < len; i++) acc[start + i] += (int) INT_LE.get(bytes, i << 2);
           }
         }
       }

@@ -37,4 +37,23 @@ public interface SecAggVerifier {
   static SecAggVerifier ecdsa(Function<String, PublicKey> keys) {
     return of(keys, "SHA256withECDSA");
   }
+
+  /**
+   * Checks {@code secagg-keys} site signatures ({@link org.dure.crypto.sign.SiteSignatures}, bound to the site, study
+   * and round) made over the SHA-256 of the advertisement's signed bytes, with each site's certificate key.
+   */
+  static SecAggVerifier siteSignatures(Function<String, PublicKey> keys, String studyId, int round) {
+    Objects.requireNonNull(keys, "keys");
+    return (siteId, message, signature) -> {
+      PublicKey key = keys.apply(siteId);
+      if (key == null) return false;
+      try {
+        org.dure.crypto.sign.SiteSignatures.verify(key, org.dure.crypto.sign.SiteSignatures.Purpose.SECAGG_KEYS, siteId,
+            studyId, round, org.dure.crypto.Digests.sha256(message), signature);
+        return true;
+      } catch (org.dure.crypto.sign.SiteSignatures.SignatureRejected | RuntimeException e) {
+        return false;
+      }
+    };
+  }
 }

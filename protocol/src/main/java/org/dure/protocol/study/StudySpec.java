@@ -5,12 +5,12 @@ import java.util.List;
 
 /**
  * A study as a researcher defines it: what model to train on which columns, how each site trains,
- * how updates are combined, and how long a round may take. Parse and validate with
+ * how updates are combined and protected, and how long a round may take. Parse and validate with
  * {@link StudySpecParser}; write with {@link #toJson()}.
  */
 public record StudySpec(String name, ModelSpec model, List<FeatureSpec> features, String labelColumn,
                         String labelPositive, MissingValuePolicy missingValues, TrainingPlan training,
-                        AggregationPlan aggregation, int minSites, int roundDeadlineSeconds,
+                        AggregationPlan aggregation, PrivacyPlan privacy, int minSites, int roundDeadlineSeconds,
                         double validationFraction) {
   public StudySpec {
     features = List.copyOf(features);

@@ -39,7 +39,7 @@ public final class StudySpecParser {
 
   public static StudySpec parse(ObjectNode root) {
     Obj r = new Obj(root, "");
-    r.allow("name", "model", "features", "label", "missingValues", "training", "aggregation", "minSites",
+    r.allow("name", "model", "features", "label", "missingValues", "training", "aggregation", "privacy", "minSites",
         "roundDeadlineSeconds", "validationFraction");
     String name = r.text("name", "unnamed study");
     if (name.length() > 200) throw new StudySpecException("name", "must be at most 200 characters");
@@ -56,12 +56,13 @@ public final class StudySpecParser {
     TrainingPlan training = training(r.obj("training", true));
     AggregationPlan aggregation = aggregation(r.obj("aggregation", false));
     int minSites = r.integer("minSites", 1, 1, 10_000);
+    PrivacyPlan privacy = privacy(r.obj("privacy", false));
     int deadline = r.integer("roundDeadlineSeconds", 120, 1, 86_400);
     double validation = r.number("validationFraction", 0.2);
     if (!(validation > 0 && validation < 1))
       throw new StudySpecException("validationFraction", "must be between 0 and 1 (exclusive), was " + validation);
     return new StudySpec(name, model, features, labelColumn, labelPositive, missing, training, aggregation,
-        minSites, deadline, validation);
+        privacy, minSites, deadline, validation);
   }
 
   private static ModelSpec model(Obj m) {
@@ -173,6 +174,24 @@ public final class StudySpecParser {
     };
   }
 
+  private static PrivacyPlan privacy(Obj p) {
+    if (p == null) return PrivacyPlan.defaults();
+    p.allow("secureAggregation");
+    Obj s = p.obj("secureAggregation", false);
+    if (s == null) return PrivacyPlan.defaults();
+    s.allow("enabled", "threshold", "clip");
+    boolean enabled = s.bool("enabled", true);
+    int threshold = s.integer("threshold", 0, 0, 10_000);
+    double clip = s.number("clip", PrivacyPlan.DEFAULT_CLIP);
+    if (!(clip > 0 && clip <= PrivacyPlan.MAX_CLIP))
+      throw new StudySpecException(s.path("clip"), "must be > 0 and at most " + PrivacyPlan.MAX_CLIP + ", was " + clip);
+    if (!enabled && (s.has("threshold") || s.has("clip")))
+      throw new StudySpecException(s.path(s.has("threshold") ? "threshold" : "clip"),
+          "applies only when secure aggregation is enabled");
+    return new PrivacyPlan(enabled ? new PrivacyPlan.SecureAggregation(true, threshold, clip)
+        : new PrivacyPlan.SecureAggregation(false, 0, PrivacyPlan.DEFAULT_CLIP));
+  }
+
   /** Canonical JSON for a study; {@link #parse(String)} reads it back to an equal spec. */
   static String toJson(StudySpec s) {
     ObjectNode root = MAPPER.createObjectNode();
@@ -200,6 +219,9 @@ public final class StudySpecParser {
     if (a.strategy() == AggregationPlan.Strategy.FEDPROX) ag.put("mu", a.mu());
     if (a.strategy() == AggregationPlan.Strategy.FEDADAM)
       ag.put("serverLearningRate", a.serverLearningRate()).put("beta1", a.beta1()).put("beta2", a.beta2()).put("tau", a.tau());
+    PrivacyPlan.SecureAggregation sa = s.privacy().secureAggregation();
+    ObjectNode so = root.putObject("privacy").putObject("secureAggregation").put("enabled", sa.enabled());
+    if (sa.enabled()) so.put("threshold", sa.threshold()).put("clip", sa.clip());
     root.put("minSites", s.minSites());
     root.put("roundDeadlineSeconds", s.roundDeadlineSeconds());
     root.put("validationFraction", s.validationFraction());
@@ -268,6 +290,13 @@ public final class StudySpecParser {
       int v = n.asInt();
       if (v < min || v > max) throw new StudySpecException(path(field), "must be between " + min + " and " + max + ", was " + v);
       return v;
+    }
+
+    boolean bool(String field, boolean dflt) {
+      if (!has(field)) return dflt;
+      JsonNode n = node.get(field);
+      if (!n.isBoolean()) throw new StudySpecException(path(field), "expected true or false, was " + n);
+      return n.asBoolean();
     }
 
     long longValue(String field) {

@@ -15,7 +15,10 @@ import org.dure.protocol.metrics.Evaluation;
     @JsonSubTypes.Type(value = AgentMessage.StudyDeclined.class, name = "study-declined"),
     @JsonSubTypes.Type(value = AgentMessage.Statistics.class, name = "statistics"),
     @JsonSubTypes.Type(value = AgentMessage.EvaluationReport.class, name = "evaluation"),
-    @JsonSubTypes.Type(value = AgentMessage.RoundFailed.class, name = "round-failed")
+    @JsonSubTypes.Type(value = AgentMessage.RoundFailed.class, name = "round-failed"),
+    @JsonSubTypes.Type(value = AgentMessage.SecAggKeys.class, name = "secagg-keys"),
+    @JsonSubTypes.Type(value = AgentMessage.SecAggShares.class, name = "secagg-shares"),
+    @JsonSubTypes.Type(value = AgentMessage.SecAggReveal.class, name = "secagg-reveal")
 })
 public sealed interface AgentMessage {
   /**
@@ -42,4 +45,19 @@ public sealed interface AgentMessage {
 
   /** Local training failed in this round; the site sends no update. */
   record RoundFailed(String studyId, int round, String reason) implements AgentMessage {}
+
+  /**
+   * Secure aggregation stage 1: the site's two fresh X25519 public keys for this round attempt, signed
+   * ({@code secagg-keys} purpose) with its certificate key. The coordinator takes the site id from the TLS session.
+   */
+  record SecAggKeys(String studyId, int round, int attempt, byte[] cPublicKey, byte[] sPublicKey, byte[] signature)
+      implements AgentMessage, SecAggWire.Addressed {}
+
+  /** Stage 2: the site's Shamir shares, one AES-GCM ciphertext per neighbour, for the coordinator to route. */
+  record SecAggShares(String studyId, int round, int attempt, java.util.List<SecAggWire.Share> shares)
+      implements AgentMessage, SecAggWire.Addressed {}
+
+  /** Stage 4: the shares the coordinator asked for (self-mask seeds of survivors, mask keys of dropped sites). */
+  record SecAggReveal(String studyId, int round, int attempt, java.util.List<SecAggWire.Revealed> shares)
+      implements AgentMessage, SecAggWire.Addressed {}
 }

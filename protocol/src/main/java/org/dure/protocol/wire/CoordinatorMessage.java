@@ -12,7 +12,12 @@ import org.dure.protocol.model.FeatureScaling;
     @JsonSubTypes.Type(value = CoordinatorMessage.StudyOffer.class, name = "study-offer"),
     @JsonSubTypes.Type(value = CoordinatorMessage.StatisticsRequest.class, name = "statistics-request"),
     @JsonSubTypes.Type(value = CoordinatorMessage.TrainingSetup.class, name = "training-setup"),
-    @JsonSubTypes.Type(value = CoordinatorMessage.StudyEnded.class, name = "study-ended")
+    @JsonSubTypes.Type(value = CoordinatorMessage.StudyEnded.class, name = "study-ended"),
+    @JsonSubTypes.Type(value = CoordinatorMessage.SecAggStart.class, name = "secagg-start"),
+    @JsonSubTypes.Type(value = CoordinatorMessage.SecAggPeers.class, name = "secagg-peers"),
+    @JsonSubTypes.Type(value = CoordinatorMessage.SecAggInbox.class, name = "secagg-inbox"),
+    @JsonSubTypes.Type(value = CoordinatorMessage.SecAggUnmask.class, name = "secagg-unmask"),
+    @JsonSubTypes.Type(value = CoordinatorMessage.SecAggAbort.class, name = "secagg-abort")
 })
 public sealed interface CoordinatorMessage {
   /** The coordinator accepted the connection. */
@@ -32,4 +37,31 @@ public sealed interface CoordinatorMessage {
 
   /** The study is over (completed, stopped or failed); the site can free its resources. */
   record StudyEnded(String studyId, String status, String reason) implements CoordinatorMessage {}
+
+  /**
+   * A secure round begins (sent just before the round's {@code GLOBAL_TRAIN} frame): the public round context
+   * every site binds into its keys, signatures and ciphertexts, and the sample count the sites' weights are
+   * fractions of ({@code weight = own training rows / totalSamples}).
+   *
+   * @param roster the round's sites; {@code threshold} of them must survive every stage
+   * @param neighbours masking-graph degree ({@code roster.size() - 1} = full masking; fewer = SecAgg+)
+   * @param clip the study's update clip (see {@code PrivacyPlan.SecureAggregation})
+   */
+  record SecAggStart(String studyId, int round, int attempt, java.util.List<String> roster, int threshold,
+                     int neighbours, long totalSamples, double clip) implements CoordinatorMessage, SecAggWire.Addressed {}
+
+  /** Stage 1 closed: every key advertisement of the round, each with its site's certificate to check it by. */
+  record SecAggPeers(String studyId, int round, int attempt, java.util.List<SecAggWire.PeerKeys> peers)
+      implements CoordinatorMessage, SecAggWire.Addressed {}
+
+  /** Stage 2 closed: the encrypted shares addressed to this site; the site now sends its masked input. */
+  record SecAggInbox(String studyId, int round, int attempt, java.util.List<SecAggWire.Share> shares)
+      implements CoordinatorMessage, SecAggWire.Addressed {}
+
+  /** Stage 3 closed: reveal self-mask seed shares of {@code survivors} and mask-key shares of {@code dropped}. */
+  record SecAggUnmask(String studyId, int round, int attempt, java.util.List<String> survivors,
+                      java.util.List<String> dropped) implements CoordinatorMessage, SecAggWire.Addressed {}
+
+  /** The round attempt aborted (too few sites survived a stage); sites forget its secrets. */
+  record SecAggAbort(String studyId, int round, int attempt, String reason) implements CoordinatorMessage, SecAggWire.Addressed {}
 }

@@ -17,14 +17,14 @@ import java.util.UUID;
  *   8    16   study id (UUID, most then least significant 64 bits)
  *  24     4   round (int32)
  *  28     4   model version the frame refers to (int32; an update names the version it was trained from)
- *  32     8   sample count (int64; 0 for a global model)
- *  40     4   mean training loss (float32; NaN for a global model)
- *  44     4   number of float values n (int32)
- *  48   4n    values
+ *  32     8   sample count (int64; 0 for a global model); for a masked input the secure-aggregation attempt
+ *  40     4   mean training loss (float32; NaN for a global model and a masked input)
+ *  44     4   number of values n (int32)
+ *  48   4n    values: float32, or for a masked input int32 (the masked fixed-point vector mod 2^32)
  * 48+4n  s    signature (a site's DER ECDSA {@code contribution} signature; see {@link #signedDigest})
  * </pre>
  *
- * <p>Site updates must be signed: the signature covers the SHA-256 of the frame as it would be unsigned
+ * <p>Site updates and masked inputs must be signed: the signature covers the SHA-256 of the frame as it would be unsigned
  * (signature length 0, no trailer), bound to the site, study and round by {@code SiteSignatures}.
  */
 public final class Frames {
@@ -41,8 +41,10 @@ public final class Frames {
     GLOBAL_TRAIN(1),
     /** Coordinator to site: evaluate this (final) global model only. */
     GLOBAL_EVALUATE(2),
-    /** Site to coordinator: the locally trained parameters. */
-    SITE_UPDATE(3);
+    /** Site to coordinator: the locally trained parameters (plain aggregation). */
+    SITE_UPDATE(3),
+    /** Site to coordinator: the masked, fixed-point model change (secure aggregation stage 3). */
+    MASKED_INPUT(4);
     final byte code;
     Kind(int code) { this.code = (byte) code; }
     static Kind of(byte code) {
@@ -54,15 +56,50 @@ public final class Frames {
   /** Largest signature trailer accepted. */
   public static final int MAX_SIGNATURE = 512;
 
+  /** A decoded frame: model parameters, or a masked input. */
+  public sealed interface Frame permits ModelFrame, MaskedFrame {
+    Kind kind();
+
+    UUID studyId();
+
+    int round();
+
+    int modelVersion();
+
+    /** The signature trailer, empty for an unsigned frame. */
+    byte[] signature();
+
+    /** SHA-256 of the frame without its signature (what a signature covers). */
+    byte[] signedDigest();
+  }
+
   /**
-   * A decoded frame.
+   * A masked input: the site's fixed-point weighted model change plus its masks, mod 2^32. Meaningless alone;
+   * only the round's sum, once unmasked, is.
+   */
+  public record MaskedFrame(UUID studyId, int round, int modelVersion, int attempt, int[] masked, byte[] signature,
+                            byte[] signedDigest) implements Frame {
+    public MaskedFrame {
+      signature = signature.clone();
+      signedDigest = signedDigest.clone();
+    }
+    @Override public Kind kind() { return Kind.MASKED_INPUT; }
+    /** The masked values, not copied (they can be millions). */
+    @Override public int[] masked() { return masked; }
+    @Override public byte[] signature() { return signature.clone(); }
+    @Override public byte[] signedDigest() { return signedDigest.clone(); }
+  }
+
+  /**
+   * A decoded model frame.
    *
    * @param signature the signature trailer, empty for an unsigned frame
    * @param signedDigest SHA-256 of the frame without its signature (what a signature covers)
    */
   public record ModelFrame(Kind kind, UUID studyId, int round, int modelVersion, long samples, float trainLoss,
-                           float[] values, byte[] signature, byte[] signedDigest) {
+                           float[] values, byte[] signature, byte[] signedDigest) implements Frame {
     public ModelFrame {
+      if (kind == Kind.MASKED_INPUT) throw new IllegalArgumentException("a masked input is a MaskedFrame");
       values = values.clone();
       signature = signature.clone();
       signedDigest = signedDigest.clone();
@@ -80,11 +117,22 @@ public final class Frames {
   }
 
   public static byte[] encode(Kind kind, UUID study, int round, int modelVersion, long samples, float trainLoss, float[] values) {
+    if (kind == Kind.MASKED_INPUT) throw new IllegalArgumentException("encode masked inputs with encodeMasked");
     ByteBuffer b = ByteBuffer.allocate(HEADER_BYTES + 4 * values.length).order(ByteOrder.LITTLE_ENDIAN);
     b.putInt(MAGIC).put(VERSION).put(kind.code).putShort((short) 0)
         .putLong(study.getMostSignificantBits()).putLong(study.getLeastSignificantBits())
         .putInt(round).putInt(modelVersion).putLong(samples).putFloat(trainLoss).putInt(values.length);
     b.asFloatBuffer().put(values);
+    return b.array();
+  }
+
+  /** An unsigned masked-input frame for secure aggregation attempt {@code attempt} of {@code round}. */
+  public static byte[] encodeMasked(UUID study, int round, int modelVersion, int attempt, int[] masked) {
+    ByteBuffer b = ByteBuffer.allocate(HEADER_BYTES + 4 * masked.length).order(ByteOrder.LITTLE_ENDIAN);
+    b.putInt(MAGIC).put(VERSION).put(Kind.MASKED_INPUT.code).putShort((short) 0)
+        .putLong(study.getMostSignificantBits()).putLong(study.getLeastSignificantBits())
+        .putInt(round).putInt(modelVersion).putLong(attempt).putFloat(Float.NaN).putInt(masked.length);
+    b.asIntBuffer().put(masked);
     return b.array();
   }
 
@@ -119,7 +167,13 @@ public final class Frames {
     }
   }
 
-  public static ModelFrame decode(byte[] bytes) {
+  /** Decodes a frame that must carry float parameters (what a site receives). */
+  public static ModelFrame decodeModel(byte[] bytes) {
+    if (decode(bytes) instanceof ModelFrame m) return m;
+    throw new FrameException("expected a model frame, got a masked input");
+  }
+
+  public static Frame decode(byte[] bytes) {
     if (bytes.length < HEADER_BYTES) throw new FrameException("frame of " + bytes.length + " bytes is shorter than the " + HEADER_BYTES + "-byte header");
     ByteBuffer b = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
     if (b.getInt() != MAGIC) throw new FrameException("not a Dure model frame (bad magic)");
@@ -139,10 +193,16 @@ public final class Frames {
       throw new FrameException("frame declares " + n + " values and a " + signatureLength + "-byte signature but carries "
           + (bytes.length - HEADER_BYTES) + " bytes after the header");
     if (samples < 0) throw new FrameException("negative sample count " + samples);
-    float[] values = new float[n];
-    b.asFloatBuffer().get(values);
     byte[] signature = java.util.Arrays.copyOfRange(bytes, (int) unsignedLength, bytes.length);
     byte[] digest = signatureLength == 0 ? new byte[0] : sha256(bytes, (int) unsignedLength);
+    if (kind == Kind.MASKED_INPUT) {
+      if (samples > Integer.MAX_VALUE) throw new FrameException("masked input names attempt " + samples);
+      int[] masked = new int[n];
+      b.asIntBuffer().get(masked);
+      return new MaskedFrame(study, round, modelVersion, (int) samples, masked, signature, digest);
+    }
+    float[] values = new float[n];
+    b.asFloatBuffer().get(values);
     return new ModelFrame(kind, study, round, modelVersion, samples, loss, values, signature, digest);
   }
 }

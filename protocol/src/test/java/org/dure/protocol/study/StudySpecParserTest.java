@@ -33,6 +33,7 @@ class StudySpecParserTest {
         "training": {"rounds": 20, "localEpochs": 2, "batchSize": 64, "learningRate": 0.001,
                      "optimizer": "adam", "seed": 7},
         "aggregation": {"strategy": "fedprox", "mu": 0.1},
+        "privacy": {"secureAggregation": {"threshold": 3, "clip": 5}},
         "minSites": 3,
         "roundDeadlineSeconds": 300,
         "validationFraction": 0.25
@@ -80,6 +81,7 @@ class StudySpecParserTest {
         "died_30d", "yes", MissingValuePolicy.IMPUTE_MEAN,
         new TrainingPlan(20, 2, 64, 0.001, "adam", 7L),
         new AggregationPlan(AggregationPlan.Strategy.FEDPROX, 0.1, 0, 0, 0, 0),
+        new PrivacyPlan(new PrivacyPlan.SecureAggregation(true, 3, 5)),
         3, 300, 0.25);
     assertEquals(expected, spec);
     assertArrayEquals(new int[] {16, 8}, spec.model().hiddenLayers());
@@ -245,7 +247,7 @@ class StudySpecParserTest {
     // Assert
     assertEquals("minsites", e.field());
     assertEquals("minsites: unknown field; expected one of [name, model, features, label, missingValues, "
-        + "training, aggregation, minSites, roundDeadlineSeconds, validationFraction]", e.getMessage());
+        + "training, aggregation, privacy, minSites, roundDeadlineSeconds, validationFraction]", e.getMessage());
   }
 
   @Test void missingLabelIsRejected() {
@@ -455,5 +457,54 @@ class StudySpecParserTest {
     // Assert
     assertEquals("validationFraction", e.field());
     assertEquals("validationFraction: must be between 0 and 1 (exclusive), was " + fraction, e.getMessage());
+  }
+
+  @Test void secureAggregationIsOnByDefaultWithAnAutomaticMajorityThreshold() {
+    // Execute
+    StudySpec spec = StudySpecParser.parse(MINIMAL_STUDY);
+
+    // Assert
+    PrivacyPlan.SecureAggregation sa = spec.privacy().secureAggregation();
+    assertTrue(sa.enabled());
+    assertEquals(0, sa.threshold());
+    assertEquals(PrivacyPlan.DEFAULT_CLIP, sa.clip());
+    assertEquals(2, sa.thresholdFor(3, 1));
+    assertEquals(3, sa.thresholdFor(4, 1));
+    assertEquals(4, sa.thresholdFor(5, 4));
+    assertEquals(spec, StudySpecParser.parse(spec.toJson()));
+  }
+
+  @Test void aThresholdAboveTheMajorityRaisesIt() {
+    // Execute
+    StudySpec spec = StudySpecParser.parse(fullStudy().toString());
+
+    // Assert
+    assertEquals(3, spec.privacy().secureAggregation().thresholdFor(4, 1));
+    assertEquals(6, spec.privacy().secureAggregation().thresholdFor(10, 1));
+  }
+
+  @Test void secureAggregationCanBeTurnedOffButThenTakesNoThreshold() {
+    // Execute
+    StudySpec off = StudySpecParser.parse(fullStudy().set("privacy", JSON.createObjectNode()
+        .set("secureAggregation", JSON.createObjectNode().put("enabled", false))).toString());
+    StudySpecException e = rejected(s -> s.set("privacy", JSON.createObjectNode()
+        .set("secureAggregation", JSON.createObjectNode().put("enabled", false).put("threshold", 2))));
+
+    // Assert
+    assertTrue(!off.privacy().secureAggregation().enabled());
+    assertEquals(off, StudySpecParser.parse(off.toJson()));
+    assertEquals("privacy.secureAggregation.threshold: applies only when secure aggregation is enabled", e.getMessage());
+  }
+
+  @ParameterizedTest
+  @CsvSource({"clip, 0, 'privacy.secureAggregation.clip: must be > 0 and at most 1000000.0, was 0.0'",
+      "threshold, -1, 'privacy.secureAggregation.threshold: must be between 0 and 10000, was -1'",
+      "enabled, 1, 'privacy.secureAggregation.enabled: expected true or false, was 1'"})
+  void badSecureAggregationSettingsAreRejectedNamingTheField(String field, int value, String message) {
+    // Execute
+    StudySpecException e = rejected(s -> ((ObjectNode) s.get("privacy").get("secureAggregation")).put(field, value));
+
+    // Assert
+    assertEquals(message, e.getMessage());
   }
 }

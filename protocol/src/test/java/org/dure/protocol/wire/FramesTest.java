@@ -2,6 +2,7 @@ package org.dure.protocol.wire;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -28,13 +29,13 @@ class FramesTest {
   }
 
   @ParameterizedTest
-  @EnumSource(Kind.class)
-  void everyKindRoundTrips(Kind kind) {
+  @EnumSource(value = Kind.class, names = "MASKED_INPUT", mode = EnumSource.Mode.EXCLUDE)
+  void everyModelKindRoundTrips(Kind kind) {
     // Prepare
     float[] values = {1.5f, -2.25f, 0f, Float.MAX_VALUE, Float.MIN_VALUE, Float.NEGATIVE_INFINITY};
 
     // Execute
-    ModelFrame frame = Frames.decode(Frames.encode(kind, STUDY, 7, 6, 1_234_567_890_123L, 0.693f, values));
+    ModelFrame frame = Frames.decodeModel(Frames.encode(kind, STUDY, 7, 6, 1_234_567_890_123L, 0.693f, values));
 
     // Assert
     assertEquals(kind, frame.kind());
@@ -48,7 +49,7 @@ class FramesTest {
 
   @Test void globalModelWithNanLossAndNoValuesRoundTrips() {
     // Execute
-    ModelFrame frame = Frames.decode(Frames.encode(Kind.GLOBAL_EVALUATE, STUDY, 0, 0, 0, Float.NaN, new float[0]));
+    ModelFrame frame = Frames.decodeModel(Frames.encode(Kind.GLOBAL_EVALUATE, STUDY, 0, 0, 0, Float.NaN, new float[0]));
 
     // Assert
     assertEquals(Kind.GLOBAL_EVALUATE, frame.kind());
@@ -59,7 +60,7 @@ class FramesTest {
 
   @Test void nanParameterValuesSurviveTheRoundTrip() {
     // Execute
-    ModelFrame frame = Frames.decode(frameOf(Float.NaN, 1f));
+    ModelFrame frame = Frames.decodeModel(frameOf(Float.NaN, 1f));
 
     // Assert
     assertTrue(Float.isNaN(frame.values()[0]));
@@ -97,7 +98,7 @@ class FramesTest {
     bytes[0] = 'X';
 
     // Execute
-    FrameException e = assertThrows(FrameException.class, () -> Frames.decode(bytes));
+    FrameException e = assertThrows(FrameException.class, () -> Frames.decodeModel(bytes));
 
     // Assert
     assertEquals("not a Dure model frame (bad magic)", e.getMessage());
@@ -109,7 +110,7 @@ class FramesTest {
     bytes[4] = 2;
 
     // Execute
-    FrameException e = assertThrows(FrameException.class, () -> Frames.decode(bytes));
+    FrameException e = assertThrows(FrameException.class, () -> Frames.decodeModel(bytes));
 
     // Assert
     assertEquals("unsupported frame version 2; this build speaks version 1", e.getMessage());
@@ -121,7 +122,7 @@ class FramesTest {
     bytes[5] = 9;
 
     // Execute
-    FrameException e = assertThrows(FrameException.class, () -> Frames.decode(bytes));
+    FrameException e = assertThrows(FrameException.class, () -> Frames.decodeModel(bytes));
 
     // Assert
     assertEquals("unknown frame kind 9", e.getMessage());
@@ -132,7 +133,7 @@ class FramesTest {
     byte[] bytes = Arrays.copyOf(frameOf(1f), 20);
 
     // Execute
-    FrameException e = assertThrows(FrameException.class, () -> Frames.decode(bytes));
+    FrameException e = assertThrows(FrameException.class, () -> Frames.decodeModel(bytes));
 
     // Assert
     assertEquals("frame of 20 bytes is shorter than the 48-byte header", e.getMessage());
@@ -144,7 +145,7 @@ class FramesTest {
     byte[] bytes = Arrays.copyOf(full, full.length - 2);
 
     // Execute
-    FrameException e = assertThrows(FrameException.class, () -> Frames.decode(bytes));
+    FrameException e = assertThrows(FrameException.class, () -> Frames.decodeModel(bytes));
 
     // Assert
     assertEquals("frame declares 3 values and a 0-byte signature but carries 10 bytes after the header", e.getMessage());
@@ -155,7 +156,7 @@ class FramesTest {
     byte[] bytes = Arrays.copyOf(frameOf(1f, 2f), 48 + 12);
 
     // Execute
-    FrameException e = assertThrows(FrameException.class, () -> Frames.decode(bytes));
+    FrameException e = assertThrows(FrameException.class, () -> Frames.decodeModel(bytes));
 
     // Assert
     assertEquals("frame declares 2 values and a 0-byte signature but carries 12 bytes after the header", e.getMessage());
@@ -167,7 +168,7 @@ class FramesTest {
     le(bytes).putInt(44, -1);
 
     // Execute
-    FrameException e = assertThrows(FrameException.class, () -> Frames.decode(bytes));
+    FrameException e = assertThrows(FrameException.class, () -> Frames.decodeModel(bytes));
 
     // Assert
     assertEquals("frame declares -1 values (allowed 0..268435456)", e.getMessage());
@@ -179,7 +180,7 @@ class FramesTest {
     le(bytes).putInt(44, Integer.MAX_VALUE);
 
     // Execute
-    FrameException e = assertThrows(FrameException.class, () -> Frames.decode(bytes));
+    FrameException e = assertThrows(FrameException.class, () -> Frames.decodeModel(bytes));
 
     // Assert
     assertEquals("frame declares 2147483647 values (allowed 0..268435456)", e.getMessage());
@@ -191,7 +192,7 @@ class FramesTest {
     le(bytes).putLong(32, -1);
 
     // Execute
-    FrameException e = assertThrows(FrameException.class, () -> Frames.decode(bytes));
+    FrameException e = assertThrows(FrameException.class, () -> Frames.decodeModel(bytes));
 
     // Assert
     assertEquals("negative sample count -1", e.getMessage());
@@ -199,7 +200,7 @@ class FramesTest {
 
   @Test void decodedValuesAreACopyOfTheFrame() {
     // Prepare
-    ModelFrame frame = Frames.decode(frameOf(1f, 2f));
+    ModelFrame frame = Frames.decodeModel(frameOf(1f, 2f));
 
     // Execute
     frame.values()[0] = 42f;
@@ -213,26 +214,56 @@ class FramesTest {
     byte[] digest = Frames.signedDigest(unsigned);
     byte[] signature = {9, 8, 7, 6, 5};
 
-    ModelFrame frame = Frames.decode(Frames.withSignature(unsigned, signature));
+    ModelFrame frame = Frames.decodeModel(Frames.withSignature(unsigned, signature));
 
     assertArrayEquals(signature, frame.signature());
     assertArrayEquals(digest, frame.signedDigest());
     assertArrayEquals(new float[] {1f, 2f, 3f}, frame.values());
-    assertEquals(0, Frames.decode(unsigned).signature().length);
+    assertEquals(0, Frames.decodeModel(unsigned).signature().length);
   }
 
   @Test void anyChangeToASignedFramesBodyChangesItsDigest() {
     byte[] signed = Frames.withSignature(frameOf(1f, 2f, 3f), new byte[] {1, 2, 3});
-    byte[] before = Frames.decode(signed).signedDigest();
+    byte[] before = Frames.decodeModel(signed).signedDigest();
     signed[50] ^= 1;
 
-    assertTrue(!Arrays.equals(before, Frames.decode(signed).signedDigest()));
+    assertTrue(!Arrays.equals(before, Frames.decodeModel(signed).signedDigest()));
   }
 
   @Test void aTruncatedSignatureTrailerIsRejected() {
     byte[] signed = Frames.withSignature(frameOf(1f), new byte[] {1, 2, 3});
 
-    FrameException e = assertThrows(FrameException.class, () -> Frames.decode(Arrays.copyOf(signed, signed.length - 1)));
+    FrameException e = assertThrows(FrameException.class, () -> Frames.decodeModel(Arrays.copyOf(signed, signed.length - 1)));
     assertTrue(e.getMessage().contains("3-byte signature"), e.getMessage());
+  }
+
+  @Test void aSignedMaskedInputRoundTripsBitForBitWithItsAttempt() {
+    // Prepare: every bit pattern matters, including those that would be NaN as floats
+    int[] masked = {0, -1, Integer.MIN_VALUE, Integer.MAX_VALUE, 0x7fc00001, 0xffc00001, 12345};
+    byte[] unsigned = Frames.encodeMasked(STUDY, 9, 8, 2, masked);
+    byte[] digest = Frames.signedDigest(unsigned);
+
+    // Execute
+    Frames.Frame frame = Frames.decode(Frames.withSignature(unsigned, new byte[] {4, 5, 6}));
+
+    // Assert
+    Frames.MaskedFrame m = assertInstanceOf(Frames.MaskedFrame.class, frame);
+    assertEquals(Kind.MASKED_INPUT, m.kind());
+    assertEquals(STUDY, m.studyId());
+    assertEquals(9, m.round());
+    assertEquals(8, m.modelVersion());
+    assertEquals(2, m.attempt());
+    assertArrayEquals(masked, m.masked());
+    assertArrayEquals(digest, m.signedDigest());
+    assertArrayEquals(new byte[] {4, 5, 6}, m.signature());
+  }
+
+  @Test void aMaskedInputIsNotAcceptedWhereAModelIsExpected() {
+    // Execute
+    FrameException e = assertThrows(FrameException.class,
+        () -> Frames.decodeModel(Frames.encodeMasked(STUDY, 1, 0, 1, new int[] {1, 2})));
+
+    // Assert
+    assertEquals("expected a model frame, got a masked input", e.getMessage());
   }
 }

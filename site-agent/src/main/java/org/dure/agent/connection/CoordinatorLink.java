@@ -106,7 +106,7 @@ public final class CoordinatorLink {
       });
       ws.binaryMessageHandler(buf -> {
         try {
-          listener.frame(Frames.decode(buf.getBytes()));
+          listener.frame(Frames.decodeModel(buf.getBytes()));
         } catch (Frames.FrameException e) {
           log.warn("ignoring an undecodable model frame: {}", e.getMessage());
         }

@@ -41,12 +41,14 @@ public final class SiteIdentity {
   private final String siteId;
   private final PrivateKey key;
   private final X509Certificate certificate;
+  private final X509Certificate ca;
   private final Path dir;
 
-  private SiteIdentity(String siteId, PrivateKey key, X509Certificate certificate, Path dir) {
+  private SiteIdentity(String siteId, PrivateKey key, X509Certificate certificate, X509Certificate ca, Path dir) {
     this.siteId = siteId;
     this.key = key;
     this.certificate = certificate;
+    this.ca = ca;
     this.dir = dir;
   }
 
@@ -71,7 +73,7 @@ public final class SiteIdentity {
       throw new IOException("the site certificate " + dir.resolve(CERT) + " expired at " + notAfter + "; renew it: `dure agent enrol"
           + " --renew --site-id " + siteId + " --dir " + dir + "` and ask the administrator to sign the new request");
     }
-    return new SiteIdentity(siteId, key, cert, dir);
+    return new SiteIdentity(siteId, key, cert, ca, dir);
   }
 
   private static void check(String siteId, PrivateKey key, X509Certificate cert, X509Certificate ca, Path certFile) throws IOException {
@@ -137,6 +139,11 @@ public final class SiteIdentity {
 
   public X509Certificate certificate() {
     return certificate;
+  }
+
+  /** The consortium CA certificate: what peer sites' certificates are checked against. */
+  public X509Certificate caCertificate() {
+    return ca;
   }
 
   public Path keyFile() {

@@ -25,6 +25,7 @@ import org.dure.protocol.study.StudySpecParser;
 import org.dure.protocol.wire.AgentMessage;
 import org.dure.protocol.wire.CoordinatorMessage;
 import org.dure.protocol.wire.Frames;
+import org.dure.protocol.wire.SecAggWire;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -54,6 +55,8 @@ public final class StudyWork implements AutoCloseable {
     return t;
   });
   private final Map<UUID, StudyParticipation> studies = new HashMap<>();
+  /** The current secure-aggregation attempt per study (at most one). */
+  private final Map<UUID, SecureContribution> secure = new HashMap<>();
 
   public StudyWork(SiteIdentity identity, Path csv, Outbox out) {
     this.identity = identity;
@@ -88,6 +91,64 @@ public final class StudyWork implements AutoCloseable {
     else if (m instanceof CoordinatorMessage.StatisticsRequest r) statistics(r);
     else if (m instanceof CoordinatorMessage.TrainingSetup s) setUp(s);
     else if (m instanceof CoordinatorMessage.StudyEnded e) ended(e);
+    else if (m instanceof SecAggWire.Addressed a) secureAggregation(a);
+  }
+
+  // ---------------------------------------------------------------------------------------------- secure aggregation
+
+  private void secureAggregation(SecAggWire.Addressed m) {
+    UUID id = UUID.fromString(m.studyId());
+    if (m instanceof CoordinatorMessage.SecAggStart start) {
+      secure.remove(id);
+      StudyParticipation p = studies.get(id);
+      if (p == null || !p.ready()) {
+        out.send(new AgentMessage.RoundFailed(m.studyId(), m.round(), siteId + " is not set up for this study"));
+        return;
+      }
+      SecureContribution c;
+      try {
+        c = SecureContribution.accept(id, p.spec, p.trainRows(), identity, start);
+      } catch (IllegalArgumentException e) {
+        log.warn("study {}: sitting out secure round {}: {}", id, m.round(), e.getMessage());
+        out.send(new AgentMessage.RoundFailed(m.studyId(), m.round(), "secure round refused by " + siteId + ": " + e.getMessage()));
+        return;
+      }
+      secure.put(id, c);
+      out.send(c.keys());
+      return;
+    }
+    SecureContribution c = secure.get(id);
+    if (c == null || !c.isFor(m)) {
+      log.debug("study {}: ignoring {} for round {} attempt {} (not the current attempt)", id, m.getClass().getSimpleName(),
+          m.round(), m.attempt());
+      return;
+    }
+    try {
+      if (m instanceof CoordinatorMessage.SecAggPeers peers) {
+        out.send(c.shares(peers));
+      } else if (m instanceof CoordinatorMessage.SecAggInbox inbox) {
+        if (!c.hasInput()) {
+          log.warn("study {}: round {}: no trained update to mask; this site drops out of the round", id, m.round());
+          secure.remove(id);
+          return;
+        }
+        if (c.clippedElements() > 0) {
+          log.warn("study {}: round {}: {} model-change elements exceeded the study's clip and were clipped", id,
+              m.round(), c.clippedElements());
+        }
+        out.sendBinary(c.maskedFrame(inbox));
+      } else if (m instanceof CoordinatorMessage.SecAggUnmask request) {
+        out.send(c.reveal(request));
+        secure.remove(id);
+      } else if (m instanceof CoordinatorMessage.SecAggAbort abort) {
+        log.warn("study {}: secure round {} attempt {} aborted: {}", id, abort.round(), abort.attempt(), abort.reason());
+        secure.remove(id);
+      }
+    } catch (RuntimeException e) {
+      log.error("study {}: secure round {} attempt {}: {}", id, m.round(), m.attempt(), e.getMessage());
+      secure.remove(id);
+      out.send(new AgentMessage.RoundFailed(m.studyId(), m.round(), "secure aggregation refused by " + siteId + ": " + e.getMessage()));
+    }
   }
 
   private void offer(CoordinatorMessage.StudyOffer o) {
@@ -154,6 +215,7 @@ public final class StudyWork implements AutoCloseable {
   }
 
   private void ended(CoordinatorMessage.StudyEnded e) {
+    secure.remove(UUID.fromString(e.studyId()));
     StudyParticipation p = studies.remove(UUID.fromString(e.studyId()));
     if (p != null) {
       p.close();
@@ -172,7 +234,23 @@ public final class StudyWork implements AutoCloseable {
     Evaluation eval = p.evaluate(global);
     out.send(new AgentMessage.EvaluationReport(f.studyId().toString(), f.modelVersion(), eval));
     if (f.kind() != Frames.Kind.GLOBAL_TRAIN) return;
+    SecureContribution c = null;
+    if (p.spec.privacy().secureAggregation().enabled()) {
+      c = secure.get(f.studyId());
+      if (c == null || !c.isFor(f.round())) {
+        // Fail closed: an approved secure study never sends a plain update.
+        out.send(new AgentMessage.RoundFailed(f.studyId().toString(), f.round(), siteId + " sends updates for this"
+            + " study only through secure aggregation, and no secure round " + f.round() + " was announced"));
+        return;
+      }
+    }
     TrainOutcome o = p.train(global, f.round());
+    if (c != null) {
+      c.trained(global, o.parameters(), o.meanLoss());
+      log.info("study {}: round {} trained on {} rows in {} ms (loss {}); waiting to mask it", f.studyId(), f.round(),
+          p.trainRows(), (System.nanoTime() - t0) / 1_000_000, String.format("%.4f", o.meanLoss()));
+      return;
+    }
     byte[] update = Frames.encode(Frames.Kind.SITE_UPDATE, f.studyId(), f.round(), f.modelVersion(),
         o.examplesSeen() > 0 ? p.trainRows() : 0, (float) o.meanLoss(), o.parameters());
     byte[] signature = identity.sign(Purpose.CONTRIBUTION, f.studyId().toString(), f.round(), Frames.signedDigest(update));
