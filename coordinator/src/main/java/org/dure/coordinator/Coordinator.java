@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.util.Set;
 import org.dure.coordinator.api.StudyApi;
+import org.dure.coordinator.ledger.ParticipationLedger;
 import org.dure.coordinator.security.CoordinatorPki;
 import org.dure.coordinator.security.Credentials;
 import org.dure.coordinator.security.Refusals;
@@ -45,8 +46,11 @@ public final class Coordinator implements AutoCloseable {
   private final HttpServer agents;
   private final SiteRegistry sites;
   private final SiteTrust trust;
+  private final ParticipationLedger ledger;
 
-  private Coordinator(Vertx vertx, ClusterState state, HttpServer api, HttpServer agents, SiteRegistry sites, SiteTrust trust) {
+  private Coordinator(Vertx vertx, ClusterState state, HttpServer api, HttpServer agents, SiteRegistry sites, SiteTrust trust,
+                      ParticipationLedger ledger) {
+    this.ledger = ledger;
     this.vertx = vertx;
     this.state = state;
     this.api = api;
@@ -56,7 +60,7 @@ public final class Coordinator implements AutoCloseable {
   }
 
   /** What start-up reads from disk and the cluster before the listeners open. */
-  private record Loaded(SiteTrust trust, Credentials credentials, ClusterState state) {}
+  private record Loaded(SiteTrust trust, Credentials credentials, ParticipationLedger ledger, ClusterState state) {}
 
   /** Starts a coordinator and completes once both listeners are up. */
   public static Future<Coordinator> start(CoordinatorConfig config) {
@@ -66,17 +70,20 @@ public final class Coordinator implements AutoCloseable {
     vertx.executeBlocking(() -> {
       CoordinatorPki.requireComplete(pki);
       Files.createDirectories(config.dataDir());
-      return new Loaded(SiteTrust.load(pki, Clock.systemUTC()), Credentials.load(pki.resolve(CoordinatorPki.CREDENTIALS)),
+      ParticipationLedger ledger = ParticipationLedger.open(config.dataDir().resolve("ledger"),
+          pki.resolve(CoordinatorPki.TLS_KEY), pki.resolve(CoordinatorPki.TLS_CERT));
+      return new Loaded(SiteTrust.load(pki, Clock.systemUTC()), Credentials.load(pki.resolve(CoordinatorPki.CREDENTIALS)), ledger,
           ClusterState.start(config.clusterName(), config.host(), config.hazelcastPort(), config.clusterMembers(), config.dataDir()));
     }).compose(loaded -> {
       SiteTrust trust = loaded.trust();
       Credentials credentials = loaded.credentials();
       ClusterState state = loaded.state();
+      ParticipationLedger ledger = loaded.ledger();
       Promise<Coordinator> started = Promise.promise();
       vertx.runOnContext(v -> {
         try {
           SiteRegistry sites = new SiteRegistry(state.sites(), VERSION, trust);
-          StudyDirectory studies = new StudyDirectory(vertx, sites, new StudyStore(state), config.dataDir());
+          StudyDirectory studies = new StudyDirectory(vertx, sites, new StudyStore(state), config.dataDir(), ledger);
           studies.restore();
           PemKeyCertOptions serverCert = new PemKeyCertOptions()
               .setCertPath(pki.resolve(CoordinatorPki.TLS_CERT).toString())
@@ -95,9 +102,9 @@ public final class Coordinator implements AutoCloseable {
               .setSsl(true).setKeyCertOptions(serverCert).setEnabledSecureTransportProtocols(TLS_PROTOCOLS)
               .setCompressionSupported(true);
           HttpServer api = vertx.createHttpServer(apiOpts)
-              .requestHandler(new StudyApi(vertx, studies, sites, credentials, trust).router());
+              .requestHandler(new StudyApi(vertx, studies, sites, credentials, trust, ledger).router());
           agents.listen().compose(a -> api.listen())
-              .map(a -> new Coordinator(vertx, state, api, agents, sites, trust))
+              .map(a -> new Coordinator(vertx, state, api, agents, sites, trust, ledger))
               .onSuccess(c -> vertx.setPeriodic(RELOAD_MS, t -> vertx.executeBlocking(trust::reloadIfChanged, false)
                   .onSuccess(changed -> {
                     if (changed) sites.recheck();
@@ -107,7 +114,10 @@ public final class Coordinator implements AutoCloseable {
           started.fail(e);
         }
       });
-      return started.future().onFailure(e -> state.close());
+      return started.future().onFailure(e -> {
+        state.close();
+        ledger.close();
+      });
     }).onSuccess(c -> log.info("coordinator up: API https://{}:{}/api, agents wss://{}:{}{} (mutual TLS), data in {}",
             config.host(), c.apiPort(), config.host(), c.agentPort(), SiteRegistry.PATH, config.dataDir().toAbsolutePath()))
         .onFailure(e -> vertx.close())
@@ -148,5 +158,6 @@ public final class Coordinator implements AutoCloseable {
       log.debug("while closing Vert.x: {}", e.toString());
     }
     state.close();
+    ledger.close();
   }
 }

@@ -13,7 +13,7 @@ public final class SecureFiles {
 
   /**
    * Replaces {@code target} atomically (a temporary file in the same directory, then a rename), creating
-   * the directory if missing; {@code ownerOnly} makes the file {@code rw-------} before any byte is written,
+   * the directory if missing; the new content is synced to disk before the rename. {@code ownerOnly} makes the file {@code rw-------} before any byte is written,
    * where POSIX permissions exist.
    */
   public static void writeAtomically(Path target, String text, boolean ownerOnly) throws IOException {
@@ -24,7 +24,12 @@ public final class SecureFiles {
       if (ownerOnly && tmp.getFileSystem().supportedFileAttributeViews().contains("posix")) {
         Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-------"));
       }
-      Files.writeString(tmp, text, StandardCharsets.UTF_8);
+      try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(tmp,
+          java.nio.file.StandardOpenOption.WRITE, java.nio.file.StandardOpenOption.TRUNCATE_EXISTING)) {
+        java.nio.ByteBuffer bytes = java.nio.ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8));
+        while (bytes.hasRemaining()) ch.write(bytes);
+        ch.force(true); // on disk before it replaces the old file: a crash leaves the old or the new, never neither
+      }
       Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     } finally {
       Files.deleteIfExists(tmp);

@@ -87,6 +87,16 @@ final class TestConsortium implements AutoCloseable {
     return new Response(r.statusCode(), r.body().isEmpty() ? null : JSON.readTree(r.body()));
   }
 
+  /** GET with the administrator's token (the ledger endpoints are for administrators and auditors). */
+  Response getAsAdmin(String path) throws Exception {
+    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base() + path)).header("Authorization", "Bearer " + pki.adminToken()).GET().build(), HttpResponse.BodyHandlers.ofString());
+    return new Response(r.statusCode(), r.body().isEmpty() || !r.body().startsWith("{") && !r.body().startsWith("[") ? null : JSON.readTree(r.body()));
+  }
+
+  String getTextAsAdmin(String path) throws Exception {
+    return http.send(HttpRequest.newBuilder(URI.create(base() + path)).header("Authorization", "Bearer " + pki.adminToken()).GET().build(), HttpResponse.BodyHandlers.ofString()).body();
+  }
+
   byte[] getBytes(String path) throws Exception {
     return http.send(HttpRequest.newBuilder(URI.create(base() + path)).header("Authorization", "Bearer " + researcherToken).GET().build(), HttpResponse.BodyHandlers.ofByteArray()).body();
   }

@@ -4,6 +4,7 @@ import io.vertx.core.Vertx;
 import java.io.IOException;
 import org.dure.agent.connection.CoordinatorLink;
 import org.dure.agent.identity.SiteIdentity;
+import org.dure.agent.ledger.ReceiptChecker;
 import org.dure.agent.study.StudyWork;
 import org.dure.protocol.wire.AgentMessage;
 import org.dure.protocol.wire.CoordinatorMessage;
@@ -24,7 +25,8 @@ public final class SiteAgent implements AutoCloseable {
   private SiteAgent(AgentConfig config, SiteIdentity identity) {
     this.vertx = Vertx.vertx();
     CoordinatorLink[] holder = new CoordinatorLink[1];
-    this.work = new StudyWork(identity, config.csv(), new StudyWork.Outbox() {
+    ReceiptChecker receipts = new ReceiptChecker(config.siteId(), config.workDir());
+    this.work = new StudyWork(identity, config.csv(), receipts, () -> holder[0].coordinatorKey(), new StudyWork.Outbox() {
       @Override public boolean send(AgentMessage m) {
         return holder[0].send(m);
       }
@@ -45,6 +47,10 @@ public final class SiteAgent implements AutoCloseable {
       }
 
       @Override public void disconnected() {}
+
+      @Override public long ledgerTreeSize() {
+        return receipts.treeSize();
+      }
     });
     holder[0] = link;
   }

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.vertx.core.Vertx;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import org.dure.coordinator.ledger.ParticipationLedger;
 import org.dure.coordinator.security.Credentials;
 import org.dure.coordinator.security.Role;
 import org.dure.coordinator.security.SiteTrust;
@@ -29,8 +30,10 @@ final class AdminApi {
   private final Vertx vertx;
   private final Credentials credentials;
   private final SiteTrust trust;
+  private final ParticipationLedger ledger;
 
-  AdminApi(Vertx vertx, Credentials credentials, SiteTrust trust) {
+  AdminApi(Vertx vertx, Credentials credentials, SiteTrust trust, ParticipationLedger ledger) {
+    this.ledger = ledger;
     this.vertx = vertx;
     this.credentials = credentials;
     this.trust = trust;
@@ -60,7 +63,9 @@ final class AdminApi {
     }
     String name = body.path("name").asText();
     String by = Access.caller(rc).name();
-    vertx.executeBlocking(() -> credentials.issue(name, role, by), false).onSuccess(issued -> {
+    vertx.executeBlocking(() -> credentials.issue(name, role, by), false)
+        .compose(issued -> ledger.credentialIssued(issued.name(), issued.role().label(), by).map(i -> issued))
+        .onSuccess(issued -> {
       ObjectNode out = StudyStore.JSON.createObjectNode().put("name", issued.name()).put("role", issued.role().label())
           .put("token", issued.token())
           .put("note", "store this token now: it is shown only once and the coordinator keeps only its hash");
@@ -75,7 +80,9 @@ final class AdminApi {
     if (name.equals(Access.caller(rc).name())) {
       throw new ApiError(409, "you cannot revoke your own credential; ask another administrator");
     }
+    String by = Access.caller(rc).name();
     vertx.executeBlocking(() -> credentials.revoke(name), false)
+        .compose(u -> ledger.credentialRevoked(name, by).map(i -> u))
         .onSuccess(u -> json(rc, 200, u))
         .onFailure(e -> rc.fail(e instanceof IllegalArgumentException ? new ApiError(404, e.getMessage()) : e));
   }

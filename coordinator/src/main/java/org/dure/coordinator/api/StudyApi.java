@@ -17,6 +17,7 @@ import java.util.UUID;
 import java.util.regex.Pattern;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
+import org.dure.coordinator.ledger.ParticipationLedger;
 import org.dure.coordinator.security.Caller;
 import org.dure.coordinator.security.Credentials;
 import org.dure.coordinator.security.Role;
@@ -63,13 +64,16 @@ public final class StudyApi {
   private final SiteRegistry sites;
   private final Access access;
   private final AdminApi admin;
+  private final LedgerApi ledgerApi;
 
-  public StudyApi(Vertx vertx, StudyDirectory studies, SiteRegistry sites, Credentials credentials, SiteTrust trust) {
+  public StudyApi(Vertx vertx, StudyDirectory studies, SiteRegistry sites, Credentials credentials, SiteTrust trust,
+                  ParticipationLedger ledger) {
     this.vertx = vertx;
     this.studies = studies;
     this.sites = sites;
     this.access = new Access(credentials);
-    this.admin = new AdminApi(vertx, credentials, trust);
+    this.admin = new AdminApi(vertx, credentials, trust, ledger);
+    this.ledgerApi = new LedgerApi(vertx, ledger);
   }
 
   public Router router() {
@@ -120,6 +124,7 @@ public final class StudyApi {
       json(rc, 200, out);
     });
     admin.register(r);
+    ledgerApi.register(r);
     r.route().last().handler(rc -> error(rc, new ApiError(404, "no such endpoint: " + rc.request().method() + " " + rc.request().path())));
     r.errorHandler(500, rc -> {
       Throwable f = rc.failure();
@@ -158,9 +163,10 @@ public final class StudyApi {
     } catch (StudySpecException e) {
       throw new ApiError(400, e.getMessage(), e.field());
     }
-    StudyView v = studies.submit(spec, Access.caller(rc).name());
-    rc.response().putHeader("Location", "/api/studies/" + v.id());
-    json(rc, 201, v);
+    studies.submit(spec, Access.caller(rc).name()).onSuccess(v -> {
+      rc.response().putHeader("Location", "/api/studies/" + v.id());
+      json(rc, 201, v);
+    }).onFailure(rc::fail);
   }
 
   private void modelZip(RoutingContext rc) {

@@ -15,6 +15,7 @@ public final class SiteSession {
   private final ServerWebSocket socket;
   private final Instant connectedAt = Instant.now();
   private volatile long bytesSent, bytesReceived;
+  private volatile long ledgerTreeSize;
 
   SiteSession(String siteId, X509Certificate certificate, ServerWebSocket socket) {
     this.siteId = siteId;
@@ -33,6 +34,15 @@ public final class SiteSession {
 
   public PublicKey publicKey() {
     return certificate.getPublicKey();
+  }
+
+  /** Size of the last participation-ledger tree head this site has accepted (0 = none known). */
+  public long ledgerTreeSize() {
+    return ledgerTreeSize;
+  }
+
+  public void ledgerTreeSize(long size) {
+    this.ledgerTreeSize = size;
   }
 
   public Instant connectedAt() {

@@ -27,8 +27,8 @@ import org.dure.crypto.secagg.Step;
 import org.dure.crypto.secagg.UnmaskRequest;
 import org.dure.crypto.secagg.UnmaskResponse;
 import org.dure.crypto.secagg.UnmaskedSum;
-import org.dure.crypto.sign.SiteSignatures;
 import org.dure.crypto.sign.SiteSignatures.Purpose;
+import org.dure.crypto.sign.SiteSignatures;
 import org.dure.protocol.wire.AgentMessage;
 import org.dure.protocol.wire.CoordinatorMessage;
 import org.dure.protocol.wire.Frames;
@@ -73,6 +73,7 @@ final class SecureRound {
   private final Quantizer quantizer;
   private final Duration deadline;
   private final java.util.function.Consumer<Outcome> done;
+  private final java.util.function.BiConsumer<String, Frames.MaskedFrame> accepted;
   private final SecAggCoordinator protocol;
   /** Certificates of the sites in the roster, as presented on their connections when the round started. */
   private final Map<String, X509Certificate> certificates = new TreeMap<>();
@@ -82,7 +83,9 @@ final class SecureRound {
   private boolean finished;
 
   SecureRound(Vertx vertx, SiteRegistry sites, RoundContext context, int parameters, long totalSamples, double clip,
-              Duration deadline, java.util.function.Consumer<Outcome> done) {
+              Duration deadline, java.util.function.Consumer<Outcome> done,
+              java.util.function.BiConsumer<String, Frames.MaskedFrame> accepted) {
+    this.accepted = accepted;
     this.vertx = vertx;
     this.sites = sites;
     this.context = context;
@@ -160,6 +163,7 @@ final class SecureRound {
             + (round - 1));
       }
       protocol.acceptMaskedInput(new MaskedInput(site, f.masked()));
+      accepted.accept(site, f);
     } catch (SiteSignatures.SignatureRejected | SecAggException | IllegalArgumentException e) {
       refuse(s, e.getMessage());
       return;

@@ -1,5 +1,6 @@
 package org.dure.coordinator.study;
 
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -7,6 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import org.dure.coordinator.ledger.ParticipationLedger;
 import org.dure.coordinator.sites.SiteEvents;
 import org.dure.coordinator.sites.SiteRegistry;
 import org.dure.coordinator.sites.SiteSession;
@@ -30,8 +32,10 @@ public final class StudyDirectory implements SiteEvents {
   private final StudyStore store;
   private final Path dataDir;
   private final Map<String, StudyRunner> runners = new LinkedHashMap<>();
+  private final ParticipationLedger ledger;
 
-  public StudyDirectory(Vertx vertx, SiteRegistry sites, StudyStore store, Path dataDir) {
+  public StudyDirectory(Vertx vertx, SiteRegistry sites, StudyStore store, Path dataDir, ParticipationLedger ledger) {
+    this.ledger = ledger;
     this.vertx = vertx;
     this.sites = sites;
     this.store = store;
@@ -43,7 +47,7 @@ public final class StudyDirectory implements SiteEvents {
   public void restore() {
     for (StudyView v : store.all()) {
       StudySpec spec = StudySpecParser.parse(v.spec().toString());
-      StudyRunner r = StudyRunner.restore(vertx, sites, store, dataDir, v, spec, store.rounds(v.id()));
+      StudyRunner r = StudyRunner.restore(vertx, sites, store, ledger, dataDir, v, spec, store.rounds(v.id()));
       runners.put(v.id(), r);
       if (v.status().active()) {
         log.info("resuming study {} after {} completed rounds", v.id(), v.completedRounds());
@@ -52,14 +56,23 @@ public final class StudyDirectory implements SiteEvents {
     }
   }
 
-  /** Registers a new study owned by researcher {@code owner}. */
-  public StudyView submit(StudySpec spec, String owner) {
+  /**
+   * Registers a new study owned by researcher {@code owner}; completes once the submission is in the
+   * participation ledger (on disk).
+   */
+  public Future<StudyView> submit(StudySpec spec, String owner) {
     String id = UUID.randomUUID().toString();
-    StudyRunner r = new StudyRunner(vertx, sites, store, dataDir, id, spec, Instant.now(), owner);
+    StudyRunner r = new StudyRunner(vertx, sites, store, ledger, dataDir, id, spec, Instant.now(), owner);
     runners.put(id, r);
     store.put(r.view());
     log.info("study {} submitted by {}: {}", id, owner, spec.name());
-    return r.view();
+    com.fasterxml.jackson.databind.node.ObjectNode privacy = (com.fasterxml.jackson.databind.node.ObjectNode)
+        r.view().spec().path("privacy").deepCopy();
+    return ledger.studySubmitted(id, owner, spec.name(), r.specSha256Hex(), privacy).map(index -> r.view());
+  }
+
+  public ParticipationLedger ledger() {
+    return ledger;
   }
 
   public Optional<StudyRunner> runner(String id) {

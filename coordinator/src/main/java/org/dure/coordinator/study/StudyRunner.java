@@ -20,6 +20,7 @@ import java.util.TreeMap;
 import java.util.UUID;
 import org.dure.coordinator.aggregation.AggregationStrategy;
 import org.dure.coordinator.aggregation.RoundAccumulator;
+import org.dure.coordinator.ledger.ParticipationLedger;
 import org.dure.coordinator.sites.SiteRegistry;
 import org.dure.coordinator.sites.SiteSession;
 import org.dure.crypto.Digests;
@@ -65,6 +66,7 @@ public final class StudyRunner {
   private final Vertx vertx;
   private final SiteRegistry sites;
   private final StudyStore store;
+  private final ParticipationLedger ledger;
   private final Path studyDir;
   private final StudySpec spec;
   private final JsonNode specJson;
@@ -128,6 +130,8 @@ public final class StudyRunner {
     final long timer;
     /** The secure-aggregation attempt, or null when the study aggregates in the clear. */
     final SecureRound secure;
+    /** SHA-256 of the global model the round trains from (hex). */
+    String globalSha256;
     Training(int round, List<String> participants, int parameters, long timer, SecureRound secure) {
       this.round = round;
       this.participants = List.copyOf(participants);
@@ -144,9 +148,10 @@ public final class StudyRunner {
     FinalEvaluation(Set<String> pending, long timer) { this.pending = pending; this.timer = timer; }
   }
 
-  StudyRunner(Vertx vertx, SiteRegistry sites, StudyStore store, Path dataDir, String id, StudySpec spec, Instant createdAt,
-              String owner) {
+  StudyRunner(Vertx vertx, SiteRegistry sites, StudyStore store, ParticipationLedger ledger, Path dataDir, String id,
+              StudySpec spec, Instant createdAt, String owner) {
     this.owner = owner;
+    this.ledger = ledger;
     this.vertx = vertx;
     this.sites = sites;
     this.store = store;
@@ -164,9 +169,9 @@ public final class StudyRunner {
   }
 
   /** Rebuilds a runner from its stored view and latest checkpoint after a coordinator restart. */
-  static StudyRunner restore(Vertx vertx, SiteRegistry sites, StudyStore store, Path dataDir, StudyView v, StudySpec spec,
-                             List<RoundRecord> rounds) {
-    StudyRunner r = new StudyRunner(vertx, sites, store, dataDir, v.id(), spec, v.createdAt(), v.owner());
+  static StudyRunner restore(Vertx vertx, SiteRegistry sites, StudyStore store, ParticipationLedger ledger, Path dataDir,
+                             StudyView v, StudySpec spec, List<RoundRecord> rounds) {
+    StudyRunner r = new StudyRunner(vertx, sites, store, ledger, dataDir, v.id(), spec, v.createdAt(), v.owner());
     r.status = v.status();
     r.statusReason = v.statusReason();
     r.startedAt = v.startedAt();
@@ -192,6 +197,11 @@ public final class StudyRunner {
 
   void onEnded(Runnable r) {
     this.onEnded = r;
+  }
+
+  /** Hex SHA-256 of the study definition as offered to sites (what approvals sign). */
+  String specSha256Hex() {
+    return java.util.HexFormat.of().formatHex(specSha256);
   }
 
   public String owner() {
@@ -267,6 +277,7 @@ public final class StudyRunner {
         return;
       }
       SiteParticipation old = participation.get(site);
+      if (old == null || !"ACCEPTED".equals(old.state())) ledger.siteApproved(id, site, a.rows(), specSha256Hex(), a.signature());
       participation.put(site, new SiteParticipation("ACCEPTED", null, a.rows(), old == null ? null : old.statistics()));
       sittingOut.remove(site); // a site that (re)approves on a new connection may join the retry
       log.info("study {}: site {} accepted ({} rows)", id, site, a.rows());
@@ -275,6 +286,7 @@ public final class StudyRunner {
       if (phase instanceof AwaitingSites) tryLeaveAwaiting();
     } else if (m instanceof AgentMessage.StudyDeclined d) {
       participation.put(site, new SiteParticipation("DECLINED", d.reason(), 0, null));
+      ledger.siteRefused(id, site, d.reason());
       log.info("study {}: site {} declined: {}", id, site, d.reason());
       persist();
       if (phase instanceof AwaitingSites) tryLeaveAwaiting();
@@ -342,6 +354,8 @@ public final class StudyRunner {
     }
     try {
       t.accumulator.add(site, f.samples(), f.valuesUnsafe());
+      receipt(s, t.round, ledger.contribution(id, site, t.round, attempt, t.globalSha256, f.signedDigest(), f.signature(),
+          "plain-update"));
       t.trainLoss.put(site, (double) f.trainLoss());
       if (isState(site, "DROPPED")) mark(site, "ACCEPTED", null);
     } catch (IllegalArgumentException e) {
@@ -351,6 +365,18 @@ public final class StudyRunner {
     }
     t.pending.remove(site);
     maybeFinishRound();
+  }
+
+  /** Once a contribution is in the ledger, sends the site its receipt (entry, inclusion and consistency proofs). */
+  private void receipt(SiteSession s, int round, Future<Long> recorded) {
+    recorded.compose(index -> ledger.receipt(id, round, index, s.ledgerTreeSize())).onSuccess(r -> {
+      s.send(r);
+      s.ledgerTreeSize(StudyRunner.treeSize(r.treeHead()));
+    }).onFailure(e -> log.warn("study {}: no ledger receipt for {} round {}: {}", id, s.siteId(), round, e.toString()));
+  }
+
+  private static long treeSize(String treeHeadJson) {
+    return org.dure.ledger.SignedTreeHead.parse(treeHeadJson).size();
   }
 
   private static byte[] decode(String base64) {
@@ -474,6 +500,8 @@ public final class StudyRunner {
       }
     });
     Training t = new Training(round, participants, parameters, timer, null);
+    t.globalSha256 = Digests.modelSha256(global);
+    ledger.roundStarted(id, round, attempt, participants, t.globalSha256, false, 0);
     phase = t;
     setStatus(StudyStatus.TRAINING, "round " + round + " of " + spec.training().rounds() + " with " + participants.size() + " sites");
     roundRecords.put(round, new RoundRecord(round, attempt, "RUNNING", t.started, null, 0, participants, Map.of(), Map.of(), Map.of(), null, null, Map.of(), null,
@@ -499,8 +527,12 @@ public final class StudyRunner {
     }
     Training[] holder = new Training[1];
     SecureRound secure = new SecureRound(vertx, sites, context, parameters, Math.max(1, totalSamples), plan.clip(),
-        deadline(), outcome -> secureRoundEnded(holder[0], outcome));
+        deadline(), outcome -> secureRoundEnded(holder[0], outcome),
+        (site, f) -> sites.session(site).ifPresent(session -> receipt(session, round, ledger.contribution(id, site, round,
+            context.attempt(), holder[0].globalSha256, f.signedDigest(), f.signature(), "masked-input"))));
     Training t = new Training(round, participants, parameters, -1, secure);
+    t.globalSha256 = Digests.modelSha256(global);
+    ledger.roundStarted(id, round, attempt, participants, t.globalSha256, true, threshold);
     holder[0] = t;
     phase = t;
     setStatus(StudyStatus.TRAINING, "round " + round + " of " + spec.training().rounds() + " with " + participants.size()
@@ -551,6 +583,8 @@ public final class StudyRunner {
 
   private void roundAborted(Training t, Instant now, double seconds, String why, RoundRecord.SecureAggregation secure) {
     log.warn("study {}: round {} aborted: {}", id, t.round, why);
+    t.dropped.forEach((site, reason) -> ledger.siteDropped(id, site, t.round, reason));
+    ledger.roundAborted(id, t.round, attempt, why);
     List<RoundRecord.AbortedAttempt> aborted = new ArrayList<>(abortedAttempts(t.round));
     aborted.add(new RoundRecord.AbortedAttempt(attempt, now, why, t.dropped));
     RoundRecord rec = new RoundRecord(t.round, attempt, "ABORTED", t.started, now, seconds, t.participants,
@@ -572,6 +606,10 @@ public final class StudyRunner {
                               RoundRecord.SecureAggregation secure) {
     RoundRecord prev = roundRecords.get(t.round);
     global = strategy.nextGlobal(global, weightedMean);
+    t.dropped.forEach((site, reason) -> ledger.siteDropped(id, site, t.round, reason));
+    List<String> contributorIds = secure != null ? secure.survivors() : List.copyOf(samplesBySite.keySet());
+    Future<Long> committed = ledger.aggregateCommitted(id, t.round, Digests.modelSha256(global), contributorIds, samples,
+        secure != null, Map.of());
     completedRounds = t.round;
     attempt = 0;
     sittingOut.clear();
@@ -584,14 +622,15 @@ public final class StudyRunner {
     phase = new Idle();
     float[] snapshot = global.clone();
     int round = t.round;
-    saveModel(studyDir.resolve("checkpoints").resolve(String.format("round-%04d", round)), snapshot, round)
-        .onComplete(ar -> {
-          if (ar.succeeded()) {
-            modelDir = ar.result().toString();
-            persist();
-          }
-          if (status.active()) startRound(round + 1);
-        });
+    Future<Path> saved = saveModel(studyDir.resolve("checkpoints").resolve(String.format("round-%04d", round)), snapshot, round);
+    // The next round starts once the checkpoint is written and the commit is in the ledger (on disk).
+    Future.join(saved, committed).onComplete(ar -> {
+      if (saved.succeeded()) {
+        modelDir = saved.result().toString();
+        persist();
+      }
+      if (status.active()) startRound(round + 1);
+    });
   }
 
   private void finalEvaluation() {
@@ -661,6 +700,7 @@ public final class StudyRunner {
     endedAt = Instant.now();
     setStatus(terminal, reason);
     log.info("study {} {}: {}", id, terminal, reason);
+    ledger.studyEnded(id, terminal.name(), reason, completedRounds, Digests.modelSha256(global));
     for (SiteSession s : sites.sessions())
       if (participation.containsKey(s.siteId())) s.send(new CoordinatorMessage.StudyEnded(id, terminal.name(), reason));
     ready.clear();

@@ -23,9 +23,11 @@ import org.dure.protocol.metrics.Evaluation;
 public sealed interface AgentMessage {
   /**
    * First message on a connection. It names no site: the coordinator takes the site id from the client
-   * certificate the agent presented in the TLS handshake, never from a message field.
+   * certificate the agent presented in the TLS handshake, never from a message field. {@code ledgerTreeSize} is
+   * the size of the last participation-ledger tree head the site accepted (0 if none): the coordinator proves
+   * its next tree head consistent with it.
    */
-  record Hello(String agentVersion) implements AgentMessage {}
+  record Hello(String agentVersion, long ledgerTreeSize) implements AgentMessage {}
 
   /**
    * The site takes part in the study; {@code rows} is its usable row count. {@code signature} (base64 DER

@@ -17,7 +17,8 @@ import org.dure.protocol.model.FeatureScaling;
     @JsonSubTypes.Type(value = CoordinatorMessage.SecAggPeers.class, name = "secagg-peers"),
     @JsonSubTypes.Type(value = CoordinatorMessage.SecAggInbox.class, name = "secagg-inbox"),
     @JsonSubTypes.Type(value = CoordinatorMessage.SecAggUnmask.class, name = "secagg-unmask"),
-    @JsonSubTypes.Type(value = CoordinatorMessage.SecAggAbort.class, name = "secagg-abort")
+    @JsonSubTypes.Type(value = CoordinatorMessage.SecAggAbort.class, name = "secagg-abort"),
+    @JsonSubTypes.Type(value = CoordinatorMessage.LedgerReceipt.class, name = "ledger-receipt")
 })
 public sealed interface CoordinatorMessage {
   /** The coordinator accepted the connection. */
@@ -64,4 +65,13 @@ public sealed interface CoordinatorMessage {
 
   /** The round attempt aborted (too few sites survived a stage); sites forget its secrets. */
   record SecAggAbort(String studyId, int round, int attempt, String reason) implements CoordinatorMessage, SecAggWire.Addressed {}
+
+  /**
+   * The site's receipt for a contribution: its participation-ledger entry (canonical JSON), the entry's inclusion
+   * proof in the signed tree head {@code treeHead} (canonical JSON), and a consistency proof from the last tree head
+   * this site accepted (size {@code consistencyFrom}; 0 = none) to this one. The site checks all three itself.
+   */
+  record LedgerReceipt(String studyId, int round, long index, String entry, java.util.List<byte[]> inclusionProof,
+                       String treeHead, long consistencyFrom, java.util.List<byte[]> consistencyProof)
+      implements CoordinatorMessage {}
 }

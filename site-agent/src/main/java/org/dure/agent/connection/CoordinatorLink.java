@@ -38,6 +38,11 @@ public final class CoordinatorLink {
     void frame(Frames.ModelFrame frame);
 
     void disconnected();
+
+    /** The size of the last participation-ledger tree head this site accepted (sent in hello). */
+    default long ledgerTreeSize() {
+      return 0;
+    }
   }
 
   private final Vertx vertx;
@@ -65,6 +70,22 @@ public final class CoordinatorLink {
             .setCertPath(identity.certificateFile().toString()))
         .setTrustOptions(new PemTrustOptions().addCertPath(identity.caFile().toString()))
         .setMaxMessageSize(256 * 1024 * 1024 + 64).setMaxFrameSize(1 << 20).setConnectTimeout(10_000));
+  }
+
+  private volatile java.security.PublicKey coordinatorKey;
+
+  /** The public key of the certificate the coordinator presented on the current connection (null if none yet). */
+  public java.security.PublicKey coordinatorKey() {
+    return coordinatorKey;
+  }
+
+  private static java.security.PublicKey peerKey(io.vertx.core.http.WebSocket ws) {
+    try {
+      java.util.List<java.security.cert.Certificate> chain = ws.peerCertificates();
+      return chain == null || chain.isEmpty() ? null : chain.get(0).getPublicKey();
+    } catch (javax.net.ssl.SSLPeerUnverifiedException e) {
+      return null;
+    }
   }
 
   public void open() {
@@ -120,7 +141,8 @@ public final class CoordinatorLink {
         }
       });
       ws.exceptionHandler(e -> log.debug("connection error: {}", e.toString()));
-      ws.writeTextMessage(WireJson.write(new AgentMessage.Hello(agentVersion)));
+      coordinatorKey = peerKey(ws);
+      ws.writeTextMessage(WireJson.write(new AgentMessage.Hello(agentVersion, listener.ledgerTreeSize())));
     }).onFailure(e -> {
       // With TLS 1.3 a refused client certificate shows here only as a closed handshake; the coordinator's
       // log and its refusals list (GET /api/sites/refusals) name the reason.

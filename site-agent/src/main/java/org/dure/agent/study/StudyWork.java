@@ -12,6 +12,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.dure.agent.identity.SiteIdentity;
+import org.dure.agent.ledger.ReceiptChecker;
 import org.dure.crypto.Digests;
 import org.dure.crypto.sign.SiteSignatures.Purpose;
 import org.dure.learning.data.CsvTable;
@@ -49,6 +50,8 @@ public final class StudyWork implements AutoCloseable {
   private final SiteIdentity identity;
   private final Path csv;
   private final Outbox out;
+  private final ReceiptChecker receipts;
+  private final java.util.function.Supplier<java.security.PublicKey> coordinatorKey;
   private final ExecutorService worker = Executors.newSingleThreadExecutor(r -> {
     Thread t = new Thread(r, "dure-training");
     t.setDaemon(true);
@@ -58,7 +61,10 @@ public final class StudyWork implements AutoCloseable {
   /** The current secure-aggregation attempt per study (at most one). */
   private final Map<UUID, SecureContribution> secure = new HashMap<>();
 
-  public StudyWork(SiteIdentity identity, Path csv, Outbox out) {
+  public StudyWork(SiteIdentity identity, Path csv, ReceiptChecker receipts,
+                   java.util.function.Supplier<java.security.PublicKey> coordinatorKey, Outbox out) {
+    this.receipts = receipts;
+    this.coordinatorKey = coordinatorKey;
     this.identity = identity;
     this.siteId = identity.siteId();
     this.csv = csv;
@@ -92,6 +98,7 @@ public final class StudyWork implements AutoCloseable {
     else if (m instanceof CoordinatorMessage.TrainingSetup s) setUp(s);
     else if (m instanceof CoordinatorMessage.StudyEnded e) ended(e);
     else if (m instanceof SecAggWire.Addressed a) secureAggregation(a);
+    else if (m instanceof CoordinatorMessage.LedgerReceipt r) receipts.check(r, coordinatorKey.get());
   }
 
   // ---------------------------------------------------------------------------------------------- secure aggregation
@@ -136,7 +143,9 @@ public final class StudyWork implements AutoCloseable {
           log.warn("study {}: round {}: {} model-change elements exceeded the study's clip and were clipped", id,
               m.round(), c.clippedElements());
         }
-        out.sendBinary(c.maskedFrame(inbox));
+        byte[] frame = c.maskedFrame(inbox);
+        receipts.sent(m.studyId(), m.round(), Frames.decode(frame).signature());
+        out.sendBinary(frame);
       } else if (m instanceof CoordinatorMessage.SecAggUnmask request) {
         out.send(c.reveal(request));
         secure.remove(id);
@@ -254,6 +263,7 @@ public final class StudyWork implements AutoCloseable {
     byte[] update = Frames.encode(Frames.Kind.SITE_UPDATE, f.studyId(), f.round(), f.modelVersion(),
         o.examplesSeen() > 0 ? p.trainRows() : 0, (float) o.meanLoss(), o.parameters());
     byte[] signature = identity.sign(Purpose.CONTRIBUTION, f.studyId().toString(), f.round(), Frames.signedDigest(update));
+    receipts.sent(f.studyId().toString(), f.round(), signature);
     out.sendBinary(Frames.withSignature(update, signature));
     log.info("study {}: round {} trained on {} rows in {} ms (loss {})", f.studyId(), f.round(), p.trainRows(),
         (System.nanoTime() - t0) / 1_000_000, String.format("%.4f", o.meanLoss()));

@@ -1,0 +1,184 @@
+package org.dure.coordinator.ledger;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.vertx.core.Future;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.PrivateKey;
+import java.security.PublicKey;
+import java.security.cert.X509Certificate;
+import java.util.Collection;
+import java.util.HexFormat;
+import java.util.Map;
+import org.dure.crypto.pki.SiteKeys;
+import org.dure.ledger.EventType;
+import org.dure.ledger.TransparencyLog;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The coordinator's participation ledger: one signed, append-only entry per event of consequence — who submitted
+ * which study under which privacy plan, which site approved, refused, contributed or dropped out in which round,
+ * which model each round committed, which credentials and sites were issued and revoked — in an RFC 6962
+ * transparency log under {@code <data-dir>/ledger}, signed with the coordinator's TLS key.
+ *
+ * <p>Each method returns when the entry is on disk (fsync, group commit) so callers can acknowledge what depends
+ * on it afterwards. Data, pseudonymisation keys and model parameters never appear: only ids, counts, hashes,
+ * signatures and reasons.
+ */
+public final class ParticipationLedger implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(ParticipationLedger.class);
+  static final ObjectMapper JSON = new ObjectMapper();
+  private final TransparencyLog log_;
+  private final PublicKey publicKey;
+  private final Path dir;
+
+  private ParticipationLedger(TransparencyLog log, PublicKey publicKey, Path dir) {
+    this.log_ = log;
+    this.publicKey = publicKey;
+    this.dir = dir;
+  }
+
+  /** Opens (or creates) the ledger in {@code dir}, signing with the coordinator key in the PKI directory. */
+  public static ParticipationLedger open(Path dir, Path keyPem, Path certPem) throws IOException {
+    PrivateKey key = SiteKeys.readPrivateKey(Files.readString(keyPem));
+    X509Certificate cert = SiteKeys.readCertificate(Files.readString(certPem));
+    Files.createDirectories(dir);
+    return new ParticipationLedger(TransparencyLog.open(dir, key, cert.getPublicKey()), cert.getPublicKey(), dir);
+  }
+
+  public TransparencyLog log() {
+    return log_;
+  }
+
+  public Path directory() {
+    return dir;
+  }
+
+  /** Publishes (signs, stores, syncs) a tree head covering every entry appended so far. */
+  public Future<org.dure.ledger.SignedTreeHead> publishTreeHead() {
+    io.vertx.core.Context ctx = io.vertx.core.Vertx.currentContext();
+    var stage = log_.publishTreeHead();
+    return ctx == null ? Future.fromCompletionStage(stage) : Future.fromCompletionStage(stage, ctx);
+  }
+
+  /**
+   * The receipt for contribution entry {@code index}: a freshly published tree head, the entry's inclusion proof in
+   * it, and a consistency proof from the head of size {@code siteTreeSize} the site accepted last.
+   */
+  public Future<org.dure.protocol.wire.CoordinatorMessage.LedgerReceipt> receipt(String studyId, int round, long index,
+                                                                              long siteTreeSize) {
+    return publishTreeHead().map(head -> {
+      long from = siteTreeSize > 0 && siteTreeSize <= head.size() ? siteTreeSize : 0;
+      return new org.dure.protocol.wire.CoordinatorMessage.LedgerReceipt(studyId, round, index, log_.entry(index).toJson(),
+          log_.inclusionProof(index, head.size()), head.toJson(), from,
+          from == 0 || from == head.size() ? java.util.List.of() : log_.consistencyProof(from, head.size()));
+    });
+  }
+
+  public PublicKey publicKey() {
+    return publicKey;
+  }
+
+  // ------------------------------------------------------------------------------------------------ events
+
+  public Future<Long> studySubmitted(String studyId, String owner, String name, String specSha256, ObjectNode privacy) {
+    ObjectNode d = JSON.createObjectNode().put("name", name).put("specSha256", specSha256);
+    d.set("privacy", privacy);
+    return append(EventType.STUDY_SUBMITTED, studyId, null, owner, d, null);
+  }
+
+  public Future<Long> siteApproved(String studyId, String site, long rows, String specSha256, String signature) {
+    return append(EventType.SITE_APPROVED, studyId, site, site,
+        JSON.createObjectNode().put("rows", rows).put("specSha256", specSha256), signature);
+  }
+
+  public Future<Long> siteRefused(String studyId, String site, String reason) {
+    return append(EventType.SITE_REFUSED, studyId, site, site, JSON.createObjectNode().put("reason", reason), null);
+  }
+
+  public Future<Long> roundStarted(String studyId, int round, int attempt, Collection<String> participants,
+                                   String globalModelSha256, boolean secure, int threshold) {
+    ObjectNode d = JSON.createObjectNode().put("round", round).put("attempt", attempt)
+        .put("globalModelSha256", globalModelSha256).put("secureAggregation", secure);
+    if (secure) d.put("threshold", threshold);
+    ArrayNode p = d.putArray("participants");
+    participants.forEach(p::add);
+    return append(EventType.ROUND_STARTED, studyId, null, null, d, null);
+  }
+
+  /** A site's signed contribution: what it sent (hash of the signed frame body) and its signature over it. */
+  public Future<Long> contribution(String studyId, String site, int round, int attempt, String modelSha256,
+                                   byte[] contentSha256, byte[] signature, String kind) {
+    ObjectNode d = JSON.createObjectNode().put("round", round).put("attempt", attempt)
+        .put("globalModelSha256", modelSha256).put("contentSha256", HexFormat.of().formatHex(contentSha256))
+        .put("kind", kind);
+    return append(EventType.CONTRIBUTION_RECEIVED, studyId, site, site, d,
+        java.util.Base64.getEncoder().encodeToString(signature));
+  }
+
+  public Future<Long> siteDropped(String studyId, String site, int round, String reason) {
+    return append(EventType.SITE_DROPPED, studyId, site, null,
+        JSON.createObjectNode().put("round", round).put("reason", reason), null);
+  }
+
+  public Future<Long> roundAborted(String studyId, int round, int attempt, String reason) {
+    return append(EventType.ROUND_ABORTED, studyId, null, null,
+        JSON.createObjectNode().put("round", round).put("attempt", attempt).put("reason", reason), null);
+  }
+
+  public Future<Long> aggregateCommitted(String studyId, int round, String newModelSha256, Collection<String> contributors,
+                                         long samples, boolean secure, Map<String, Double> epsilonBySite) {
+    ObjectNode d = JSON.createObjectNode().put("round", round).put("modelSha256", newModelSha256).put("samples", samples)
+        .put("secureAggregation", secure);
+    ArrayNode c = d.putArray("contributors");
+    contributors.forEach(c::add);
+    ObjectNode eps = d.putObject("epsilonSpent");
+    epsilonBySite.forEach(eps::put);
+    return append(EventType.AGGREGATE_COMMITTED, studyId, null, null, d, null);
+  }
+
+  public Future<Long> studyEnded(String studyId, String status, String reason, int rounds, String modelSha256) {
+    ObjectNode d = JSON.createObjectNode().put("status", status).put("reason", reason).put("completedRounds", rounds);
+    if (modelSha256 != null) d.put("modelSha256", modelSha256);
+    return append(EventType.STUDY_COMPLETED, studyId, null, null, d, null);
+  }
+
+  public Future<Long> credentialIssued(String name, String role, String actor) {
+    return append(EventType.CREDENTIAL_ISSUED, null, null, actor, JSON.createObjectNode().put("name", name).put("role", role), null);
+  }
+
+  public Future<Long> credentialRevoked(String name, String actor) {
+    return append(EventType.CREDENTIAL_REVOKED, null, null, actor, JSON.createObjectNode().put("name", name), null);
+  }
+
+  public Future<Long> siteEnrolled(String site, String serial) {
+    return append(EventType.SITE_ENROLLED, null, site, null, JSON.createObjectNode().put("serial", serial), null);
+  }
+
+  public Future<Long> siteRevoked(String site, String serial) {
+    return append(EventType.SITE_REVOKED, null, site, null, JSON.createObjectNode().put("serial", serial), null);
+  }
+
+  private Future<Long> append(EventType type, String studyId, String siteId, String actor, ObjectNode details,
+                              String siteSignature) {
+    // Complete on the caller's event loop (the study runner's), never on the ledger's writer thread.
+    io.vertx.core.Context ctx = io.vertx.core.Vertx.currentContext();
+    var stage = log_.append(type, studyId, siteId, actor, details, siteSignature);
+    Future<org.dure.ledger.Appended> f = ctx == null ? Future.fromCompletionStage(stage)
+        : Future.fromCompletionStage(stage, ctx);
+    return f.map(a -> a.index())
+        .onFailure(e -> log.error("ledger: could not record {} for study {} site {}: {}", type, studyId, siteId, e.toString()));
+  }
+
+  @Override public void close() {
+    try {
+      log_.close();
+    } catch (Exception e) {
+      log.warn("ledger: while closing: {}", e.toString());
+    }
+  }
+}
