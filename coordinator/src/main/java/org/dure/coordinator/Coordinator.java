@@ -72,8 +72,15 @@ public final class Coordinator implements AutoCloseable {
       Files.createDirectories(config.dataDir());
       ParticipationLedger ledger = ParticipationLedger.open(config.dataDir().resolve("ledger"),
           pki.resolve(CoordinatorPki.TLS_KEY), pki.resolve(CoordinatorPki.TLS_CERT));
-      return new Loaded(SiteTrust.load(pki, Clock.systemUTC()), Credentials.load(pki.resolve(CoordinatorPki.CREDENTIALS)), ledger,
-          ClusterState.start(config.clusterName(), config.host(), config.hazelcastPort(), config.clusterMembers(), config.dataDir()));
+      try {
+        SiteTrust siteTrust = SiteTrust.load(pki, Clock.systemUTC());
+        ledger.syncRegister(siteTrust.sites());
+        return new Loaded(siteTrust, Credentials.load(pki.resolve(CoordinatorPki.CREDENTIALS)), ledger,
+            ClusterState.start(config.clusterName(), config.host(), config.hazelcastPort(), config.clusterMembers(), config.dataDir()));
+      } catch (Exception | Error e) {
+        ledger.close();
+        throw e;
+      }
     }).compose(loaded -> {
       SiteTrust trust = loaded.trust();
       Credentials credentials = loaded.credentials();
@@ -107,7 +114,10 @@ public final class Coordinator implements AutoCloseable {
               .map(a -> new Coordinator(vertx, state, api, agents, sites, trust, ledger))
               .onSuccess(c -> vertx.setPeriodic(RELOAD_MS, t -> vertx.executeBlocking(trust::reloadIfChanged, false)
                   .onSuccess(changed -> {
-                    if (changed) sites.recheck();
+                    if (changed) {
+                      sites.recheck();
+                      vertx.executeBlocking(() -> ledger.syncRegister(trust.sites()), false);
+                    }
                   })))
               .onComplete(started);
         } catch (RuntimeException e) {

@@ -113,7 +113,7 @@ final class ScriptedPeer {
     };
     peer.ws = HttpClient.newBuilder().sslContext(siteTls(c, peer.key, peer.certificate)).build().newWebSocketBuilder()
         .buildAsync(c.agentUri(), listener).get();
-    peer.ws.sendText(WireJson.write(new AgentMessage.Hello("test", 0)), true);
+    peer.ws.sendText(WireJson.write(new AgentMessage.Hello("test", 0L)), true);
     return peer;
   }
 

@@ -159,8 +159,41 @@ public final class ParticipationLedger implements AutoCloseable {
     return append(EventType.SITE_ENROLLED, null, site, null, JSON.createObjectNode().put("serial", serial), null);
   }
 
-  public Future<Long> siteRevoked(String site, String serial) {
-    return append(EventType.SITE_REVOKED, null, site, null, JSON.createObjectNode().put("serial", serial), null);
+  public Future<Long> siteRevoked(String site, String reason) {
+    return append(EventType.SITE_REVOKED, null, site, null, JSON.createObjectNode().put("reason", reason), null);
+  }
+
+  /**
+   * Brings the ledger in line with the site register (which {@code dure admin enrol-site} / {@code revoke-site}
+   * write): every certificate serial issued to a site and every revocation not yet recorded is appended. Blocking
+   * (reads the log); call off the event loop. Returns the number of entries appended.
+   */
+  public int syncRegister(org.dure.coordinator.security.EnrolledSites register) {
+    java.util.Set<String> enrolled = new java.util.HashSet<>();
+    java.util.Set<String> revoked = new java.util.HashSet<>();
+    for (org.dure.ledger.LedgerEntry e : log_.entries(new org.dure.ledger.EntryFilter(null, null, EventType.SITE_ENROLLED, null, null)))
+      enrolled.add(e.siteId() + "/" + e.details().path("serial").asText());
+    for (org.dure.ledger.LedgerEntry e : log_.entries(new org.dure.ledger.EntryFilter(null, null, EventType.SITE_REVOKED, null, null)))
+      revoked.add(e.siteId());
+    int added = 0;
+    java.util.List<java.util.concurrent.CompletableFuture<?>> pending = new java.util.ArrayList<>();
+    for (org.dure.coordinator.security.EnrolledSites.Site site : register.sites()) {
+      for (String serial : site.serials()) {
+        if (enrolled.add(site.siteId() + "/" + serial)) {
+          pending.add(log_.append(EventType.SITE_ENROLLED, null, site.siteId(), "administrator",
+              JSON.createObjectNode().put("serial", serial).put("enrolledAt", String.valueOf(site.enrolledAt())), null));
+          added++;
+        }
+      }
+      if (site.revokedAt() != null && revoked.add(site.siteId())) {
+        pending.add(log_.append(EventType.SITE_REVOKED, null, site.siteId(), "administrator", JSON.createObjectNode()
+            .put("revokedAt", site.revokedAt().toString()).put("reason", String.valueOf(site.revokedReason())), null));
+        added++;
+      }
+    }
+    java.util.concurrent.CompletableFuture.allOf(pending.toArray(java.util.concurrent.CompletableFuture[]::new)).join();
+    if (added > 0) log.info("ledger: recorded {} site register change(s)", added);
+    return added;
   }
 
   private Future<Long> append(EventType type, String studyId, String siteId, String actor, ObjectNode details,

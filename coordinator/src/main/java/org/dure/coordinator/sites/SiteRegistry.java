@@ -102,7 +102,7 @@ public final class SiteRegistry {
           events.disconnected(previous);
         }
         SiteSession s = new SiteSession(siteId, certificate, ws);
-        s.ledgerTreeSize(Math.max(0, hello.ledgerTreeSize()));
+        s.ledgerTreeSize(hello.treeSize());
         current[0] = s;
         sessions.put(s.siteId(), s);
         s.send(new CoordinatorMessage.Welcome(s.siteId(), version));

@@ -27,7 +27,12 @@ public sealed interface AgentMessage {
    * the size of the last participation-ledger tree head the site accepted (0 if none): the coordinator proves
    * its next tree head consistent with it.
    */
-  record Hello(String agentVersion, long ledgerTreeSize) implements AgentMessage {}
+  record Hello(String agentVersion, Long ledgerTreeSize) implements AgentMessage {
+    /** The tree size, 0 when the agent sent none (an agent that predates the ledger). */
+    public long treeSize() {
+      return ledgerTreeSize == null ? 0 : Math.max(0, ledgerTreeSize);
+    }
+  }
 
   /**
    * The site takes part in the study; {@code rows} is its usable row count. {@code signature} (base64 DER

@@ -25,7 +25,7 @@ class WireJsonTest {
         Map.of("age", 3L, "lactate", 77L), Map.of("sex", 2L),
         List.of(new NumericMoments("age", 1097, 71_305.5, 4_870_000.25), new NumericMoments("lactate", 1023, 2_046, 5_115.75)));
     return Stream.of(
-        new AgentMessage.Hello("0.1.0", 0),
+        new AgentMessage.Hello("0.1.0", 0L),
         new AgentMessage.StudyAccepted(STUDY, 1100, "c2lnbmF0dXJl"),
         new AgentMessage.StudyDeclined(STUDY, "column 'lactate' is missing"),
         new AgentMessage.Statistics(STUDY, stats),
@@ -68,10 +68,10 @@ class WireJsonTest {
 
   @Test void messageIsTaggedWithItsType() {
     // Execute
-    String json = WireJson.write(new AgentMessage.Hello("0.1.0", 0));
+    String json = WireJson.write(new AgentMessage.Hello("0.1.0", 0L));
 
     // Assert
-    assertEquals("{\"type\":\"hello\",\"agentVersion\":\"0.1.0\"}", json);
+    assertEquals("{\"type\":\"hello\",\"agentVersion\":\"0.1.0\",\"ledgerTreeSize\":0}", json);
   }
 
   @Test void evaluationWithNanAucRoundTripsAsNan() {

@@ -270,6 +270,7 @@ public final class StudyWork implements AutoCloseable {
   }
 
   @Override public void close() {
+    if (worker.isShutdown()) return; // closing twice is harmless
     worker.execute(() -> {
       studies.values().forEach(StudyParticipation::close);
       studies.clear();
