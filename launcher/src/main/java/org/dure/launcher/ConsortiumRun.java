@@ -39,6 +39,7 @@ final class ConsortiumRun {
   private final PrintStream console;
   private final List<Process> processes = new ArrayList<>();
   private HttpClient http;
+  private String adminToken;
   private String token;
   private final Duration timeout;
 
@@ -109,7 +110,7 @@ final class ConsortiumRun {
     String base = "https://127.0.0.1:" + ports.path("api").asInt();
     console.printf("coordinator  API %s, agents wss://127.0.0.1:%d (mutual TLS) (log %s)%n", base, ports.path("agents").asInt(),
         rel(out.resolve("logs/coordinator.log")));
-    token = pki.adminToken();
+    token = adminToken = pki.adminToken();
     String researcher = "researcher";
     token = post(base + "/api/users", "{\"name\": \"" + researcher + "\", \"role\": \"researcher\"}", 201).path("token").asText();
     console.printf("credential   %s (researcher) issued by admin through the API%n", researcher);
@@ -150,7 +151,23 @@ final class ConsortiumRun {
     console.printf("%nstudy %s %s in %.1f s: %s%n", id, status, seconds, finalView.path("statusReason").asText());
     if (Files.isDirectory(modelDir)) console.printf("model saved to %s (model.json + .npy files, loadable with numpy)%n", modelDir);
     console.printf("summary       %s%n", out.resolve("summary.json"));
+    printLedger(base, id);
     return "COMPLETED".equals(status) ? 0 : 1;
+  }
+
+  /** What the participation ledger recorded of the study, and whether it verifies (read with the admin token). */
+  private void printLedger(String base, String id) throws Exception {
+    String researcher = token;
+    token = adminToken;
+    try {
+      JsonNode entries = get(base + "/api/ledger/entries?study=" + id);
+      JsonNode verified = get(base + "/api/ledger/verify");
+      console.printf("ledger        %d entries for this study; whole ledger %s (%d entries, %d signed tree heads)%n",
+          entries.size(), verified.path("ok").asBoolean() ? "verified OK" : "BROKEN: " + verified.path("problem").asText(),
+          verified.path("entriesChecked").asLong(), verified.path("treeHeadsChecked").asLong());
+    } finally {
+      token = researcher;
+    }
   }
 
   private JsonNode watch(String base, String id, int rounds) throws Exception {
