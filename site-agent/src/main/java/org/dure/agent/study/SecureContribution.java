@@ -48,6 +48,7 @@ final class SecureContribution {
   private final Map<String, PublicKey> peerKeys = new TreeMap<>();
   private float[] input;
   private int clipped;
+  private byte[] lastSignature;
 
   private SecureContribution(UUID studyId, SiteIdentity identity, RoundContext context, double clip, double weight) {
     this.studyId = studyId;
@@ -173,8 +174,14 @@ final class SecureContribution {
     MaskedInput masked = protocol.maskedInput(inbox.shares().stream().map(SecAggWire.Share::toShare).toList(), encoded);
     byte[] frame = Frames.encodeMasked(studyId, round(), round() - 1, context.attempt(), masked.masked());
     byte[] signature = identity.sign(Purpose.CONTRIBUTION, studyId.toString(), round(), Frames.signedDigest(frame));
+    lastSignature = signature;
     input = null;
     return Frames.withSignature(frame, signature);
+  }
+
+  /** The contribution signature of the masked frame this site sent (null before). */
+  byte[] signature() {
+    return lastSignature == null ? null : lastSignature.clone();
   }
 
   /** Stage 4: this site's shares for the unmask request (refused if unsafe). */

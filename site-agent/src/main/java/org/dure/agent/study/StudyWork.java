@@ -57,6 +57,11 @@ public final class StudyWork implements AutoCloseable {
     t.setDaemon(true);
     return t;
   });
+  private final ExecutorService ledgerWorker = Executors.newSingleThreadExecutor(r -> {
+    Thread t = new Thread(r, "dure-ledger-receipts");
+    t.setDaemon(true);
+    return t;
+  });
   private final Map<UUID, StudyParticipation> studies = new HashMap<>();
   /** The current secure-aggregation attempt per study (at most one). */
   private final Map<UUID, SecureContribution> secure = new HashMap<>();
@@ -72,6 +77,11 @@ public final class StudyWork implements AutoCloseable {
   }
 
   public void handle(CoordinatorMessage m) {
+    if (m instanceof CoordinatorMessage.LedgerReceipt r) {
+      // Off the training thread: checking a receipt (signatures, proofs, an fsync'ed head file) must not delay a round.
+      ledgerWorker.execute(() -> receipts.check(r, coordinatorKey.get()));
+      return;
+    }
     worker.execute(() -> {
       try {
         dispatch(m);
@@ -98,7 +108,6 @@ public final class StudyWork implements AutoCloseable {
     else if (m instanceof CoordinatorMessage.TrainingSetup s) setUp(s);
     else if (m instanceof CoordinatorMessage.StudyEnded e) ended(e);
     else if (m instanceof SecAggWire.Addressed a) secureAggregation(a);
-    else if (m instanceof CoordinatorMessage.LedgerReceipt r) receipts.check(r, coordinatorKey.get());
   }
 
   // ---------------------------------------------------------------------------------------------- secure aggregation
@@ -144,7 +153,7 @@ public final class StudyWork implements AutoCloseable {
               m.round(), c.clippedElements());
         }
         byte[] frame = c.maskedFrame(inbox);
-        receipts.sent(m.studyId(), m.round(), Frames.decode(frame).signature());
+        receipts.sent(m.studyId(), m.round(), c.signature());
         out.sendBinary(frame);
       } else if (m instanceof CoordinatorMessage.SecAggUnmask request) {
         out.send(c.reveal(request));
@@ -271,6 +280,7 @@ public final class StudyWork implements AutoCloseable {
 
   @Override public void close() {
     if (worker.isShutdown()) return; // closing twice is harmless
+    ledgerWorker.shutdown();
     worker.execute(() -> {
       studies.values().forEach(StudyParticipation::close);
       studies.clear();
