@@ -64,6 +64,13 @@ class ApiRolesTest {
         Arguments.of("GET", "/api/users", null, Who.ADMIN, 200, Who.AUDITOR),
         Arguments.of("POST", "/api/users", "{\"name\": \"{user}\", \"role\": \"researcher\"}", Who.ADMIN, 201, Who.ALICE),
         Arguments.of("DELETE", "/api/users/{user}", null, Who.ADMIN, 200, Who.BOB),
+        Arguments.of("GET", "/api/ledger/entries", null, Who.AUDITOR, 200, Who.ALICE),
+        Arguments.of("GET", "/api/ledger/entries?study={study}&type=STUDY_SUBMITTED", null, Who.ADMIN, 200, Who.ALICE),
+        Arguments.of("GET", "/api/ledger/entries/0", null, Who.AUDITOR, 200, Who.BOB),
+        Arguments.of("GET", "/api/ledger/tree-head", null, Who.ADMIN, 200, Who.ALICE),
+        Arguments.of("GET", "/api/ledger/consistency?from=1&to=1", null, Who.AUDITOR, 200, Who.ALICE),
+        Arguments.of("GET", "/api/ledger/report?study={study}&format=csv", null, Who.AUDITOR, 200, Who.BOB),
+        Arguments.of("GET", "/api/ledger/verify", null, Who.ADMIN, 200, Who.ALICE),
         Arguments.of("GET", "/api/whoami", null, Who.BOB, 200, null));
   }
 
