@@ -13,13 +13,15 @@ import java.util.Map;
  * @param samples training rows per site (plain aggregation only: with secure aggregation no per-site figure exists)
  * @param trainLoss mean training loss per site (plain aggregation only)
  * @param secureAggregation how the round was securely aggregated, or null for plain aggregation
+ * @param epsilonSpent with differential privacy, the ε each contributing site has spent on the study after this
+ *     round (at the study's δ), as the sites report it
  * @param abortedAttempts earlier attempts of this round that aborted, oldest first (this record is the latest)
  */
 public record RoundRecord(int round, int attempt, String status, Instant startedAt, Instant endedAt, double seconds,
                           List<String> participants, Map<String, Long> samples, Map<String, Double> trainLoss,
                           Map<String, String> dropped, String abortReason, Metrics pooled,
                           Map<String, Metrics> bySite, SecureAggregation secureAggregation,
-                          List<AbortedAttempt> abortedAttempts) {
+                          List<AbortedAttempt> abortedAttempts, Map<String, Double> epsilonSpent) {
   /** An earlier attempt of this round that aborted (and was retried), with why and who dropped out. */
   public record AbortedAttempt(int attempt, Instant endedAt, String reason, Map<String, String> dropped) {
     public AbortedAttempt {
@@ -50,10 +52,11 @@ public record RoundRecord(int round, int attempt, String status, Instant started
     dropped = Map.copyOf(dropped);
     bySite = Map.copyOf(bySite);
     abortedAttempts = abortedAttempts == null ? List.of() : List.copyOf(abortedAttempts);
+    epsilonSpent = epsilonSpent == null ? Map.of() : Map.copyOf(epsilonSpent);
   }
 
   public RoundRecord withMetrics(Metrics newPooled, Map<String, Metrics> newBySite) {
     return new RoundRecord(round, attempt, status, startedAt, endedAt, seconds, participants, samples, trainLoss,
-        dropped, abortReason, newPooled, newBySite, secureAggregation, abortedAttempts);
+        dropped, abortReason, newPooled, newBySite, secureAggregation, abortedAttempts, epsilonSpent);
   }
 }

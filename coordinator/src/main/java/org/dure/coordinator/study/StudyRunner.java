@@ -124,6 +124,8 @@ public final class StudyRunner {
     final List<String> participants;
     final RoundAccumulator accumulator;
     final Map<String, Double> trainLoss = new LinkedHashMap<>();
+    /** ε spent on the study so far, per site that reported it this round (differential privacy). */
+    final Map<String, Double> epsilon = new LinkedHashMap<>();
     final Map<String, String> dropped = new LinkedHashMap<>();
     final Instant started = Instant.now();
     /** The plain round's deadline timer; -1 for a secure round (its stages keep their own). */
@@ -299,6 +301,10 @@ public final class StudyRunner {
     } else if (m instanceof AgentMessage.EvaluationReport e) {
       recordEvaluation(site, e.modelVersion(), e.evaluation());
       if (phase instanceof FinalEvaluation f && e.modelVersion() == completedRounds && f.pending.remove(site)) maybeFinishEvaluation();
+    } else if (m instanceof AgentMessage.PrivacySpent p) {
+      if (phase instanceof Training t && t.round == p.round() && Double.isFinite(p.epsilon()) && p.epsilon() >= 0) {
+        t.epsilon.put(site, p.epsilon());
+      }
     } else if (m instanceof SecAggWire.Addressed) {
       if (phase instanceof Training t && t.secure != null) t.secure.message(s, m);
     } else if (m instanceof AgentMessage.RoundFailed f) {
@@ -505,7 +511,7 @@ public final class StudyRunner {
     phase = t;
     setStatus(StudyStatus.TRAINING, "round " + round + " of " + spec.training().rounds() + " with " + participants.size() + " sites");
     roundRecords.put(round, new RoundRecord(round, attempt, "RUNNING", t.started, null, 0, participants, Map.of(), Map.of(), Map.of(), null, null, Map.of(), null,
-        abortedAttempts(round)));
+        abortedAttempts(round), Map.of()));
     byte[] frame = Frames.encode(Frames.Kind.GLOBAL_TRAIN, uuid, round, round - 1, 0, Float.NaN, global);
     for (String s : participants) sites.session(s).ifPresent(x -> x.sendBinary(frame));
     log.info("study {}: round {} started with {}", id, round, participants);
@@ -540,7 +546,7 @@ public final class StudyRunner {
         + " neighbours" : "") + ")");
     roundRecords.put(round, new RoundRecord(round, attempt, "RUNNING", t.started, null, 0, participants, Map.of(),
         Map.of(), Map.of(), null, null, Map.of(), new RoundRecord.SecureAggregation(threshold, context.neighbours(),
-            List.of(), 0, Double.NaN), abortedAttempts(round)));
+            List.of(), 0, Double.NaN), abortedAttempts(round), Map.of()));
     secure.start(Frames.encode(Frames.Kind.GLOBAL_TRAIN, uuid, round, round - 1, 0, Float.NaN, global), plan.clip());
     log.info("study {}: secure round {} attempt {} started with {} (threshold {})", id, round, attempt, participants,
         threshold);
@@ -589,7 +595,7 @@ public final class StudyRunner {
     aborted.add(new RoundRecord.AbortedAttempt(attempt, now, why, t.dropped));
     RoundRecord rec = new RoundRecord(t.round, attempt, "ABORTED", t.started, now, seconds, t.participants,
         t.accumulator == null ? Map.of() : t.accumulator.samplesBySite(), t.trainLoss, t.dropped, why, null, Map.of(),
-        secure, aborted);
+        secure, aborted, t.epsilon);
     roundRecords.put(t.round, rec);
     store.put(id, rec);
     if (attempt >= MAX_ATTEMPTS) {
@@ -609,12 +615,12 @@ public final class StudyRunner {
     t.dropped.forEach((site, reason) -> ledger.siteDropped(id, site, t.round, reason));
     List<String> contributorIds = secure != null ? secure.survivors() : List.copyOf(samplesBySite.keySet());
     Future<Long> committed = ledger.aggregateCommitted(id, t.round, Digests.modelSha256(global), contributorIds, samples,
-        secure != null, Map.of());
+        secure != null, t.epsilon);
     completedRounds = t.round;
     attempt = 0;
     sittingOut.clear();
     RoundRecord rec = new RoundRecord(t.round, prev.attempt(), "COMPLETED", t.started, now, seconds, t.participants,
-        samplesBySite, trainLoss, t.dropped, null, null, Map.of(), secure, prev.abortedAttempts());
+        samplesBySite, trainLoss, t.dropped, null, null, Map.of(), secure, prev.abortedAttempts(), t.epsilon);
     roundRecords.put(t.round, rec);
     store.put(id, rec);
     log.info("study {}: round {} aggregated from {} sites ({} samples{}) in {} s", id, t.round, contributors, samples,
@@ -669,7 +675,7 @@ public final class StudyRunner {
     byVersion.put(site, e);
     RoundRecord rec = roundRecords.get(version);
     if (rec == null && version == 0) {
-      rec = new RoundRecord(0, 0, "INITIAL", startedAt, startedAt, 0, List.of(), Map.of(), Map.of(), Map.of(), null, null, Map.of(), null, List.of());
+      rec = new RoundRecord(0, 0, "INITIAL", startedAt, startedAt, 0, List.of(), Map.of(), Map.of(), Map.of(), null, null, Map.of(), null, List.of(), Map.of());
     }
     if (rec == null) return;
     Map<String, Metrics> bySite = new TreeMap<>();

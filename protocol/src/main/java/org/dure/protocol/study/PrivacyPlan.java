@@ -4,8 +4,47 @@ package org.dure.protocol.study;
  * What a study promises the hospitals about the privacy of their contributions.
  *
  * @param secureAggregation how site updates are combined so that the coordinator learns only their sum
+ * @param differentialPrivacy record-level differential privacy of each site's local training (DP-SGD)
  */
-public record PrivacyPlan(SecureAggregation secureAggregation) {
+public record PrivacyPlan(SecureAggregation secureAggregation, DifferentialPrivacy differentialPrivacy) {
+  public PrivacyPlan {
+    java.util.Objects.requireNonNull(secureAggregation, "secureAggregation");
+    java.util.Objects.requireNonNull(differentialPrivacy, "differentialPrivacy");
+  }
+
+  /** A plan without differential privacy. */
+  public PrivacyPlan(SecureAggregation secureAggregation) {
+    this(secureAggregation, DifferentialPrivacy.off());
+  }
+
+  /**
+   * DP-SGD at every site: each example's gradient is clipped to L2 norm {@code clipNorm}, batches are Poisson
+   * samples with rate {@code batchSize / site training rows}, and Gaussian noise of standard deviation
+   * {@code noiseMultiplier * clipNorm} is added to each summed batch gradient. Either {@code noiseMultiplier} is
+   * given, or {@code targetEpsilon}: then each site derives the smallest noise multiplier that keeps its whole
+   * study (all rounds and local steps, RDP accountant) within ({@code targetEpsilon}, {@code delta}).
+   *
+   * @param noiseMultiplier σ, or 0 when derived from {@code targetEpsilon}
+   * @param targetEpsilon ε for the whole study at each site, or 0 when σ is given
+   * @param delta δ of the (ε, δ) guarantee reported and targeted
+   */
+  public record DifferentialPrivacy(boolean enabled, double noiseMultiplier, double clipNorm, double targetEpsilon,
+                                    double delta) {
+    public DifferentialPrivacy {
+      if (enabled) {
+        if (!(clipNorm > 0) || Double.isInfinite(clipNorm)) throw new IllegalArgumentException("clipNorm must be finite and > 0, was " + clipNorm);
+        if ((noiseMultiplier > 0) == (targetEpsilon > 0)) {
+          throw new IllegalArgumentException("give either noiseMultiplier or targetEpsilon (exactly one > 0)");
+        }
+        if (!(delta > 0 && delta < 1)) throw new IllegalArgumentException("delta must be in (0, 1), was " + delta);
+      }
+    }
+
+    public static DifferentialPrivacy off() {
+      return new DifferentialPrivacy(false, 0, 0, 0, 0);
+    }
+  }
+
   /** Largest update clip accepted: beyond it the fixed-point resolution (clip * 4.7e-10) starts to matter. */
   public static final double MAX_CLIP = 1e6;
 

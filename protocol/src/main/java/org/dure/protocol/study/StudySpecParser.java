@@ -176,9 +176,38 @@ public final class StudySpecParser {
 
   private static PrivacyPlan privacy(Obj p) {
     if (p == null) return PrivacyPlan.defaults();
-    p.allow("secureAggregation");
-    Obj s = p.obj("secureAggregation", false);
-    if (s == null) return PrivacyPlan.defaults();
+    p.allow("secureAggregation", "differentialPrivacy");
+    return new PrivacyPlan(secureAggregation(p.obj("secureAggregation", false)),
+        differentialPrivacy(p.obj("differentialPrivacy", false)));
+  }
+
+  private static PrivacyPlan.DifferentialPrivacy differentialPrivacy(Obj d) {
+    if (d == null) return PrivacyPlan.DifferentialPrivacy.off();
+    d.allow("enabled", "noiseMultiplier", "clipNorm", "targetEpsilon", "delta");
+    boolean enabled = d.bool("enabled", true);
+    if (!enabled) {
+      for (String f : List.of("noiseMultiplier", "clipNorm", "targetEpsilon", "delta"))
+        if (d.has(f)) throw new StudySpecException(d.path(f), "applies only when differential privacy is enabled");
+      return PrivacyPlan.DifferentialPrivacy.off();
+    }
+    double sigma = d.number("noiseMultiplier", 0);
+    double eps = d.number("targetEpsilon", 0);
+    if (sigma < 0) throw new StudySpecException(d.path("noiseMultiplier"), "must be > 0, was " + sigma);
+    if (eps < 0) throw new StudySpecException(d.path("targetEpsilon"), "must be > 0, was " + eps);
+    if ((sigma > 0) == (eps > 0)) {
+      throw new StudySpecException(d.path(sigma > 0 ? "targetEpsilon" : "noiseMultiplier"),
+          "give either noiseMultiplier (σ) or targetEpsilon (ε for the whole study), not " + (sigma > 0 ? "both" : "neither"));
+    }
+    if (!d.has("clipNorm")) throw new StudySpecException(d.path("clipNorm"), "is required: the per-example gradient L2 bound C");
+    double clip = d.number("clipNorm", 0);
+    if (!(clip > 0)) throw new StudySpecException(d.path("clipNorm"), "must be > 0, was " + clip);
+    double delta = d.number("delta", 1e-5);
+    if (!(delta > 0 && delta <= 1e-2)) throw new StudySpecException(d.path("delta"), "must be in (0, 0.01], was " + delta);
+    return new PrivacyPlan.DifferentialPrivacy(true, sigma, clip, eps, delta);
+  }
+
+  private static PrivacyPlan.SecureAggregation secureAggregation(Obj s) {
+    if (s == null) return PrivacyPlan.defaults().secureAggregation();
     s.allow("enabled", "threshold", "clip");
     boolean enabled = s.bool("enabled", true);
     int threshold = s.integer("threshold", 0, 0, 10_000);
@@ -188,8 +217,8 @@ public final class StudySpecParser {
     if (!enabled && (s.has("threshold") || s.has("clip")))
       throw new StudySpecException(s.path(s.has("threshold") ? "threshold" : "clip"),
           "applies only when secure aggregation is enabled");
-    return new PrivacyPlan(enabled ? new PrivacyPlan.SecureAggregation(true, threshold, clip)
-        : new PrivacyPlan.SecureAggregation(false, 0, PrivacyPlan.DEFAULT_CLIP));
+    return enabled ? new PrivacyPlan.SecureAggregation(true, threshold, clip)
+        : new PrivacyPlan.SecureAggregation(false, 0, PrivacyPlan.DEFAULT_CLIP);
   }
 
   /** Canonical JSON for a study; {@link #parse(String)} reads it back to an equal spec. */
@@ -220,8 +249,16 @@ public final class StudySpecParser {
     if (a.strategy() == AggregationPlan.Strategy.FEDADAM)
       ag.put("serverLearningRate", a.serverLearningRate()).put("beta1", a.beta1()).put("beta2", a.beta2()).put("tau", a.tau());
     PrivacyPlan.SecureAggregation sa = s.privacy().secureAggregation();
-    ObjectNode so = root.putObject("privacy").putObject("secureAggregation").put("enabled", sa.enabled());
+    ObjectNode po = root.putObject("privacy");
+    ObjectNode so = po.putObject("secureAggregation").put("enabled", sa.enabled());
     if (sa.enabled()) so.put("threshold", sa.threshold()).put("clip", sa.clip());
+    PrivacyPlan.DifferentialPrivacy dp = s.privacy().differentialPrivacy();
+    ObjectNode dpo = po.putObject("differentialPrivacy").put("enabled", dp.enabled());
+    if (dp.enabled()) {
+      if (dp.noiseMultiplier() > 0) dpo.put("noiseMultiplier", dp.noiseMultiplier());
+      else dpo.put("targetEpsilon", dp.targetEpsilon());
+      dpo.put("clipNorm", dp.clipNorm()).put("delta", dp.delta());
+    }
     root.put("minSites", s.minSites());
     root.put("roundDeadlineSeconds", s.roundDeadlineSeconds());
     root.put("validationFraction", s.validationFraction());

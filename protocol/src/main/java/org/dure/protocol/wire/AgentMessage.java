@@ -18,7 +18,8 @@ import org.dure.protocol.metrics.Evaluation;
     @JsonSubTypes.Type(value = AgentMessage.RoundFailed.class, name = "round-failed"),
     @JsonSubTypes.Type(value = AgentMessage.SecAggKeys.class, name = "secagg-keys"),
     @JsonSubTypes.Type(value = AgentMessage.SecAggShares.class, name = "secagg-shares"),
-    @JsonSubTypes.Type(value = AgentMessage.SecAggReveal.class, name = "secagg-reveal")
+    @JsonSubTypes.Type(value = AgentMessage.SecAggReveal.class, name = "secagg-reveal"),
+    @JsonSubTypes.Type(value = AgentMessage.PrivacySpent.class, name = "privacy-spent")
 })
 public sealed interface AgentMessage {
   /**
@@ -49,6 +50,14 @@ public sealed interface AgentMessage {
 
   /** How global model {@code modelVersion} performs on the site's validation split. */
   record EvaluationReport(String studyId, int modelVersion, Evaluation evaluation) implements AgentMessage {}
+
+  /**
+   * The differential privacy this site has spent on the study after its round {@code round} contribution:
+   * ({@code epsilon}, {@code delta}) over all its DP-SGD steps so far, with the noise multiplier and sampling rate
+   * it trained with. Public by design (it depends on the study's settings and the site's row count only).
+   */
+  record PrivacySpent(String studyId, int round, double epsilon, double delta, double noiseMultiplier,
+                      double samplingRate, long steps) implements AgentMessage {}
 
   /** Local training failed in this round; the site sends no update. */
   record RoundFailed(String studyId, int round, String reason) implements AgentMessage {}

@@ -507,4 +507,47 @@ class StudySpecParserTest {
     // Assert
     assertEquals(message, e.getMessage());
   }
+
+  @Test void differentialPrivacyIsOffByDefaultAndTakesATargetEpsilonOrANoiseMultiplier() {
+    // Prepare
+    ObjectNode withTarget = fullStudy();
+    ((ObjectNode) withTarget.get("privacy")).set("differentialPrivacy", JSON.createObjectNode()
+        .put("targetEpsilon", 3).put("clipNorm", 1.0));
+    ObjectNode withSigma = fullStudy();
+    ((ObjectNode) withSigma.get("privacy")).set("differentialPrivacy", JSON.createObjectNode()
+        .put("noiseMultiplier", 1.1).put("clipNorm", 0.5).put("delta", 1e-6));
+
+    // Execute
+    StudySpec off = StudySpecParser.parse(MINIMAL_STUDY);
+    StudySpec target = StudySpecParser.parse(withTarget.toString());
+    StudySpec sigma = StudySpecParser.parse(withSigma.toString());
+
+    // Assert
+    assertTrue(!off.privacy().differentialPrivacy().enabled());
+    assertEquals(new PrivacyPlan.DifferentialPrivacy(true, 0, 1.0, 3, 1e-5), target.privacy().differentialPrivacy());
+    assertEquals(new PrivacyPlan.DifferentialPrivacy(true, 1.1, 0.5, 0, 1e-6), sigma.privacy().differentialPrivacy());
+    assertEquals(target, StudySpecParser.parse(target.toJson()));
+    assertEquals(sigma, StudySpecParser.parse(sigma.toJson()));
+  }
+
+  @ParameterizedTest
+  @CsvSource(delimiter = '|', value = {
+      "{\"noiseMultiplier\": 1, \"targetEpsilon\": 3, \"clipNorm\": 1} | privacy.differentialPrivacy.targetEpsilon: give either noiseMultiplier (σ) or targetEpsilon (ε for the whole study), not both",
+      "{\"clipNorm\": 1} | privacy.differentialPrivacy.noiseMultiplier: give either noiseMultiplier (σ) or targetEpsilon (ε for the whole study), not neither",
+      "{\"targetEpsilon\": 3} | privacy.differentialPrivacy.clipNorm: is required: the per-example gradient L2 bound C",
+      "{\"targetEpsilon\": 3, \"clipNorm\": 1, \"delta\": 0.5} | privacy.differentialPrivacy.delta: must be in (0, 0.01], was 0.5",
+      "{\"enabled\": false, \"clipNorm\": 1} | privacy.differentialPrivacy.clipNorm: applies only when differential privacy is enabled"})
+  void badDifferentialPrivacySettingsAreRejectedNamingTheField(String dp, String message) throws Exception {
+    // Execute
+    StudySpecException e = rejected(s -> {
+      try {
+        ((ObjectNode) s.get("privacy")).set("differentialPrivacy", JSON.readTree(dp));
+      } catch (Exception x) {
+        throw new AssertionError(x);
+      }
+    });
+
+    // Assert
+    assertEquals(message, e.getMessage());
+  }
 }

@@ -179,6 +179,11 @@ public final class StudyWork implements AutoCloseable {
       out.send(new AgentMessage.StudyDeclined(o.studyId(), "the study definition is invalid: " + e.getMessage()));
       return;
     }
+    if (spec.privacy().differentialPrivacy().enabled()) {
+      // Fail closed until DP-SGD training is wired in: never train a DP study without its noise.
+      out.send(new AgentMessage.StudyDeclined(o.studyId(), siteId + " cannot yet train with differential privacy (DP-SGD)"));
+      return;
+    }
     StudyParticipation existing = studies.get(id);
     if (existing != null && existing.spec.equals(spec)) {
       out.send(accepted(o, existing.usableRows()));
