@@ -36,11 +36,7 @@ class ParticipationLedgerTest {
   @TempDir Path dir;
 
   private List<Path> cohorts(int sites) throws Exception {
-    List<SiteCohort> generated = CohortGenerator.builder().sites(sites).patientsPerSite(300).seed(9).build()
-        .writeTo(dir.resolve("data"));
-    List<Path> files = new ArrayList<>();
-    for (SiteCohort c : generated) files.add(dir.resolve("data").resolve(c.fileName()));
-    return files;
+    return TestConsortium.cohorts(dir, sites, 300, 9);
   }
 
   private static String study(int rounds) throws Exception {

@@ -50,10 +50,7 @@ class StudyFailureModesTest {
   @TempDir Path dir;
 
   private List<Path> cohorts(int sites) throws Exception {
-    List<SiteCohort> generated = CohortGenerator.builder().sites(sites).patientsPerSite(400).seed(5).build().writeTo(dir.resolve("data"));
-    List<Path> files = new ArrayList<>();
-    for (SiteCohort c : generated) files.add(dir.resolve("data").resolve(c.fileName()));
-    return files;
+    return TestConsortium.cohorts(dir, sites, 400, 5);
   }
 
   private static String study(int rounds, int minSites, int deadlineSeconds) {

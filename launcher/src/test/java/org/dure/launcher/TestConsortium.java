@@ -149,4 +149,13 @@ final class TestConsortium implements AutoCloseable {
       throw new java.io.UncheckedIOException(e);
     }
   }
+
+  /** Writes synthetic cohorts for {@code sites} hospitals under {@code dir/data} and returns their CSV files. */
+  static List<Path> cohorts(Path dir, int sites, int patientsPerSite, long seed) throws Exception {
+    List<org.dure.cohort.SiteCohort> generated = org.dure.cohort.CohortGenerator.builder().sites(sites)
+        .patientsPerSite(patientsPerSite).seed(seed).build().writeTo(dir.resolve("data"));
+    List<Path> files = new ArrayList<>();
+    for (org.dure.cohort.SiteCohort c : generated) files.add(dir.resolve("data").resolve(c.fileName()));
+    return files;
+  }
 }
