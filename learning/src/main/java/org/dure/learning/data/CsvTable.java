@@ -43,6 +43,26 @@ public final class CsvTable {
   }
 
   /**
+   * A table built in memory (from a database query, or by transforming another table).
+   *
+   * @param sourceName what errors name as the source (a file name, or e.g. {@code "query hospital-a.sql"})
+   * @param lines for each record, the line (or row number) that errors should point at
+   * @throws IllegalArgumentException on a duplicate column name, a record of the wrong width, or mismatched lengths
+   */
+  public static CsvTable of(String sourceName, List<String> header, List<String[]> records, int[] lines) {
+    if (records.size() != lines.length)
+      throw new IllegalArgumentException(records.size() + " records but " + lines.length + " line numbers");
+    if (new java.util.HashSet<>(header).size() != header.size())
+      throw new IllegalArgumentException(sourceName + ": duplicate column name in " + header);
+    for (int i = 0; i < records.size(); i++) {
+      if (records.get(i).length != header.size())
+        throw new IllegalArgumentException(sourceName + ", line " + lines[i] + ": " + records.get(i).length
+            + " fields, expected " + header.size());
+    }
+    return new CsvTable(sourceName, header, List.copyOf(records), lines.clone());
+  }
+
+  /**
    * Reads {@code file}.
    *
    * @throws DataException if the file is empty, not UTF-8, has a duplicate column name, a record with

@@ -179,6 +179,102 @@ final class Network implements AutoCloseable {
     return loss;
   }
 
+  // DP-SGD scratch, allocated on first use: each hidden layer's dZ kept from the first backward sweep
+  private float[][] dzLayer;
+  private float[] inputHeap;
+  private float[] sqNorm;
+
+  /**
+   * DP-SGD's clipped gradient sum over {@code b} examples at {@code x} (sample-major) with labels {@code y[0..b)}:
+   * fills {@link #grads} with {@code sum_i g_i * min(1, clip / ||g_i||)}, where {@code g_i} is example i's
+   * gradient of its own loss, and returns the summed loss. {@code norms[0..b)} receives each {@code ||g_i||}.
+   *
+   * <p>No per-example gradient is materialised. For a dense layer example i's weight gradient is the outer
+   * product {@code dz_i a_i'} and its bias gradient {@code dz_i}, so its squared norm is
+   * {@code ||dz_i||^2 (||a_i||^2 + 1)}; summed over layers that is {@code ||g_i||^2}. Since every layer's
+   * {@code dz_i} is linear in example i's output error, scaling each example's stored {@code dz_i} by its clip
+   * factor before the weight-gradient GEMMs yields the clipped sum. Cost over {@link #forwardBackward}: the norm
+   * loops and one scaling pass per layer, both O(batch x width).
+   */
+  double clippedGradientSum(FloatPointer x, float[] y, int b, float clip, float[] norms) {
+    checkBatch(b);
+    if (!(clip > 0) || Float.isInfinite(clip)) throw new IllegalArgumentException("clip must be finite and > 0, was " + clip);
+    if (dzLayer == null) {
+      dzLayer = new float[layers][];
+      for (int l = 1; l < layers; l++) dzLayer[l] = new float[width[l] * capacity];
+      inputHeap = new float[width[0] * capacity];
+      sqNorm = new float[capacity];
+    }
+    forward(x, b);
+    double loss = Kernels.sigmoidCrossEntropy(outHeap, bias[layers][0], y, b, 1f, outGradHeap);
+    // first sweep: every layer's dZ, and each example's squared gradient norm
+    float[] below = layers > 1 ? actHeap[layers - 1] : copyInput(x, b);
+    int k = width[layers - 1];
+    for (int i = 0; i < b; i++) {
+      float d = outGradHeap[i];
+      sqNorm[i] = d * d * (squaredNorm(below, i * k, k) + 1f);
+    }
+    for (int l = layers - 1; l >= 1; l--) {
+      int n = width[l], in = width[l - 1];
+      float[] dz = dzLayer[l];
+      if (l == layers - 1) {
+        Kernels.backpropFromOutput(activation, outGradHeap, lastWeight, actHeap[l], n, b, dz);
+      } else {
+        zNative.get(0, scratchHeap, 0, n * b);
+        Kernels.backprop(activation, scratchHeap, actHeap[l], n * b, dz);
+      }
+      float[] a = l > 1 ? actHeap[l - 1] : copyInput(x, b);
+      for (int i = 0; i < b; i++) sqNorm[i] += squaredNorm(dz, i * n, n) * (squaredNorm(a, i * in, in) + 1f);
+      if (l > 1) {
+        dzNative.put(0, dz, 0, n * b);
+        Blas.gemm(true, false, in, b, n, 1f, weightPtr[l], n, dzNative.at(0), n, 0f, zNative.at(0), in);
+      }
+    }
+    // clip factors, applied to the stored errors
+    for (int i = 0; i < b; i++) {
+      float norm = (float) Math.sqrt(sqNorm[i]);
+      norms[i] = norm;
+      float c = norm > clip ? clip / norm : 1f;
+      sqNorm[i] = c;
+      outGradHeap[i] *= c;
+    }
+    // second sweep: gradients of the clipped sum, no further back-propagation needed
+    double outBiasGrad = 0;
+    for (int i = 0; i < b; i++) outBiasGrad += outGradHeap[i];
+    outBiasGradHeap[0] = (float) outBiasGrad;
+    grads.put(biasOffset[layers], outBiasGradHeap, 0, 1);
+    outNative.put(0, outGradHeap, 0, b);
+    FloatPointer prev = layers > 1 ? actPtr[layers - 1] : x;
+    Blas.gemv(false, k, b, 1f, prev, k, outNative.at(0), 0f, gradWeightPtr[layers]);
+    for (int l = layers - 1; l >= 1; l--) {
+      int n = width[l], in = width[l - 1];
+      float[] dz = dzLayer[l];
+      for (int i = 0; i < b; i++) {
+        float c = sqNorm[i];
+        if (c == 1f) continue;
+        for (int j = i * n, end = j + n; j < end; j++) dz[j] *= c;
+      }
+      dzNative.put(0, dz, 0, n * b);
+      FloatPointer d = dzNative.at(0);
+      Blas.gemv(false, n, b, 1f, d, n, ones.at(0), 0f, gradBiasPtr[l]);
+      FloatPointer a = l > 1 ? actPtr[l - 1] : x;
+      Blas.gemm(false, true, n, in, b, 1f, d, n, a, in, 0f, gradWeightPtr[l], n);
+    }
+    return loss;
+  }
+
+  private float[] copyInput(FloatPointer x, int b) {
+    int n = width[0] * b;
+    x.get(inputHeap, 0, n);
+    return inputHeap;
+  }
+
+  private static float squaredNorm(float[] v, int offset, int n) {
+    float s = 0;
+    for (int j = offset, end = offset + n; j < end; j++) s += v[j] * v[j];
+    return s;
+  }
+
   /** Probabilities for {@code b} examples at {@code x} into {@code out[offset..offset+b)}. */
   void predict(FloatPointer x, int b, float[] out, int offset) {
     checkBatch(b);

@@ -11,9 +11,20 @@ import java.util.Objects;
  * @param optimizer SGD or Adam
  * @param proximalMu FedProx coefficient, finite and {@code >= 0}; when positive each gradient gets
  *     {@code proximalMu * (w - wGlobal)} added, which keeps the local model near the global one
+ * @param dpSgd differentially private SGD, or null for ordinary minibatch training (then {@code batchSize} is
+ *     the exact minibatch size; with DP-SGD it is the capacity of one pass, and batches are Poisson-sampled)
  */
 public record TrainingConfig(int localEpochs, int batchSize, double learningRate, Optimizer optimizer,
-                             double proximalMu) {
+                             double proximalMu, DpSgdConfig dpSgd) {
+  public TrainingConfig(int localEpochs, int batchSize, double learningRate, Optimizer optimizer, double proximalMu) {
+    this(localEpochs, batchSize, learningRate, optimizer, proximalMu, null);
+  }
+
+  /** The same training, made differentially private. */
+  public TrainingConfig withDpSgd(DpSgdConfig dp) {
+    return new TrainingConfig(localEpochs, batchSize, learningRate, optimizer, proximalMu, Objects.requireNonNull(dp, "dp"));
+  }
+
   public TrainingConfig {
     if (localEpochs < 1) throw new IllegalArgumentException("localEpochs must be >= 1, was " + localEpochs);
     if (batchSize < 1) throw new IllegalArgumentException("batchSize must be >= 1, was " + batchSize);
