@@ -12,6 +12,7 @@ import java.util.concurrent.Callable;
 import org.bytedeco.openblas.global.openblas_nolapack;
 import org.dure.learning.train.Activation;
 import org.dure.learning.train.Architecture;
+import org.dure.learning.train.DpSgdConfig;
 import org.dure.learning.train.Initializer;
 import org.dure.learning.train.LocalTrainer;
 import org.dure.learning.train.Optimizer;
@@ -60,6 +61,13 @@ public final class TrainBench implements Callable<Integer> {
           + "Nd4j.gemm, addiRowVector, Transforms) or samediff (a SameDiff graph and its fit) "
           + "(default: ${DEFAULT-VALUE}).")
   String engine;
+  @Option(names = "--dp", description = "Also time each model with DP-SGD (engine dure only): Poisson rate batch/rows,"
+      + " per-example clipping, Gaussian noise; prints the DP/plain throughput ratio.")
+  boolean dp;
+  @Option(names = "--sigma", defaultValue = "1.0", description = "DP-SGD noise multiplier with --dp (default: ${DEFAULT-VALUE}).")
+  double sigma;
+  @Option(names = "--clip", defaultValue = "1.0", description = "DP-SGD clip norm with --dp (default: ${DEFAULT-VALUE}).")
+  double clip;
   @Mixin JsonOutput json;
   @Spec CommandSpec spec;
 
@@ -75,9 +83,11 @@ public final class TrainBench implements Callable<Integer> {
     if (!List.of("dure", "nd4j-ops", "samediff").contains(engine)) {
       throw new ParameterException(spec.commandLine(), "--engine must be dure, nd4j-ops or samediff, was " + engine);
     }
+    if (dp && !engine.equals("dure")) throw new ParameterException(spec.commandLine(), "--dp needs --engine dure");
+    if (dp && (!(sigma >= 0) || !(clip > 0))) throw new ParameterException(spec.commandLine(), "--sigma must be >= 0 and --clip > 0");
     printSettings();
     float[][] xy = synthetic(rows, cols, seed);
-    String header = String.format(Locale.ROOT, "%-28s %8s %6s %17s %10s %10s %8s",
+    String header = String.format(Locale.ROOT, "%-34s %8s %6s %17s %10s %10s %8s",
         "model", "rows", "batch", "samples/s median", "min", "max", "loss");
     System.out.println(header);
     System.out.println("-".repeat(header.length()));
@@ -88,14 +98,21 @@ public final class TrainBench implements Callable<Integer> {
           case "mlp" -> Architecture.mlp(cols, Activation.RELU, 256, 256);
           default -> throw new IllegalArgumentException("--models entries must be logreg or mlp, was " + model);
         };
-        run(arch, data, xy);
+        double plain = run(arch, data, xy, null);
+        if (dp) {
+          double q = DpSgdConfig.samplingRate(batch, rows);
+          double priv = run(arch, data, xy, new DpSgdConfig(sigma, clip, q));
+          System.out.println(String.format(Locale.ROOT, "%-34s %s", "", String.format(Locale.ROOT,
+              "DP-SGD / plain throughput: %.2f (DP-SGD is %.2fx slower)", priv / plain, plain / priv)));
+        }
       }
     }
     return 0;
   }
 
-  private void run(Architecture arch, TrainingData data, float[][] xy) {
-    TrainingConfig config = new TrainingConfig(1, batch, learningRate, Optimizer.SGD, 0);
+  private double run(Architecture arch, TrainingData data, float[][] xy, DpSgdConfig dpSgd) {
+    TrainingConfig plain = new TrainingConfig(1, batch, learningRate, Optimizer.SGD, 0);
+    TrainingConfig config = dpSgd == null ? plain : plain.withDpSgd(dpSgd);
     float[] params = Initializer.initialParameters(arch, seed);
     double[] rates = new double[epochs];
     double loss = Double.NaN;
@@ -110,8 +127,8 @@ public final class TrainBench implements Callable<Integer> {
       }
     }
     Stats s = Stats.of(rates);
-    String name = arch.toString();
-    System.out.println(String.format(Locale.ROOT, "%-28s %8d %6d %,17.0f %,10.0f %,10.0f %8.4f",
+    String name = dpSgd == null ? arch.toString() : arch + " DP-SGD";
+    System.out.println(String.format(Locale.ROOT, "%-34s %8d %6d %,17.0f %,10.0f %,10.0f %8.4f",
         name, rows, batch, s.median(), s.min(), s.max(), loss));
     Map<String, Object> row = new LinkedHashMap<>();
     row.put("model", name);
@@ -123,7 +140,13 @@ public final class TrainBench implements Callable<Integer> {
     row.put("engine", engineDescription());
     row.put("epochs", epochs);
     row.put("loss", loss);
+    if (dpSgd != null) {
+      row.put("dp_noise_multiplier", dpSgd.noiseMultiplier());
+      row.put("dp_clip", dpSgd.clipNorm());
+      row.put("dp_sampling_rate", dpSgd.samplingRate());
+    }
     json.write("train", row);
+    return s.median();
   }
 
   /** One epoch of training from given parameters. */
