@@ -122,6 +122,10 @@ final class ConsortiumRun {
       c.put("tls", pki.siteTls().get(site.getKey()).toString());
       c.putObject("data").put("csv", site.getValue().toAbsolutePath().toString());
       c.put("workDir", out.resolve("agents").resolve(site.getKey()).toString());
+      // Synthetic or the researcher's own files: every study with the columns is approved, secure or not.
+      Path policy = out.resolve("agents").resolve("rehearsal-policy.json");
+      Files.writeString(policy, "{\"approval\": \"automatic\", \"requireSecureAggregation\": false}\n");
+      c.put("policy", policy.toString());
       JSON.writeValue(cfg.toFile(), c);
       spawn(site.getKey(), List.of("agent", "--config", cfg.toString()), false);
       console.printf("site agent   %-12s data %s%n", site.getKey(), rel(site.getValue()));
@@ -215,11 +219,17 @@ final class ConsortiumRun {
           : secure.isObject() ? secure.path("survivors").size() : r.path("samples").size();
       String aggregation = r.path("round").asInt() == 0 ? "-" : secure.isObject() ? "secure t=" + secure.path("threshold").asInt() : "plain";
       int retries = r.path("abortedAttempts").size();
-      console.printf(Locale.ROOT, "%5s  %5d  %-11s  %8s  %8s  %7s  %7.2f%s%s%n",
+      StringBuilder eps = new StringBuilder();
+      r.path("epsilonSpent").fields().forEachRemaining(e -> eps.append(eps.length() == 0 ? "  ε " : ", ")
+          .append(e.getKey()).append('=').append(String.format(Locale.ROOT, "%.2f", e.getValue().asDouble())));
+      StringBuilder dropped = new StringBuilder();
+      r.path("dropped").fields().forEachRemaining(e -> dropped.append("  ").append(e.getKey()).append(" sat out: ")
+          .append(e.getValue().asText()));
+      console.printf(Locale.ROOT, "%5s  %5d  %-11s  %8s  %8s  %7s  %7.2f%s%s%s%s%n",
           r.path("round").asInt() == 0 ? "init" : r.path("round").asText(), sites, aggregation,
           num(m.path("logLoss"), 4), num(m.path("auc"), 4), num(m.path("accuracy"), 3), r.path("seconds").asDouble(),
-          retries > 0 ? "  after " + retries + " aborted attempt(s): " + r.path("abortedAttempts").get(retries - 1).path("reason").asText() : "",
-          "ABORTED".equals(r.path("status").asText()) ? "  aborted: " + r.path("abortReason").asText() : "");
+          eps, retries > 0 ? "  after " + retries + " aborted attempt(s): " + r.path("abortedAttempts").get(retries - 1).path("reason").asText() : "",
+          "ABORTED".equals(r.path("status").asText()) ? "  aborted: " + r.path("abortReason").asText() : "", dropped);
     }
   }
 

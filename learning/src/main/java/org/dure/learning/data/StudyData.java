@@ -56,6 +56,8 @@ public final class StudyData {
   private final int[] train;
   private final int[] validation;
   private final long rowsRead;
+  /** Per kept row, its patient key (null: no patient column). */
+  private String[] patients;
   private final long rowsDroppedMissing;
   private final long rowsDroppedLabel;
   private final Map<String, Long> missingByFeature;
@@ -91,8 +93,24 @@ public final class StudyData {
    *     for declining the study
    */
   public static StudyData load(CsvTable table, StudySpec spec) throws DataException {
+    return load(table, spec, null);
+  }
+
+  /**
+   * Prepares {@code table} for {@code spec}, remembering which patient each row belongs to (the site's
+   * pseudonymised patient key column), so that differential privacy can protect patients rather than rows.
+   *
+   * @param patientColumn the column holding the patient key, or null when every row is a different patient
+   * @throws DataException as {@link #load(CsvTable, StudySpec)}, and if the patient column is absent or empty in a row
+   */
+  public static StudyData load(CsvTable table, StudySpec spec, String patientColumn) throws DataException {
     String file = table.fileName();
     checkColumns(table, spec);
+    int patientCol = patientColumn == null ? -1 : table.columnIndex(patientColumn);
+    if (patientColumn != null && patientCol < 0)
+      throw new DataException(file, 0, patientColumn, "the patient key column '" + patientColumn
+          + "' named in the site's data configuration is not in the data");
+    List<String> keptPatients = new ArrayList<>();
     List<FeatureSpec> features = spec.features();
     int nf = features.size();
     int[] cols = features.stream().mapToInt(f -> table.columnIndex(f.name())).toArray();
@@ -136,6 +154,11 @@ public final class StudyData {
       }
       boolean isPositive = label.equals(positive)
           || (positiveNumber != null && NUMBER.matcher(label).matches() && Double.parseDouble(label) == positiveNumber);
+      if (patientCol >= 0) {
+        String key = table.value(r, patientCol).trim();
+        if (key.isEmpty()) throw new DataException(file, table.line(r), patientColumn, "the patient key is empty");
+        keptPatients.add(key);
+      }
       kept.add(row);
       keptLabels.add(isPositive ? 1f : 0f);
     }
@@ -152,8 +175,22 @@ public final class StudyData {
     }
     float[] y = new float[keptLabels.size()];
     for (int i = 0; i < y.length; i++) y[i] = keptLabels.get(i);
-    return new StudyData(spec, file, kept.toArray(new double[0][]), y, table.rowCount(), droppedMissing,
+    StudyData data = new StudyData(spec, file, kept.toArray(new double[0][]), y, table.rowCount(), droppedMissing,
         droppedLabel, missingBy, unseenBy);
+    data.patients = patientCol < 0 ? null : keptPatients.toArray(new String[0]);
+    return data;
+  }
+
+  /**
+   * For each training row (in {@link #encode} order), its patient as a dense index {@code 0..patients-1}, or null
+   * when no patient column was given (every row its own patient).
+   */
+  public int[] trainPatients() {
+    if (patients == null) return null;
+    Map<String, Integer> index = new java.util.HashMap<>();
+    int[] out = new int[train.length];
+    for (int i = 0; i < train.length; i++) out[i] = index.computeIfAbsent(patients[train[i]], k -> index.size());
+    return out;
   }
 
   /** Rows in the training split. */

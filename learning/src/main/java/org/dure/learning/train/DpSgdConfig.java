@@ -5,7 +5,8 @@ package org.dure.learning.train;
  * local example independently with probability {@code samplingRate} (Poisson sampling, as the Rényi-DP accountant
  * assumes), clips each sampled example's gradient to L2 norm {@code clipNorm}, adds Gaussian noise of standard
  * deviation {@code noiseMultiplier * clipNorm} to their sum and divides by the expected batch size
- * {@code samplingRate * rows}.
+ * {@code samplingRate * rows}. When the data declares patients ({@link TrainingData#withPatients}) the unit is the
+ * patient: patients are sampled, one row of each, and the guarantee is per patient.
  *
  * @param noiseMultiplier sigma, finite and {@code >= 0} (0 clips without noise: no privacy, for comparisons)
  * @param clipNorm C, finite and {@code > 0}

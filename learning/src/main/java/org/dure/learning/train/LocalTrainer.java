@@ -94,7 +94,7 @@ public final class LocalTrainer implements AutoCloseable {
     double lossSum = 0;
     long seen = 0;
     for (long t = 0; t < steps; t++) {
-      int m = poissonSample(rows, dp.samplingRate(), random);
+      int m = poissonSample(data, dp.samplingRate(), random);
       lossSum += privateGradient(data, m, random);
       seen += m;
       updater.apply();
@@ -104,7 +104,7 @@ public final class LocalTrainer implements AutoCloseable {
 
   /**
    * Fills the network's gradient with the DP-SGD estimate for the {@code m} rows in {@code order[0..m)}:
-   * (sum of clipped per-example gradients + N(0, (sigma C)^2) per coordinate) / (q rows). Returns the summed loss.
+   * (sum of clipped per-example gradients + N(0, (sigma C)^2) per coordinate) / (q patients). Returns the summed loss.
    */
   double privateGradient(TrainingData data, int m, RandomGenerator random) {
     DpSgdConfig dp = config.dpSgd();
@@ -131,7 +131,7 @@ public final class LocalTrainer implements AutoCloseable {
     }
     if (first) java.util.Arrays.fill(noisy, 0, size, 0f); // nobody sampled: the step is pure noise
     double sd = dp.noiseMultiplier() * dp.clipNorm();
-    float scale = (float) (1 / (dp.samplingRate() * data.rows()));
+    float scale = (float) (1 / (dp.samplingRate() * data.patients()));
     for (int j = 0; j < size; j++) noisy[j] = (float) ((noisy[j] + sd * random.nextGaussian()) * scale);
     net.grads.put(0, noisy, 0, size);
     return loss;
@@ -153,7 +153,22 @@ public final class LocalTrainer implements AutoCloseable {
     return net.grads.toArray();
   }
 
-  /** Poisson sampling by geometric gaps: O(sampled rows), not O(rows). Leaves the rows in {@code order[0..m)}. */
+  /**
+   * Samples this step's rows: every patient independently with probability q, and one uniformly random row of each
+   * sampled patient (with one row per patient: the rows themselves). Each patient thus contributes at most one
+   * clipped gradient per step, so the accountant's per-record guarantee holds per patient. Leaves the rows in
+   * {@code order[0..m)}.
+   */
+  int poissonSample(TrainingData data, double q, RandomGenerator random) {
+    int m = poissonSample(data.patients(), q, random);
+    for (int i = 0; i < m; i++) {
+      int patient = order[i], n = data.rowsOfPatient(patient);
+      order[i] = data.rowOfPatient(patient, n == 1 ? 0 : random.nextInt(n));
+    }
+    return m;
+  }
+
+  /** Poisson sampling of {@code 0..n-1} by geometric gaps: O(sampled), not O(n). Leaves them in {@code order[0..m)}. */
   int poissonSample(int rows, double q, RandomGenerator random) {
     if (q >= 1) {
       for (int i = 0; i < rows; i++) order[i] = i;

@@ -135,6 +135,39 @@ class DpSgdTest {
     }
   }
 
+  @Test void withSeveralRowsPerPatientEachStepSamplesPatientsAndTakesOneRowOfEach() {
+    Architecture arch = Architecture.logisticRegression(3);
+    int patients = 400;
+    int[] patientOfRow = new int[patients * 3];
+    int rows = 0;
+    for (int p = 0; p < patients; p++) for (int k = 0; k <= p % 5 && rows < patientOfRow.length; k++) patientOfRow[rows++] = p;
+    int[] owner = java.util.Arrays.copyOf(patientOfRow, rows);
+    double q = 0.05;
+    try (TrainingData d = data(rows, 3, 6).withPatients(owner);
+         LocalTrainer t = new LocalTrainer(arch, new TrainingConfig(1, 64, 0.1, Optimizer.SGD, 0).withDpSgd(new DpSgdConfig(1, 1, q)))) {
+      assertEquals(patients, d.patients());
+      assertEquals(5, d.maxRowsPerPatient());
+      t.privateGradientAt(Initializer.initialParameters(arch, 1), d, new int[0], seeded(1));
+      RandomGenerator rng = seeded(3);
+      long total = 0;
+      java.util.Set<Integer> rowsSeen = new java.util.HashSet<>();
+      for (int s = 0; s < 1000; s++) {
+        int m = t.poissonSample(d, q, rng);
+        total += m;
+        java.util.Set<Integer> patientsThisStep = new java.util.HashSet<>();
+        for (int i = 0; i < m; i++) {
+          int row = t.order()[i];
+          rowsSeen.add(row);
+          assertTrue(patientsThisStep.add(owner[row]), "patient " + owner[row] + " contributed twice in step " + s);
+        }
+      }
+      double expected = q * patients * 1000, se = Math.sqrt(patients * 1000 * q * (1 - q));
+      assertEquals(expected, total, 4 * se, "patients are sampled at rate q, not rows");
+      assertTrue(rowsSeen.size() > 0.95 * rows, "every row of a patient gets its turn: " + rowsSeen.size() + " of " + rows);
+    }
+    assertThrows(IllegalArgumentException.class, () -> data(3, 2, 1).withPatients(new int[] {0, 2, 2}), "patient 1 has no row");
+  }
+
   @Test void privateTrainingTakesEpochsTimesOneOverQNoisyStepsAndStillLearns() {
     Architecture arch = Architecture.logisticRegression(5);
     int rows = 2000;
