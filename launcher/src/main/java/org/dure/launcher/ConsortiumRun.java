@@ -126,6 +126,11 @@ final class ConsortiumRun {
       Path policy = out.resolve("agents").resolve("rehearsal-policy.json");
       Files.writeString(policy, "{\"approval\": \"automatic\", \"requireSecureAggregation\": false}\n");
       c.put("policy", policy.toString());
+      if (Files.readAllLines(site.getValue()).stream().findFirst().orElse("").contains("rrn")) {
+        // A generated cohort holds every kind of direct identifier: the agent pseudonymises it before anything else.
+        Path secret = out.resolve("secrets").resolve(site.getKey()).resolve("pseudonym.key");
+        c.set("pseudonymisation", JSON.readTree(org.dure.cohort.CohortGenerator.pseudonymisationJson(secret.toString())));
+      }
       JSON.writeValue(cfg.toFile(), c);
       spawn(site.getKey(), List.of("agent", "--config", cfg.toString()), false);
       console.printf("site agent   %-12s data %s%n", site.getKey(), rel(site.getValue()));
@@ -139,6 +144,7 @@ final class ConsortiumRun {
     String status = finalView.path("status").asText();
     console.println();
     printSites(finalView);
+    printPseudonymisation(siteFiles.keySet());
     printTable(rounds);
     double seconds = (System.nanoTime() - t0) / 1e9;
     Path modelDir = out.resolve("model");
@@ -157,6 +163,20 @@ final class ConsortiumRun {
     console.printf("summary       %s%n", out.resolve("summary.json"));
     printLedger(base, id);
     return "COMPLETED".equals(status) ? 0 : 1;
+  }
+
+  /** What each agent's pseudonymisation did before the study saw any data (from its report, values never shown). */
+  private void printPseudonymisation(java.util.Collection<String> sites) throws IOException {
+    for (String site : sites) {
+      Path report = out.resolve("agents").resolve(site).resolve(org.dure.agent.data.LocalData.REPORT_JSON);
+      if (!Files.isRegularFile(report)) continue;
+      JsonNode r = JSON.readTree(report.toFile());
+      console.printf(Locale.ROOT, "pseudonymised %-12s %d columns deleted, %s keyed, %d of %d records suppressed, k = %d"
+              + " achieved over %s (required %d)%n", site, r.path("removed").size(), r.path("pseudonymised"),
+          r.path("recordsSuppressed").asInt(), r.path("recordsIn").asInt(), r.path("achievedK").asInt(),
+          r.path("quasiIdentifiers"), r.path("k").asInt());
+    }
+    console.println();
   }
 
   /** What the participation ledger recorded of the study, and whether it verifies (read with the admin token). */

@@ -67,6 +67,15 @@ class StudyFailureModesTest {
     List<String> all = Files.readAllLines(files.get(1));
     List<String> bad = new ArrayList<>(List.of(all.get(0)));
     all.stream().skip(1).filter(l -> !l.contains("\"")).limit(5).forEach(bad::add); // unquoted rows: safe to split
+    // an extract without direct identifiers (so no pseudonymisation, only the scan): the clinical columns
+    List<String> header = List.of(bad.get(0).split(","));
+    List<Integer> keep = new java.util.ArrayList<>();
+    for (int i = 0; i < header.size(); i++)
+      if (!List.of("patient_id", "mrn", "name", "rrn", "birth_date", "phone", "address").contains(header.get(i))) keep.add(i);
+    bad.replaceAll(l -> {
+      String[] f = l.split(",", -1);
+      return keep.stream().map(i -> f[i]).collect(java.util.stream.Collectors.joining(","));
+    });
     int bmi = List.of(bad.get(0).split(",")).indexOf("bmi");
     String[] row = bad.get(3).split(",", -1);
     row[bmi] = "twenty";

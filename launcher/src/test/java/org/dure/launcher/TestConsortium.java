@@ -60,11 +60,37 @@ final class TestConsortium implements AutoCloseable {
     return agent(site, csv, agentUri());
   }
 
+  /** Enrols the site (if new) and starts its agent under the given local policy. */
+  SiteAgent agent(String site, Path csv, org.dure.agent.policy.LocalPolicy policy) throws Exception {
+    return start(site, csv, agentUri(), policy);
+  }
+
   SiteAgent agent(String site, Path csv, URI coordinatorUri) throws Exception {
+    // Tests run on synthetic files: every study with the columns is approved, secure or not.
+    return start(site, csv, coordinatorUri, org.dure.agent.policy.LocalPolicy.rehearsal());
+  }
+
+  private SiteAgent start(String site, Path csv, URI coordinatorUri, org.dure.agent.policy.LocalPolicy policy) throws Exception {
     Path tls = pki.siteTls().containsKey(site) ? pki.siteTls().get(site) : pki.enrol(site);
-    SiteAgent a = SiteAgent.start(new AgentConfig(site, coordinatorUri, csv, tls, dir.resolve("agents").resolve(site)));
+    SiteAgent a = SiteAgent.start(new AgentConfig(site, coordinatorUri, new org.dure.agent.data.CsvSource(csv), tls,
+        dir.resolve("agents").resolve(site), policy, pseudonymisationFor(site, csv)));
     agents.add(a);
     return a;
+  }
+
+  /**
+   * Generated cohorts hold every kind of direct identifier, and an agent refuses such data unless it is told how to
+   * pseudonymise it: they get the generator's pseudonymisation. Other files (WDBC) get none, only the identifier scan.
+   */
+  org.dure.pseudonymisation.PseudonymisationConfig pseudonymisationFor(String site, Path csv) throws Exception {
+    String header;
+    try (var lines = Files.lines(csv)) {
+      header = lines.findFirst().orElse("");
+    }
+    if (!header.contains("rrn")) return null;
+    Path secret = dir.resolve("secrets").resolve(site).resolve("pseudonym.key");
+    return org.dure.pseudonymisation.PseudonymisationConfig.parse(
+        org.dure.cohort.CohortGenerator.pseudonymisationJson(secret.toString()), dir);
   }
 
   void awaitSites(int n) throws Exception {

@@ -7,8 +7,14 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Iterator;
+import java.util.Objects;
 import java.util.Set;
+import org.dure.agent.data.CsvSource;
+import org.dure.agent.data.DataSource;
+import org.dure.agent.data.DataSourceConfig;
+import org.dure.agent.policy.LocalPolicy;
 import org.dure.protocol.wire.SiteIds;
+import org.dure.pseudonymisation.PseudonymisationConfig;
 
 /**
  * A site agent's configuration file (JSON). Relative paths are resolved against the file's directory.
@@ -17,28 +23,45 @@ import org.dure.protocol.wire.SiteIds;
  * {
  *   "siteId": "hospital-a",
  *   "coordinator": "wss://coordinator.example.org:8471/agents",
- *   "data": { "csv": "hospital-a.csv" },
+ *   "data": { "csv": "hospital-a.csv", "columns": { "hba1c": "measurement_hba1c" } },
  *   "tls": "pki",
  *   "workDir": "agent-work",
- *   "privacyBudget": { "maxEpsilonPerStudy": 8, "maxEpsilonTotal": 20 }
+ *   "policy": "policy.json"
  * }
  * }</pre>
  *
+ * {@code "data"} may instead name a read-only PostgreSQL query ({@code "jdbc"}); see {@link DataSourceConfig}.
+ *
  * @param siteId this hospital's id in the consortium
  * @param coordinator the coordinator's agent channel URL; always {@code wss://} (mutual TLS)
- * @param csv the local data extract; only the columns a study names are ever read into training
+ * @param data where the local data comes from (a CSV extract or a database query) and how its columns map to
+ *     the names studies use; only the columns a study names are ever read into training
  * @param tlsDir the site's TLS directory (key, certificate, CA certificate; see {@code SiteIdentity})
  * @param workDir where the agent keeps its local files
- * @param privacyCaps the data officer's differential-privacy caps (optional: without a cap every study is accepted;
- *     with one, a study without differential privacy is refused and a round that would pass a cap is not trained)
+ * @param policy the data officer's local policy ({@code "policy"}: a file, see {@link LocalPolicy}); without one,
+ *     {@link LocalPolicy#defaults()}: manual approval, secure aggregation required. The differential-privacy caps
+ *     live in it; {@code "privacyBudget"} in the agent config is still read, for configurations that predate it.
+ * @param pseudonymisation how the data is pseudonymised before any study sees it ({@code "pseudonymisation"}, see
+ *     {@link PseudonymisationConfig}); null: none, and the agent then refuses data that looks like it holds direct
+ *     identifiers
  */
-public record AgentConfig(String siteId, URI coordinator, Path csv, Path tlsDir, Path workDir,
-                          org.dure.agent.privacy.PrivacyBudget.Caps privacyCaps) {
+public record AgentConfig(String siteId, URI coordinator, DataSource data, Path tlsDir, Path workDir,
+                          LocalPolicy policy, PseudonymisationConfig pseudonymisation) {
+  public AgentConfig(String siteId, URI coordinator, DataSource data, Path tlsDir, Path workDir, LocalPolicy policy) {
+    this(siteId, coordinator, data, tlsDir, workDir, policy, null);
+  }
+
+  /** A configuration reading the CSV extract {@code csv}, without column mapping or privacy caps. */
   public AgentConfig(String siteId, URI coordinator, Path csv, Path tlsDir, Path workDir) {
-    this(siteId, coordinator, csv, tlsDir, workDir, org.dure.agent.privacy.PrivacyBudget.Caps.none());
+    this(siteId, coordinator, new CsvSource(csv), tlsDir, workDir, LocalPolicy.defaults());
+  }
+
+  public AgentConfig(String siteId, URI coordinator, DataSource data, Path tlsDir, Path workDir) {
+    this(siteId, coordinator, data, tlsDir, workDir, LocalPolicy.defaults());
   }
 
   public AgentConfig {
+    Objects.requireNonNull(data, "data");
     if (!SiteIds.valid(siteId)) throw new IllegalArgumentException("siteId '" + siteId + "' is invalid: " + SiteIds.RULE);
     String scheme = coordinator == null ? null : coordinator.getScheme();
     if (!"wss".equals(scheme))
@@ -46,7 +69,12 @@ public record AgentConfig(String siteId, URI coordinator, Path csv, Path tlsDir,
           + " (the agent channel is always mutual TLS), was " + coordinator);
     if (coordinator.getHost() == null)
       throw new IllegalArgumentException("coordinator URL " + coordinator + " names no host");
-    if (privacyCaps == null) privacyCaps = org.dure.agent.privacy.PrivacyBudget.Caps.none();
+    if (policy == null) policy = LocalPolicy.defaults();
+  }
+
+  /** The data officer's differential-privacy caps (from the local policy). */
+  public org.dure.agent.privacy.PrivacyBudget.Caps privacyCaps() {
+    return policy.caps();
   }
 
   public static AgentConfig load(Path file) throws IOException {
@@ -58,7 +86,8 @@ public record AgentConfig(String siteId, URI coordinator, Path csv, Path tlsDir,
       throw new IOException(file + " is not valid JSON: " + e.getMessage(), e);
     }
     if (root == null || !root.isObject()) throw new IOException(file + ": expected a JSON object");
-    check(root, Set.of("siteId", "coordinator", "data", "tls", "workDir", "privacyBudget"), file, "");
+    check(root, Set.of("siteId", "coordinator", "data", "tls", "workDir", "policy", "privacyBudget",
+        PseudonymisationConfig.SECTION), file, "");
     JsonNode budget = root.path("privacyBudget");
     if (!budget.isMissingNode()) {
       if (!budget.isObject()) throw new IOException(file + ": \"privacyBudget\" must be an object like {\"maxEpsilonPerStudy\": 8}");
@@ -71,18 +100,36 @@ public record AgentConfig(String siteId, URI coordinator, Path csv, Path tlsDir,
     if (root.has("tls") && !root.path("tls").isTextual())
       throw new IOException(file + ": \"tls\" must be the path of the site's TLS directory, e.g. \"pki\"");
     Path base = file.toAbsolutePath().getParent();
-    JsonNode data = root.path("data");
-    if (!data.isObject() || !data.path("csv").isTextual())
-      throw new IOException(file + ": \"data\": {\"csv\": \"path/to/extract.csv\"} is required");
-    check(data, Set.of("csv"), file, "data.");
+    LocalPolicy policy = LocalPolicy.defaults();
+    if (root.has("policy")) {
+      if (!root.path("policy").isTextual()) throw new IOException(file + ": \"policy\" must be the path of the local policy file, e.g. \"policy.json\"");
+      policy = LocalPolicy.load(base.resolve(root.path("policy").asText()).normalize());
+    }
+    if (!budget.isMissingNode()) {
+      if (policy.caps().any()) throw new IOException(file + ": the privacy caps are set both in \"privacyBudget\" and in"
+          + " the local policy; keep them in the policy file only (maxEpsilonPerStudy, maxEpsilonTotal)");
+      policy = policy.withCaps(new org.dure.agent.privacy.PrivacyBudget.Caps(
+          budget.has("maxEpsilonPerStudy") ? budget.path("maxEpsilonPerStudy").asDouble() : null,
+          budget.has("maxEpsilonTotal") ? budget.path("maxEpsilonTotal").asDouble() : null));
+    }
+    PseudonymisationConfig pseudonymisation = null;
+    if (root.has(PseudonymisationConfig.SECTION)) {
+      try {
+        pseudonymisation = PseudonymisationConfig.parse(root.path(PseudonymisationConfig.SECTION), base);
+      } catch (IllegalArgumentException e) {
+        throw new IOException(file + ": " + e.getMessage(), e);
+      }
+    }
+    DataSource data;
     try {
-      return new AgentConfig(root.path("siteId").asText(null), URI.create(root.path("coordinator").asText("")),
-          base.resolve(data.path("csv").asText()).normalize(),
+      data = DataSourceConfig.parse(root.path("data"), base);
+    } catch (IOException e) {
+      throw new IOException(file + ": " + e.getMessage(), e);
+    }
+    try {
+      return new AgentConfig(root.path("siteId").asText(null), URI.create(root.path("coordinator").asText("")), data,
           base.resolve(root.path("tls").asText("pki")).normalize(),
-          base.resolve(root.path("workDir").asText("agent-work")).normalize(),
-          new org.dure.agent.privacy.PrivacyBudget.Caps(
-              budget.has("maxEpsilonPerStudy") ? budget.path("maxEpsilonPerStudy").asDouble() : null,
-              budget.has("maxEpsilonTotal") ? budget.path("maxEpsilonTotal").asDouble() : null));
+          base.resolve(root.path("workDir").asText("agent-work")).normalize(), policy, pseudonymisation);
     } catch (IllegalArgumentException e) {
       throw new IOException(file + ": " + e.getMessage(), e);
     }

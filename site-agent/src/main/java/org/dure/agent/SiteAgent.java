@@ -3,6 +3,7 @@ package org.dure.agent;
 import io.vertx.core.Vertx;
 import java.io.IOException;
 import org.dure.agent.connection.CoordinatorLink;
+import org.dure.agent.data.LocalData;
 import org.dure.agent.identity.SiteIdentity;
 import org.dure.agent.ledger.ReceiptChecker;
 import org.dure.agent.study.StudyWork;
@@ -22,11 +23,12 @@ public final class SiteAgent implements AutoCloseable {
   private final CoordinatorLink link;
   private final StudyWork work;
 
-  private SiteAgent(AgentConfig config, SiteIdentity identity) {
+  private SiteAgent(AgentConfig config, SiteIdentity identity, org.dure.agent.outbound.OutboundLedger outbound,
+                    LocalData data) {
     this.vertx = Vertx.vertx();
     CoordinatorLink[] holder = new CoordinatorLink[1];
     ReceiptChecker receipts = new ReceiptChecker(config.siteId(), config.workDir());
-    this.work = new StudyWork(identity, config.csv(), receipts, () -> holder[0].coordinatorKey(), new StudyWork.Outbox() {
+    this.work = new StudyWork(identity, data, receipts, () -> holder[0].coordinatorKey(), new StudyWork.Outbox() {
       @Override public boolean send(AgentMessage m) {
         return holder[0].send(m);
       }
@@ -35,7 +37,7 @@ public final class SiteAgent implements AutoCloseable {
         return holder[0].sendBinary(frame);
       }
     });
-    this.link = new CoordinatorLink(vertx, config.coordinator(), identity, VERSION, new CoordinatorLink.Listener() {
+    this.link = new CoordinatorLink(vertx, config.coordinator(), identity, VERSION, outbound, new CoordinatorLink.Listener() {
       @Override public void connected() {}
 
       @Override public void message(CoordinatorMessage message) {
@@ -59,7 +61,8 @@ public final class SiteAgent implements AutoCloseable {
    * Checks the site's identity and starts the agent; it connects (and keeps reconnecting) in the background.
    *
    * @throws IOException when the TLS directory is incomplete, or the certificate is expired, for another site,
-   *     from another CA or for another key (the message says what to do)
+   *     from another CA or for another key (the message says what to do), or when the outbound ledger in the work
+   *     directory cannot be opened for writing (nothing would be allowed to leave)
    */
   public static SiteAgent start(AgentConfig config) throws IOException {
     SiteIdentity identity = SiteIdentity.load(config.tlsDir(), config.siteId());
@@ -67,10 +70,35 @@ public final class SiteAgent implements AutoCloseable {
       log.warn("the site certificate expires at {}: renew it now with `dure agent enrol --renew`",
           identity.certificate().getNotAfter().toInstant());
     }
-    SiteAgent a = new SiteAgent(config, identity);
-    log.info("site agent {} starting; data {}, coordinator {}", config.siteId(), config.csv(), config.coordinator());
+    LocalData data = checkedData(config);
+    // Every message that leaves is recorded here first; without a writable ledger the agent does not start.
+    SiteAgent a = new SiteAgent(config, identity, org.dure.agent.outbound.OutboundLedger.open(config.workDir()), data);
+    log.info("site agent {} starting; data {}, coordinator {}", config.siteId(), config.data().describe(), config.coordinator());
+    a.work.governedBy(config.policy(), new org.dure.agent.policy.StudyDecisions(config.workDir()));
+    log.info("local policy: {}", config.policy().describe());
+    a.work.accountPrivacyIn(org.dure.agent.privacy.PrivacyBudget.open(config.workDir(), config.privacyCaps()));
     a.link.open();
     return a;
+  }
+
+  /**
+   * Opens the site's data and pseudonymises it once now, so that identifiers in undeclared columns or a bad
+   * pseudonymisation configuration stop the agent before it connects. Data that cannot be read at this moment (a
+   * database down) does not: studies offered meanwhile are declined with the reason.
+   */
+  private static LocalData checkedData(AgentConfig config) throws IOException {
+    LocalData data = LocalData.open(config.data(), config.pseudonymisation(), config.workDir());
+    try {
+      org.dure.learning.data.CsvTable t = data.read();
+      log.info("data {}: {} rows, {} columns after pseudonymisation{}", data.describe(), t.rowCount(), t.header().size(),
+          data.pseudonymised() ? " (report: " + config.workDir().resolve(LocalData.REPORT_TEXT) + ")" : " (none configured;"
+              + " identifier scan passed)");
+    } catch (org.dure.pseudonymisation.IdentifierFoundException | IllegalArgumentException e) {
+      throw new IOException(e.getMessage(), e);
+    } catch (org.dure.learning.data.DataException | IOException e) {
+      log.warn("cannot prepare the data {} now: {}; studies will be declined until this is fixed", data.describe(), e.getMessage());
+    }
+    return data;
   }
 
   /** The coordinator's last refusal reason, or null. */

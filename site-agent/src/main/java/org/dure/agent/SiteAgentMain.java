@@ -18,7 +18,11 @@ import picocli.CommandLine;
  */
 @Command(name = "agent", mixinStandardHelpOptions = true, version = SiteAgent.VERSION,
     description = "Run a hospital's site agent: connects out to the coordinator over mutual TLS, trains on local data, sends only signed model updates and aggregate metrics.",
-    subcommands = {SiteAgentMain.Enrol.class, SiteAgentMain.InstallCert.class})
+    subcommands = {SiteAgentMain.Enrol.class, SiteAgentMain.InstallCert.class,
+        org.dure.agent.data.PseudonymiseCommand.class,
+        org.dure.agent.outbound.OutboundCommand.class, org.dure.agent.doctor.DoctorCommand.class,
+        org.dure.agent.policy.StudyCommands.Studies.class, org.dure.agent.policy.StudyCommands.Approve.class,
+        org.dure.agent.policy.StudyCommands.Refuse.class, org.dure.agent.policy.StudyCommands.Withdraw.class})
 public final class SiteAgentMain implements Callable<Integer> {
   @Option(names = {"-c", "--config"}, description = "Agent configuration file (JSON).")
   Path config;
@@ -86,6 +90,8 @@ public final class SiteAgentMain implements Callable<Integer> {
   }
 
   public static void main(String[] args) {
+    // Run standalone (java -jar dure-agent.jar), log as the launcher does unless told otherwise.
+    if (System.getProperty("logback.configurationFile") == null) System.setProperty("logback.configurationFile", "dure-agent-logback.xml");
     System.exit(new CommandLine(new SiteAgentMain()).execute(args));
   }
 }

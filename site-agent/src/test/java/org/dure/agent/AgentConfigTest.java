@@ -20,7 +20,7 @@ class AgentConfigTest {
   @Test void relativeDataPathsAreResolvedAgainstTheConfigFile() throws Exception {
     AgentConfig c = AgentConfig.load(write("""
         {"siteId": "hospital-a", "coordinator": "wss://127.0.0.1:8471/agents", "data": {"csv": "extract.csv"}}"""));
-    assertEquals(dir.resolve("extract.csv"), c.csv());
+    assertEquals(new org.dure.agent.data.CsvSource(dir.resolve("extract.csv")), c.data());
     assertEquals(dir.resolve("agent-work"), c.workDir());
     assertEquals(dir.resolve("pki"), c.tlsDir());
   }
@@ -47,5 +47,27 @@ class AgentConfigTest {
     IOException e = assertThrows(IOException.class, () -> AgentConfig.load(write("""
         {"siteId": "hospital-a", "coordinator": "wss://127.0.0.1/agents"}""")));
     assertTrue(e.getMessage().contains("\"data\": {\"csv\""), e.getMessage());
+  }
+
+  @Test void theLocalPolicyIsReadRelativeToTheConfigAndCarriesThePrivacyCaps() throws Exception {
+    Files.writeString(dir.resolve("policy.json"), "{\"approval\": \"automatic\", \"maxEpsilonPerStudy\": 8}");
+    AgentConfig c = AgentConfig.load(write("""
+        {"siteId": "hospital-a", "coordinator": "wss://127.0.0.1:8471/agents", "data": {"csv": "x.csv"}, "policy": "policy.json"}"""));
+    assertEquals(org.dure.agent.policy.LocalPolicy.Approval.AUTOMATIC, c.policy().approval());
+    assertEquals(new org.dure.agent.privacy.PrivacyBudget.Caps(8.0, null), c.privacyCaps());
+  }
+
+  @Test void withoutAPolicyTheDefaultPolicyAppliesAndPrivacyBudgetIsStillRead() throws Exception {
+    AgentConfig c = AgentConfig.load(write("""
+        {"siteId": "hospital-a", "coordinator": "wss://127.0.0.1:8471/agents", "data": {"csv": "x.csv"},
+         "privacyBudget": {"maxEpsilonTotal": 20}}"""));
+    assertEquals(org.dure.agent.policy.LocalPolicy.defaults().withCaps(new org.dure.agent.privacy.PrivacyBudget.Caps(null, 20.0)),
+        c.policy());
+  }
+
+  @Test void anUnreadablePolicyStopsTheAgentWithTheFileNamed() throws Exception {
+    IOException e = assertThrows(IOException.class, () -> AgentConfig.load(write("""
+        {"siteId": "hospital-a", "coordinator": "wss://127.0.0.1:8471/agents", "data": {"csv": "x.csv"}, "policy": "missing.json"}""")));
+    assertTrue(e.getMessage().contains("cannot read the local policy") && e.getMessage().contains("missing.json"), e.getMessage());
   }
 }

@@ -100,6 +100,11 @@ public final class ParticipationLedger implements AutoCloseable {
     return append(EventType.SITE_REFUSED, studyId, site, site, JSON.createObjectNode().put("reason", reason), null);
   }
 
+  /** A site's data officer withdrew it from the study: the reason and the site's signature over it. */
+  public Future<Long> siteWithdrew(String studyId, String site, String reason, String signature) {
+    return append(EventType.SITE_WITHDREW, studyId, site, site, JSON.createObjectNode().put("reason", reason), signature);
+  }
+
   public Future<Long> roundStarted(String studyId, int round, int attempt, Collection<String> participants,
                                    String globalModelSha256, boolean secure, int threshold) {
     ObjectNode d = JSON.createObjectNode().put("round", round).put("attempt", attempt)

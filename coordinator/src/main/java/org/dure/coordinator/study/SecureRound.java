@@ -79,6 +79,8 @@ final class SecureRound {
   private final Map<String, X509Certificate> certificates = new TreeMap<>();
   private final Map<String, String> dropped = new LinkedHashMap<>();
   private final Set<String> pending = new LinkedHashSet<>();
+  /** Sites that left the attempt (disconnected, failed, withdrew): no later stage waits for them. */
+  private final Map<String, String> left = new LinkedHashMap<>();
   private long timer = -1;
   private boolean finished;
 
@@ -173,6 +175,7 @@ final class SecureRound {
 
   /** A site disconnected or failed its training: it answers no further stage. */
   void siteLeft(String site, String reason) {
+    left.putIfAbsent(site, reason);
     if (finished || !pending.remove(site)) return;
     dropped.putIfAbsent(site, reason + " (" + stageName() + " stage)");
     maybeClose();
@@ -191,7 +194,8 @@ final class SecureRound {
   private void open(java.util.Collection<String> expected, String what) {
     pending.clear();
     for (String s : expected) {
-      if (sites.session(s).isPresent()) pending.add(s);
+      if (left.containsKey(s)) dropped.putIfAbsent(s, left.get(s) + " (before the " + what + " stage)");
+      else if (sites.session(s).isPresent()) pending.add(s);
       else dropped.putIfAbsent(s, "offline at the " + what + " stage");
     }
     if (timer >= 0) vertx.cancelTimer(timer);

@@ -129,6 +129,8 @@ public final class StudyDirectory implements SiteEvents {
   private static String studyOf(AgentMessage m) {
     if (m instanceof AgentMessage.StudyAccepted a) return a.studyId();
     if (m instanceof AgentMessage.StudyDeclined d) return d.studyId();
+    if (m instanceof AgentMessage.StudyPending p) return p.studyId();
+    if (m instanceof AgentMessage.StudyWithdrawn w) return w.studyId();
     if (m instanceof AgentMessage.Statistics s) return s.studyId();
     if (m instanceof AgentMessage.EvaluationReport e) return e.studyId();
     if (m instanceof AgentMessage.RoundFailed f) return f.studyId();

@@ -269,6 +269,10 @@ public final class StudyRunner {
     String site = s.siteId();
     if (m instanceof AgentMessage.StudyAccepted a) {
       if (!status.active()) return;
+      if (isState(site, "WITHDRAWN")) {
+        log.warn("study {}: ignoring an approval from {}, which withdrew from the study", id, site);
+        return;
+      }
       try {
         SiteSignatures.verify(s.publicKey(), Purpose.STUDY_APPROVAL, site, id, 0, specSha256, decode(a.signature()));
       } catch (SiteSignatures.SignatureRejected e) {
@@ -283,9 +287,21 @@ public final class StudyRunner {
       participation.put(site, new SiteParticipation("ACCEPTED", null, a.rows(), old == null ? null : old.statistics()));
       sittingOut.remove(site); // a site that (re)approves on a new connection may join the retry
       log.info("study {}: site {} accepted ({} rows)", id, site, a.rows());
-      if (scaling != null) makeReady(s);
+      if (scaling != null) {
+        makeReady(s);
+      } else if (phase instanceof CollectingStatistics c && c.pending.add(site)) {
+        s.send(new CoordinatorMessage.StatisticsRequest(id)); // approved late: its statistics join the pool
+      }
       persist();
       if (phase instanceof AwaitingSites) tryLeaveAwaiting();
+    } else if (m instanceof AgentMessage.StudyPending p) {
+      if (!status.active() || !isState(site, "OFFERED")) return;
+      participation.put(site, new SiteParticipation("PENDING", p.reason(), 0, null));
+      log.info("study {}: site {} awaits its data officer's decision", id, site);
+      persist();
+      if (phase instanceof AwaitingSites) tryLeaveAwaiting();
+    } else if (m instanceof AgentMessage.StudyWithdrawn w) {
+      withdrawn(s, w);
     } else if (m instanceof AgentMessage.StudyDeclined d) {
       participation.put(site, new SiteParticipation("DECLINED", d.reason(), 0, null));
       ledger.siteRefused(id, site, d.reason());
@@ -318,6 +334,44 @@ public final class StudyRunner {
       }
     } else if (m instanceof AgentMessage.Hello) {
       // handled by the registry
+    }
+  }
+
+  /**
+   * The site's data officer withdrew it: like a site leaving for good. It is out of the current phase at once, is
+   * never offered the study or a round again, and the signed withdrawal goes into the ledger.
+   */
+  private void withdrawn(SiteSession s, AgentMessage.StudyWithdrawn w) {
+    String site = s.siteId();
+    if (isState(site, "WITHDRAWN")) return;
+    byte[] signature = decode(w.signature());
+    try {
+      SiteSignatures.verify(s.publicKey(), Purpose.STUDY_WITHDRAWAL, site, id, 0,
+          Digests.sha256(String.valueOf(w.reason()).getBytes(StandardCharsets.UTF_8)), signature);
+    } catch (SiteSignatures.SignatureRejected e) {
+      log.warn("study {}: refusing the withdrawal of site {}: {}", id, site, e.getMessage());
+      s.send(new CoordinatorMessage.Refused("study " + id + ": withdrawal not accepted: " + e.getMessage()));
+      return;
+    }
+    String why = "withdrawn by the site: " + w.reason();
+    log.warn("study {}: site {} {}", id, site, why);
+    ready.remove(site);
+    participation.put(site, new SiteParticipation("WITHDRAWN", why, 0, null));
+    ledger.siteWithdrew(id, site, w.reason(), w.signature());
+    persist();
+    if (!status.active()) return;
+    if (phase instanceof CollectingStatistics c && c.pending.remove(site)) {
+      maybeFinishStatistics();
+    } else if (phase instanceof Training t && t.secure != null) {
+      t.pending.remove(site);
+      t.secure.siteLeft(site, why);
+    } else if (phase instanceof Training t && t.pending.remove(site)) {
+      t.dropped.put(site, why);
+      maybeFinishRound();
+    } else if (phase instanceof FinalEvaluation f && f.pending.remove(site)) {
+      maybeFinishEvaluation();
+    } else if (phase instanceof AwaitingSites) {
+      tryLeaveAwaiting();
     }
   }
 
@@ -397,6 +451,7 @@ public final class StudyRunner {
 
   private void offer(SiteSession s) {
     SiteParticipation p = participation.get(s.siteId());
+    if (p != null && "WITHDRAWN".equals(p.state())) return; // for good
     if (p == null || !"ACCEPTED".equals(p.state())) participation.put(s.siteId(), new SiteParticipation("OFFERED", null, 0, p == null ? null : p.statistics()));
     s.send(new CoordinatorMessage.StudyOffer(id, spec.toJson()));
     persist();
@@ -427,8 +482,10 @@ public final class StudyRunner {
     boolean allAnswered = online.stream().noneMatch(s -> isState(s, "OFFERED"));
     if (accepted.size() < sitesNeeded() || !(allAnswered || a.graceOver)) {
       long declined = participation.values().stream().filter(p -> "DECLINED".equals(p.state())).count();
+      long awaiting = participation.values().stream().filter(p -> "PENDING".equals(p.state())).count();
       setStatus(StudyStatus.WAITING_FOR_SITES, accepted.size() + " of at least " + sitesNeeded() + " sites accepted"
-          + (declined > 0 ? ", " + declined + " declined" : ""));
+          + (declined > 0 ? ", " + declined + " declined" : "")
+          + (awaiting > 0 ? ", " + awaiting + " awaiting their data officer's approval" : ""));
       return;
     }
     vertx.cancelTimer(a.timer);

@@ -30,6 +30,8 @@ public final class SiteSignatures {
   public enum Purpose {
     /** The site approves a study; content = SHA-256 of the study definition it was offered. Round 0. */
     STUDY_APPROVAL("study-approval"),
+    /** The site withdraws from a study; content = SHA-256 of the withdrawal reason (UTF-8). Round 0. */
+    STUDY_WITHDRAWAL("study-withdrawal"),
     /** The site's secure-aggregation public keys for a round; content = SHA-256 of their encoding. */
     SECAGG_KEYS("secagg-keys"),
     /** The site's (masked or plain) update for a round; content = SHA-256 of the frame bytes. */

@@ -13,6 +13,8 @@ import org.dure.protocol.metrics.Evaluation;
     @JsonSubTypes.Type(value = AgentMessage.Hello.class, name = "hello"),
     @JsonSubTypes.Type(value = AgentMessage.StudyAccepted.class, name = "study-accepted"),
     @JsonSubTypes.Type(value = AgentMessage.StudyDeclined.class, name = "study-declined"),
+    @JsonSubTypes.Type(value = AgentMessage.StudyPending.class, name = "study-pending"),
+    @JsonSubTypes.Type(value = AgentMessage.StudyWithdrawn.class, name = "study-withdrawn"),
     @JsonSubTypes.Type(value = AgentMessage.Statistics.class, name = "statistics"),
     @JsonSubTypes.Type(value = AgentMessage.EvaluationReport.class, name = "evaluation"),
     @JsonSubTypes.Type(value = AgentMessage.RoundFailed.class, name = "round-failed"),
@@ -44,6 +46,19 @@ public sealed interface AgentMessage {
 
   /** The site does not take part; the reason is shown to the researcher. */
   record StudyDeclined(String studyId, String reason) implements AgentMessage {}
+
+  /**
+   * The study passes the site's local policy and waits for its data officer's decision; the site sends nothing
+   * else for it until then ({@code study-accepted} or {@code study-declined} follows, possibly days later).
+   */
+  record StudyPending(String studyId, String reason) implements AgentMessage {}
+
+  /**
+   * The site's data officer withdrew the site from the study: it sends nothing more for it. {@code signature}
+   * (base64 DER ECDSA) is the site's {@code study-withdrawal} signature over the SHA-256 of {@code reason} (UTF-8),
+   * round 0, made with its certificate key.
+   */
+  record StudyWithdrawn(String studyId, String reason, String signature) implements AgentMessage {}
 
   /** Aggregate statistics of the site's training split, for federated scaling. */
   record Statistics(String studyId, SiteStatistics statistics) implements AgentMessage {}

@@ -167,6 +167,22 @@ public final class Frames {
     }
   }
 
+  /** What a frame's header says, read without copying its values. */
+  public record Header(Kind kind, UUID studyId, int round, int modelVersion) {}
+
+  /** Reads the header of {@code bytes} (magic, version, kind, study, round, model version); the body is not checked. */
+  public static Header readHeader(byte[] bytes) {
+    if (bytes.length < HEADER_BYTES) throw new FrameException("frame of " + bytes.length + " bytes is shorter than the " + HEADER_BYTES + "-byte header");
+    ByteBuffer b = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+    if (b.getInt() != MAGIC) throw new FrameException("not a Dure model frame (bad magic)");
+    byte version = b.get();
+    if (version != VERSION) throw new FrameException("unsupported frame version " + version + "; this build speaks version " + VERSION);
+    Kind kind = Kind.of(b.get());
+    b.getShort();
+    UUID study = new UUID(b.getLong(), b.getLong());
+    return new Header(kind, study, b.getInt(), b.getInt());
+  }
+
   /** Decodes a frame that must carry float parameters (what a site receives). */
   public static ModelFrame decodeModel(byte[] bytes) {
     if (decode(bytes) instanceof ModelFrame m) return m;

@@ -28,6 +28,8 @@ class WireJsonTest {
         new AgentMessage.Hello("0.1.0", 0L),
         new AgentMessage.StudyAccepted(STUDY, 1100, "c2lnbmF0dXJl"),
         new AgentMessage.StudyDeclined(STUDY, "column 'lactate' is missing"),
+        new AgentMessage.StudyPending(STUDY, "awaiting approval by st-marys's data officer"),
+        new AgentMessage.StudyWithdrawn(STUDY, "the ethics approval lapsed", "c2lnbmF0dXJl"),
         new AgentMessage.Statistics(STUDY, stats),
         new AgentMessage.EvaluationReport(STUDY, 4, new Evaluation(4, 2, 0.41, 0.75, histogram.auc(), histogram)),
         new AgentMessage.EvaluationReport(STUDY, 5, new Evaluation(2, 2, 0.2, 1.0, Double.NaN, oneClass)),

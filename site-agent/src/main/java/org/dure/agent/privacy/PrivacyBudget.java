@@ -79,6 +79,12 @@ public final class PrivacyBudget {
     return s == null ? 0 : s.epsilon();
   }
 
+  /** Noisy steps this study has taken here (0 if none). */
+  public synchronized long steps(String studyId) {
+    Spent s = studies.get(studyId);
+    return s == null ? 0 : s.steps();
+  }
+
   /** ε spent over every study. */
   public synchronized double total() {
     return studies.values().stream().mapToDouble(Spent::epsilon).sum();

@@ -1,12 +1,15 @@
 package org.dure.agent.study;
 
 import java.util.UUID;
+import org.dure.agent.privacy.PrivacyBudget;
 import org.dure.learning.data.EncodedDataset;
 import org.dure.learning.data.EncodedSplit;
 import org.dure.learning.data.StudyData;
 import org.dure.learning.eval.BinaryMetrics;
+import org.dure.learning.privacy.RdpAccountant;
 import org.dure.learning.train.Activation;
 import org.dure.learning.train.Architecture;
+import org.dure.learning.train.DpSgdConfig;
 import org.dure.learning.train.LocalTrainer;
 import org.dure.learning.train.Optimizer;
 import org.dure.learning.train.Predictor;
@@ -17,6 +20,7 @@ import org.dure.protocol.metrics.Evaluation;
 import org.dure.protocol.metrics.ScoreHistogram;
 import org.dure.protocol.model.FeatureScaling;
 import org.dure.protocol.study.ModelSpec;
+import org.dure.protocol.study.PrivacyPlan;
 import org.dure.protocol.study.StudySpec;
 
 /**
@@ -34,6 +38,15 @@ final class StudyParticipation implements AutoCloseable {
   private TrainingData train, validation;
   private float[] validationLabels;
   private LocalTrainer trainer;
+  /** DP-SGD as this site runs it for the study (null without differential privacy). */
+  final DpSgdConfig dp;
+  /** The same, as the privacy budget accounts it (null without differential privacy). */
+  final PrivacyBudget.Mechanism mechanism;
+  /** Noisy steps per round: local epochs x round(1/q). */
+  final long stepsPerRound;
+  /** Each training row's patient (dense index), or null when every row is a different patient. */
+  private final int[] patientOfRow;
+  final int patients;
 
   StudyParticipation(UUID studyId, StudySpec spec, StudyData data, String siteId) {
     this.studyId = studyId;
@@ -42,6 +55,25 @@ final class StudyParticipation implements AutoCloseable {
     this.siteId = siteId;
     ModelSpec m = spec.model();
     this.architecture = new Architecture(spec.inputWidth(), m.hiddenLayers(), Activation.parse(m.activation()));
+    PrivacyPlan.DifferentialPrivacy plan = spec.privacy().differentialPrivacy();
+    this.patientOfRow = data.trainPatients();
+    this.patients = patientOfRow == null ? data.trainRows() : java.util.Arrays.stream(patientOfRow).max().orElse(-1) + 1;
+    if (plan.enabled() && data.trainRows() > 0) {
+      var t = spec.training();
+      // the unit of privacy is the patient: with a patient key, patients are sampled (one row each per step)
+      double q = DpSgdConfig.samplingRate(t.batchSize(), patients);
+      long perRound = new DpSgdConfig(1, plan.clipNorm(), q).stepsPerRound(t.localEpochs());
+      // σ is either the study's, or the smallest that keeps every step of every round within the study's target ε
+      double sigma = plan.noiseMultiplier() > 0 ? plan.noiseMultiplier()
+          : RdpAccountant.opacusDefaults().noiseMultiplier(plan.targetEpsilon(), plan.delta(), q, perRound * spec.training().rounds());
+      this.dp = new DpSgdConfig(sigma, plan.clipNorm(), q);
+      this.mechanism = new PrivacyBudget.Mechanism(q, sigma, plan.delta());
+      this.stepsPerRound = perRound;
+    } else {
+      this.dp = null;
+      this.mechanism = null;
+      this.stepsPerRound = 0;
+    }
   }
 
   /** Encodes both splits with the study's scaling (again only if the scaling changed). */
@@ -53,11 +85,13 @@ final class StudyParticipation implements AutoCloseable {
     EncodedSplit tr = encoded.train();
     EncodedSplit va = encoded.validation();
     train = TrainingData.of(tr.x(), tr.rows(), tr.cols(), tr.y());
+    if (patientOfRow != null) train.withPatients(patientOfRow);
     validation = va.rows() == 0 ? null : TrainingData.of(va.x(), va.rows(), va.cols(), va.y());
     validationLabels = va.y();
     var t = spec.training();
-    trainer = new LocalTrainer(architecture, new TrainingConfig(t.localEpochs(), t.batchSize(), t.learningRate(),
-        Optimizer.parse(t.optimizer()), spec.aggregation().proximalMu()));
+    TrainingConfig config = new TrainingConfig(t.localEpochs(), t.batchSize(), t.learningRate(),
+        Optimizer.parse(t.optimizer()), spec.aggregation().proximalMu());
+    trainer = new LocalTrainer(architecture, dp == null ? config : config.withDpSgd(dp));
   }
 
   boolean ready() {
@@ -80,7 +114,10 @@ final class StudyParticipation implements AutoCloseable {
     return new Evaluation(m.count(), m.positives(), m.logLoss(), m.accuracy(), m.auc(), ScoreHistogram.of(p, validationLabels));
   }
 
-  /** Local training from the global model; deterministic for the study seed, site and round. */
+  /**
+   * Local training from the global model; deterministic for the study seed, site and round — except with DP-SGD,
+   * whose sampling and noise are drawn from a SecureRandom-seeded generator so that no one can reproduce them.
+   */
   TrainOutcome train(float[] global, int round) {
     long seed = spec.training().seed() * 1_000_003L + siteId.hashCode() * 31L + round;
     return trainer.train(global, train, seed);

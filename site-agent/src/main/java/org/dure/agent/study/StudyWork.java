@@ -2,7 +2,6 @@ package org.dure.agent.study;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
@@ -11,8 +10,14 @@ import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import org.dure.agent.policy.LocalPolicy;
+import org.dure.agent.policy.StudyDecisions;
+import org.dure.agent.policy.StudyDecisions.Status;
+import org.dure.agent.policy.StudyDecisions.StudyRecord;
+import org.dure.agent.data.LocalData;
 import org.dure.agent.identity.SiteIdentity;
 import org.dure.agent.ledger.ReceiptChecker;
+import org.dure.agent.privacy.PrivacyBudget;
 import org.dure.crypto.Digests;
 import org.dure.crypto.sign.SiteSignatures.Purpose;
 import org.dure.learning.data.CsvTable;
@@ -48,7 +53,7 @@ public final class StudyWork implements AutoCloseable {
 
   private final String siteId;
   private final SiteIdentity identity;
-  private final Path csv;
+  private final LocalData source;
   private final Outbox out;
   private final ReceiptChecker receipts;
   private final java.util.function.Supplier<java.security.PublicKey> coordinatorKey;
@@ -63,17 +68,200 @@ public final class StudyWork implements AutoCloseable {
     return t;
   });
   private final Map<UUID, StudyParticipation> studies = new HashMap<>();
+  /** ε spent per study and in total, under the data officer's caps; set before the agent connects. */
+  private volatile PrivacyBudget budget;
   /** The current secure-aggregation attempt per study (at most one). */
   private final Map<UUID, SecureContribution> secure = new HashMap<>();
+  /** Studies waiting for the data officer: the offer (what an approval signs) and the data read for it. */
+  private final Map<UUID, Pending> pending = new HashMap<>();
+  /** Studies this site withdrew from: nothing more leaves for them (checked on every send, from any thread). */
+  private final java.util.Set<String> withdrawn = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  private final Outbox unguarded;
+  private volatile Approvals approvals;
+  private final java.util.concurrent.ScheduledExecutorService decisionPoll = Executors.newSingleThreadScheduledExecutor(r -> {
+    Thread t = new Thread(r, "dure-decisions");
+    t.setDaemon(true);
+    return t;
+  });
 
-  public StudyWork(SiteIdentity identity, Path csv, ReceiptChecker receipts,
+  private record Pending(CoordinatorMessage.StudyOffer offer, StudyParticipation participation) {}
+
+  public StudyWork(SiteIdentity identity, LocalData source, ReceiptChecker receipts,
                    java.util.function.Supplier<java.security.PublicKey> coordinatorKey, Outbox out) {
     this.receipts = receipts;
     this.coordinatorKey = coordinatorKey;
     this.identity = identity;
     this.siteId = identity.siteId();
-    this.csv = csv;
-    this.out = out;
+    this.source = source;
+    this.unguarded = out;
+    this.out = guard(out);
+  }
+
+  /**
+   * Puts study decisions under the data officer's local policy and decisions (in {@code store}); call once, before
+   * the agent connects. Until then every offer is left unanswered (fail closed). Decisions the officer makes while
+   * the agent runs are picked up within half a second.
+   */
+  public void governedBy(LocalPolicy policy, StudyDecisions store) throws IOException {
+    approvals = new Approvals(policy, store, identity);
+    for (StudyRecord r : store.all()) if (r.status() == Status.WITHDRAWN) withdrawn.add(r.id());
+    decisionPoll.scheduleWithFixedDelay(this::pollDecisions, 0, 500, TimeUnit.MILLISECONDS);
+  }
+
+  /** The send path: nothing leaves for a withdrawn study, and per-site metrics leave only if the policy allows. */
+  private Outbox guard(Outbox next) {
+    return new Outbox() {
+      @Override public boolean send(AgentMessage m) {
+        String study = studyOf(m);
+        if (study != null && withdrawn.contains(study)) {
+          log.info("study {}: withdrawn; not sending {}", study, m.getClass().getSimpleName());
+          return false;
+        }
+        Approvals a = approvals;
+        if (m instanceof AgentMessage.EvaluationReport e && (a == null || !a.policy.perSiteMetricsMayLeave())) {
+          // The local policy keeps this site's validation metrics in the hospital: an empty report keeps the
+          // protocol moving, and the coordinator's pooled metrics are computed without this site.
+          m = new AgentMessage.EvaluationReport(e.studyId(), e.modelVersion(), new Evaluation(0, 0, Double.NaN,
+              Double.NaN, Double.NaN, org.dure.protocol.metrics.ScoreHistogram.empty()));
+        }
+        return next.send(m);
+      }
+
+      @Override public boolean sendBinary(byte[] frame) {
+        if (frame.length >= 24) {
+          java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(frame).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+          String study = new UUID(b.getLong(8), b.getLong(16)).toString();
+          if (withdrawn.contains(study)) {
+            log.info("study {}: withdrawn; not sending a model frame", study);
+            return false;
+          }
+        }
+        return next.sendBinary(frame);
+      }
+    };
+  }
+
+  private static String studyOf(AgentMessage m) {
+    if (m instanceof SecAggWire.Addressed a) return a.studyId();
+    if (m instanceof AgentMessage.StudyAccepted x) return x.studyId();
+    if (m instanceof AgentMessage.StudyDeclined x) return x.studyId();
+    if (m instanceof AgentMessage.StudyPending x) return x.studyId();
+    if (m instanceof AgentMessage.Statistics x) return x.studyId();
+    if (m instanceof AgentMessage.EvaluationReport x) return x.studyId();
+    if (m instanceof AgentMessage.PrivacySpent x) return x.studyId();
+    if (m instanceof AgentMessage.RoundFailed x) return x.studyId();
+    return null; // hello; a withdrawal goes out unguarded
+  }
+
+  // ---------------------------------------------------------------------------------------------- officer decisions
+
+  /** On the decisions thread: a withdrawal takes effect here at once; approvals and refusals go to the training thread. */
+  private void pollDecisions() {
+    try {
+      for (StudyDecisions.Decision d : approvals.store.take()) {
+        if (d.kind() == StudyDecisions.Kind.WITHDRAW) withdraw(d);
+        else worker.execute(() -> decide(d));
+      }
+    } catch (RuntimeException e) {
+      log.error("cannot apply the data officer's decisions: {}", e.toString(), e);
+    }
+  }
+
+  private void withdraw(StudyDecisions.Decision d) {
+    StudyRecord r = approvals.known(d.studyId());
+    if (r == null || r.status() != Status.APPROVED) {
+      log.warn("study {}: ignoring the withdrawal: the study is {}", d.studyId(), r == null ? "unknown" : r.status());
+      return;
+    }
+    withdrawn.add(d.studyId()); // from here on nothing more leaves for the study
+    approvals.save(r.with(Status.WITHDRAWN, d.reason()));
+    unguarded.send(approvals.withdrawal(d.studyId(), d.reason()));
+    log.warn("study {} ({}): withdrawn by the data officer: {}", d.studyId(), r.name(), d.reason());
+    worker.execute(() -> {
+      UUID id = UUID.fromString(d.studyId());
+      secure.remove(id);
+      StudyParticipation p = studies.remove(id);
+      if (p != null) p.close();
+    });
+  }
+
+  /** On the training thread: the officer approved or refused a pending study. */
+  private void decide(StudyDecisions.Decision d) {
+    StudyRecord r = approvals.known(d.studyId());
+    if (r == null || !r.specSha256().equals(d.specSha256())) {
+      log.warn("study {}: ignoring the data officer's {}: the study's definition changed since; decide again",
+          d.studyId(), d.kind());
+      return;
+    }
+    Pending p = pending.remove(UUID.fromString(d.studyId()));
+    if (d.kind() == StudyDecisions.Kind.APPROVE) {
+      approvals.save(r.with(Status.APPROVED, "approved by the data officer"));
+      log.info("study {} ({}): approved by the data officer", d.studyId(), r.name());
+      if (p != null) {
+        studies.put(p.participation().studyId, p.participation());
+        out.send(accepted(p.offer(), p.participation().usableRows()));
+      } // otherwise it is accepted when the coordinator offers it again
+    } else {
+      String reason = "refused by " + siteId + "'s data officer: " + d.reason();
+      approvals.save(r.with(Status.REFUSED, reason));
+      log.info("study {} ({}): {}", d.studyId(), r.name(), reason);
+      if (p != null) {
+        p.participation().close();
+        out.send(new AgentMessage.StudyDeclined(d.studyId(), reason));
+      }
+    }
+  }
+
+  /** The study passes every rule so far: the cohort rule, then approval (automatic, remembered, or the officer's). */
+  private void approveOrHold(CoordinatorMessage.StudyOffer o, StudySpec spec, StudyParticipation p, StudyRecord known) {
+    String sha = Approvals.specSha256(o);
+    java.util.Optional<String> rule = approvals.policy.refusal(spec, p.usableRows());
+    if (rule.isPresent()) {
+      p.close();
+      refuseByPolicy(o, spec, p.usableRows(), known, rule.get());
+      return;
+    }
+    boolean sameSpec = known != null && sha.equals(known.specSha256());
+    if (approvals.policy.approval() == LocalPolicy.Approval.AUTOMATIC || sameSpec && known.status() == Status.APPROVED) {
+      if (!sameSpec || known.status() != Status.APPROVED) {
+        approvals.save(Approvals.record(o, spec, p.usableRows(), Status.APPROVED, "approved automatically by the local policy", known));
+      }
+      studies.put(p.studyId, p);
+      log.info("study {} ({}): accepted with {} rows", p.studyId, spec.name(), p.usableRows());
+      out.send(accepted(o, p.usableRows()));
+      return;
+    }
+    if (!sameSpec || known.status() != Status.PENDING) {
+      approvals.save(Approvals.record(o, spec, p.usableRows(), Status.PENDING, known == null ? null
+          : "the study's definition changed since it was last decided; it needs a decision again", known));
+    }
+    Pending old = pending.put(p.studyId, new Pending(o, p));
+    if (old != null && old.participation() != p) old.participation().close();
+    log.info("study {} ({}) waits for the data officer: `dure agent approve {} --config ...` or `dure agent refuse`",
+        p.studyId, spec.name(), p.studyId);
+    out.send(new AgentMessage.StudyPending(o.studyId(), "awaiting approval by " + siteId + "'s data officer"));
+  }
+
+  private void refuseByPolicy(CoordinatorMessage.StudyOffer o, StudySpec spec, long rows, StudyRecord known, String rule) {
+    approvals.save(Approvals.record(o, spec, rows, Status.REFUSED_BY_POLICY, rule, known));
+    log.info("study {} ({}): refused by the local policy: {}", o.studyId(), spec.name(), rule);
+    out.send(new AgentMessage.StudyDeclined(o.studyId(), siteId + " refused the study: " + rule));
+  }
+
+  /** Accounts differential privacy in {@code b} and enforces its caps; call once, before the agent connects. */
+  public void accountPrivacyIn(PrivacyBudget b) {
+    this.budget = java.util.Objects.requireNonNull(b, "budget");
+  }
+
+  /**
+   * Why this site must not train the next round of the study (a privacy cap would be exceeded, or there is no
+   * budget to account it in), or null.
+   */
+  private String budgetRefusal(StudyParticipation p) {
+    PrivacyBudget b = budget;
+    if (b == null) return p.mechanism == null ? null : "no privacy budget is open to account differential privacy";
+    String why = b.wouldExceed(p.studyId.toString(), p.mechanism, p.stepsPerRound);
+    return why == null ? null : "privacy budget of " + siteId + ": " + why + "; this site sends no update";
   }
 
   public void handle(CoordinatorMessage m) {
@@ -119,6 +307,12 @@ public final class StudyWork implements AutoCloseable {
       StudyParticipation p = studies.get(id);
       if (p == null || !p.ready()) {
         out.send(new AgentMessage.RoundFailed(m.studyId(), m.round(), siteId + " is not set up for this study"));
+        return;
+      }
+      String overBudget = budgetRefusal(p);
+      if (overBudget != null) {
+        log.warn("study {}: sitting out secure round {}: {}", id, m.round(), overBudget);
+        out.send(new AgentMessage.RoundFailed(m.studyId(), m.round(), overBudget));
         return;
       }
       SecureContribution c;
@@ -179,9 +373,24 @@ public final class StudyWork implements AutoCloseable {
       out.send(new AgentMessage.StudyDeclined(o.studyId(), "the study definition is invalid: " + e.getMessage()));
       return;
     }
-    if (spec.privacy().differentialPrivacy().enabled()) {
-      // Fail closed until DP-SGD training is wired in: never train a DP study without its noise.
-      out.send(new AgentMessage.StudyDeclined(o.studyId(), siteId + " cannot yet train with differential privacy (DP-SGD)"));
+    Approvals governance = approvals;
+    if (governance == null) {
+      log.error("study {}: no local policy in force; leaving the offer unanswered", id);
+      return;
+    }
+    StudyRecord known = governance.known(o.studyId());
+    if (known != null && known.status() == Status.WITHDRAWN) {
+      withdrawn.add(o.studyId());
+      unguarded.send(governance.withdrawal(o.studyId(), known.reason()));
+      return;
+    }
+    java.util.Optional<String> rule = governance.policy.refusal(spec);
+    if (rule.isPresent()) {
+      refuseByPolicy(o, spec, -1, known, rule.get());
+      return;
+    }
+    if (known != null && known.status() == Status.REFUSED && known.specSha256().equals(Approvals.specSha256(o))) {
+      out.send(new AgentMessage.StudyDeclined(o.studyId(), known.reason()));
       return;
     }
     StudyParticipation existing = studies.get(id);
@@ -190,22 +399,24 @@ public final class StudyWork implements AutoCloseable {
       return;
     }
     try {
-      CsvTable table = CsvTable.read(csv);
+      CsvTable table = source.read();
       List<String> missing = StudyData.missingColumns(table, spec);
       if (!missing.isEmpty()) {
         out.send(new AgentMessage.StudyDeclined(o.studyId(), describeMissing(missing, spec)));
         return;
       }
-      StudyData data = StudyData.load(table, spec);
-      StudyParticipation p = new StudyParticipation(id, spec, data, siteId);
-      studies.put(id, p);
-      log.info("study {} ({}): accepted with {} rows", id, spec.name(), p.usableRows());
-      out.send(accepted(o, p.usableRows()));
+      StudyData data = StudyData.load(table, spec, source.patientColumn());
+      approveOrHold(o, spec, new StudyParticipation(id, spec, data, siteId), known);
     } catch (DataException e) {
       log.warn("study {}: declining: {}", id, e.getMessage());
       out.send(new AgentMessage.StudyDeclined(o.studyId(), e.getMessage()));
+    } catch (org.dure.pseudonymisation.IdentifierFoundException e) {
+      // The details (columns, counts — never values) are for the data officer, not for the consortium.
+      log.error("study {}: declining: the data failed the identifier check: {}", id, e.getMessage());
+      out.send(new AgentMessage.StudyDeclined(o.studyId(), siteId + "'s data failed its identifier check (columns that look"
+          + " like direct identifiers); its data officer must fix the pseudonymisation configuration"));
     } catch (IOException e) {
-      log.warn("study {}: cannot read {}: {}", id, csv, e.toString());
+      log.warn("study {}: cannot read {}: {}", id, source.describe(), e.toString());
       out.send(new AgentMessage.StudyDeclined(o.studyId(), "site " + siteId + " cannot read its data: " + e.getMessage()));
     }
   }
@@ -219,7 +430,7 @@ public final class StudyWork implements AutoCloseable {
 
   private String describeMissing(List<String> missing, StudySpec spec) {
     List<String> features = spec.features().stream().map(f -> f.name()).toList();
-    String file = csv.getFileName().toString();
+    String file = source.describe();
     if (missing.containsAll(features))
       return "none of the study's feature columns " + features + " are in " + siteId + "'s data (" + file + ")";
     return siteId + "'s data (" + file + ") lacks the columns " + missing;
@@ -239,6 +450,8 @@ public final class StudyWork implements AutoCloseable {
 
   private void ended(CoordinatorMessage.StudyEnded e) {
     secure.remove(UUID.fromString(e.studyId()));
+    Pending waiting = pending.remove(UUID.fromString(e.studyId()));
+    if (waiting != null) waiting.participation().close();
     StudyParticipation p = studies.remove(UUID.fromString(e.studyId()));
     if (p != null) {
       p.close();
@@ -267,7 +480,15 @@ public final class StudyWork implements AutoCloseable {
         return;
       }
     }
+    String overBudget = budgetRefusal(p);
+    if (overBudget != null) {
+      log.warn("study {}: round {}: {}", f.studyId(), f.round(), overBudget);
+      secure.remove(f.studyId());
+      out.send(new AgentMessage.RoundFailed(f.studyId().toString(), f.round(), overBudget));
+      return;
+    }
     TrainOutcome o = p.train(global, f.round());
+    if (p.mechanism != null && !accountPrivacy(p, f.round(), o)) return;
     if (c != null) {
       c.trained(global, o.parameters(), o.meanLoss());
       log.info("study {}: round {} trained on {} rows in {} ms (loss {}); waiting to mask it", f.studyId(), f.round(),
@@ -283,12 +504,35 @@ public final class StudyWork implements AutoCloseable {
         (System.nanoTime() - t0) / 1_000_000, String.format("%.4f", o.meanLoss()));
   }
 
+  /** Records the round's noisy steps (on disk, before anything leaves) and tells the coordinator the ε spent. */
+  private boolean accountPrivacy(StudyParticipation p, int round, TrainOutcome o) {
+    String study = p.studyId.toString();
+    double epsilon;
+    try {
+      epsilon = budget.record(study, p.mechanism, o.noisySteps());
+    } catch (IOException e) {
+      log.error("study {}: round {}: cannot record the privacy spent ({}); sending no update", study, round, e.toString());
+      secure.remove(p.studyId);
+      out.send(new AgentMessage.RoundFailed(study, round, siteId + " cannot record the privacy budget it spent: " + e.getMessage()));
+      return false;
+    }
+    log.info("study {}: round {}: DP-SGD with σ = {}, C = {}, q = {}: ε = {} at δ = {} after {} noisy steps", study, round,
+        String.format("%.3f", p.dp.noiseMultiplier()), p.dp.clipNorm(), String.format("%.4f", p.dp.samplingRate()),
+        String.format("%.3f", epsilon), p.mechanism.delta(), p.stepsPerRound * round);
+    out.send(new AgentMessage.PrivacySpent(study, round, epsilon, p.mechanism.delta(), p.dp.noiseMultiplier(),
+        p.dp.samplingRate(), budget.steps(study)));
+    return true;
+  }
+
   @Override public void close() {
     if (worker.isShutdown()) return; // closing twice is harmless
     ledgerWorker.shutdown();
+    decisionPoll.shutdownNow();
     worker.execute(() -> {
       studies.values().forEach(StudyParticipation::close);
       studies.clear();
+      pending.values().forEach(w -> w.participation().close());
+      pending.clear();
     });
     worker.shutdown();
     try {

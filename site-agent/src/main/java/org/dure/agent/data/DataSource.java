@@ -1,0 +1,32 @@
+package org.dure.agent.data;
+
+import java.io.IOException;
+import org.dure.learning.data.CsvTable;
+import org.dure.learning.data.DataException;
+
+/**
+ * Where a site agent reads its data from: a CSV extract ({@link CsvSource}) or a read-only query against the
+ * hospital's PostgreSQL database, e.g. an OMOP CDM ({@link JdbcSource}). Both give the same in-memory table,
+ * with the configured {@link ColumnMapping} applied, so studies cannot tell them apart.
+ *
+ * <p>{@link #read()} is blocking I/O: the agent calls it on its training thread when a study is offered.
+ */
+public sealed interface DataSource permits CsvSource, JdbcSource {
+  /**
+   * Reads the whole table and renames columns as {@link #columns()} says.
+   *
+   * @throws DataException if the data is malformed or a mapped column is missing (the message names the source,
+   *     and the row and column where known; the agent declines the study with it)
+   * @throws IOException if the file or database cannot be read (the message says what to check)
+   */
+  CsvTable read() throws IOException, DataException;
+
+  /** How the study's column names map to this source's column names. */
+  ColumnMapping columns();
+
+  /**
+   * A short name for messages and logs that reveals no directory layout and no secret, e.g.
+   * {@code extract.csv} or {@code query cohort.sql on jdbc:postgresql://db.local:5432/cdm}.
+   */
+  String describe();
+}

@@ -1,0 +1,237 @@
+package org.dure.agent.policy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Iterator;
+import java.util.LinkedHashSet;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.Set;
+import org.dure.agent.privacy.PrivacyBudget;
+import org.dure.protocol.study.ModelSpec;
+import org.dure.protocol.study.PrivacyPlan;
+import org.dure.protocol.study.StudySpec;
+
+/**
+ * The hospital data officer's local policy: which studies this site may take part in, and whether each one
+ * also needs the officer's approval. A JSON file the officer owns, named in the agent config ({@code "policy"}):
+ *
+ * <pre>{@code
+ * {
+ *   "approval": "manual",                      // or "automatic": approve every study that passes the rules (rehearsals, demos)
+ *   "allowedModels": ["logistic_regression", "mlp"],
+ *   "maxRounds": 50,
+ *   "minLocalCohort": 200,                     // least usable rows this site trains a study on
+ *   "perSiteMetricsMayLeave": true,            // false: this site's validation metrics never leave (pooled metrics omit it)
+ *   "requireSecureAggregation": true,
+ *   "maxEpsilonPerStudy": 8, "maxEpsilonTotal": 20
+ * }
+ * }</pre>
+ *
+ * Every setting is optional; without a policy file the agent runs with {@link #defaults()}: manual approval,
+ * secure aggregation required, no other limit. A study that breaks a rule is refused automatically with the rule
+ * and both values named.
+ *
+ * @param approval whether a study that passes every rule still waits for the officer's decision
+ * @param allowedModels model kinds (wire names) this site trains; empty means any
+ * @param maxRounds most training rounds a study may ask for; null means no limit
+ * @param minLocalCohort least usable rows (training + validation) this site contributes; 0 means no limit
+ * @param perSiteMetricsMayLeave whether this site's own validation metrics may be sent to the coordinator
+ * @param requireSecureAggregation whether a study must aggregate updates securely
+ * @param maxEpsilonPerStudy differential-privacy cap per study; null means no cap
+ * @param maxEpsilonTotal differential-privacy cap over every study; null means no cap
+ */
+public record LocalPolicy(Approval approval, Set<String> allowedModels, Integer maxRounds, long minLocalCohort,
+                          boolean perSiteMetricsMayLeave, boolean requireSecureAggregation, Double maxEpsilonPerStudy,
+                          Double maxEpsilonTotal) {
+  /** How a study that passes the rules is approved. */
+  public enum Approval {
+    /** The data officer approves or refuses each study ({@code dure agent approve|refuse}). */
+    MANUAL,
+    /** Every study that passes the rules is approved at once: for rehearsals and demos, not for patient data. */
+    AUTOMATIC
+  }
+
+  static final Set<String> SETTINGS = Set.of("approval", "allowedModels", "maxRounds", "minLocalCohort",
+      "perSiteMetricsMayLeave", "requireSecureAggregation", "maxEpsilonPerStudy", "maxEpsilonTotal");
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  public LocalPolicy {
+    java.util.Objects.requireNonNull(approval, "approval");
+    allowedModels = allowedModels == null ? Set.of() : Set.copyOf(allowedModels);
+    for (String m : allowedModels) modelKind(m);
+    if (maxRounds != null && !(maxRounds >= 1)) throw new IllegalArgumentException("maxRounds must be >= 1, was " + maxRounds);
+    if (minLocalCohort < 0) throw new IllegalArgumentException("minLocalCohort must be >= 0, was " + minLocalCohort);
+    new PrivacyBudget.Caps(maxEpsilonPerStudy, maxEpsilonTotal); // validates both caps
+  }
+
+  /** The policy without a policy file: manual approval, secure aggregation required, nothing else limited. */
+  public static LocalPolicy defaults() {
+    return new LocalPolicy(Approval.MANUAL, Set.of(), null, 0, true, true, null, null);
+  }
+
+  /**
+   * Approves every study with the columns, secure or not: for {@code dure demo}, {@code dure rehearse} and tests,
+   * which run on synthetic or the researcher's own files.
+   */
+  public static LocalPolicy rehearsal() {
+    return new LocalPolicy(Approval.AUTOMATIC, Set.of(), null, 0, true, false, null, null);
+  }
+
+  public LocalPolicy withApproval(Approval a) {
+    return new LocalPolicy(a, allowedModels, maxRounds, minLocalCohort, perSiteMetricsMayLeave, requireSecureAggregation,
+        maxEpsilonPerStudy, maxEpsilonTotal);
+  }
+
+  public LocalPolicy withCaps(PrivacyBudget.Caps caps) {
+    return new LocalPolicy(approval, allowedModels, maxRounds, minLocalCohort, perSiteMetricsMayLeave,
+        requireSecureAggregation, caps.maxEpsilonPerStudy(), caps.maxEpsilonTotal());
+  }
+
+  /** The differential-privacy caps, for the site's {@link PrivacyBudget}. */
+  public PrivacyBudget.Caps caps() {
+    return new PrivacyBudget.Caps(maxEpsilonPerStudy, maxEpsilonTotal);
+  }
+
+  /**
+   * Reads a policy file. Fails closed: a missing, unreadable or invalid file, an unknown setting or an unknown model
+   * name is an error naming the file and the setting, never a silently weaker policy.
+   */
+  public static LocalPolicy load(Path file) throws IOException {
+    if (!Files.isReadable(file)) throw new IOException("cannot read the local policy " + file.toAbsolutePath()
+        + "; the agent does not start without the policy its config names");
+    JsonNode root;
+    try {
+      root = JSON.readTree(file.toFile());
+    } catch (IOException e) {
+      throw new IOException("local policy " + file + " is not valid JSON: " + e.getMessage(), e);
+    }
+    if (root == null || !root.isObject()) throw new IOException("local policy " + file + ": expected a JSON object");
+    for (Iterator<String> it = root.fieldNames(); it.hasNext(); ) {
+      String f = it.next();
+      if (!SETTINGS.contains(f)) throw new IOException("local policy " + file + ": unknown setting \"" + f
+          + "\"; expected one of " + new java.util.TreeSet<>(SETTINGS));
+    }
+    LocalPolicy d = defaults();
+    try {
+      Approval approval = d.approval();
+      if (root.has("approval")) {
+        String a = text(root, "approval", file);
+        approval = switch (a) {
+          case "manual" -> Approval.MANUAL;
+          case "automatic" -> Approval.AUTOMATIC;
+          default -> throw new IOException("local policy " + file + ": \"approval\" must be \"manual\" or \"automatic\", was \"" + a + "\"");
+        };
+      }
+      Set<String> models = new LinkedHashSet<>();
+      if (root.has("allowedModels")) {
+        JsonNode m = root.path("allowedModels");
+        if (!m.isArray()) throw new IOException("local policy " + file + ": \"allowedModels\" must be a list like [\"logistic_regression\", \"mlp\"]");
+        for (JsonNode x : m) {
+          if (!x.isTextual()) throw new IOException("local policy " + file + ": \"allowedModels\" must list model names, found " + x);
+          models.add(x.asText().equals("logistic") ? "logistic_regression" : x.asText()); // "logistic": the short name
+        }
+      }
+      return new LocalPolicy(approval, models,
+          root.has("maxRounds") ? (Integer) (int) number(root, "maxRounds", file, true) : null,
+          root.has("minLocalCohort") ? (long) number(root, "minLocalCohort", file, true) : 0,
+          bool(root, "perSiteMetricsMayLeave", d.perSiteMetricsMayLeave(), file),
+          bool(root, "requireSecureAggregation", d.requireSecureAggregation(), file),
+          root.has("maxEpsilonPerStudy") ? number(root, "maxEpsilonPerStudy", file, false) : null,
+          root.has("maxEpsilonTotal") ? number(root, "maxEpsilonTotal", file, false) : null);
+    } catch (IllegalArgumentException e) {
+      throw new IOException("local policy " + file + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * The first rule the study breaks before its data is read (model, rounds, secure aggregation, ε), or empty. The
+   * reason names the rule and both values.
+   */
+  public Optional<String> refusal(StudySpec spec) {
+    String kind = spec.model().kind().wireName();
+    if (!allowedModels.isEmpty() && !allowedModels.contains(kind)) {
+      return rule("allowedModels", "the study trains a " + kind + " model, this site allows only " + new java.util.TreeSet<>(allowedModels));
+    }
+    int rounds = spec.training().rounds();
+    if (maxRounds != null && rounds > maxRounds) {
+      return rule("maxRounds", "the study asks for " + rounds + " rounds, this site allows at most " + maxRounds);
+    }
+    if (requireSecureAggregation && !spec.privacy().secureAggregation().enabled()) {
+      return rule("requireSecureAggregation", "the study sends plain updates the coordinator can read one by one,"
+          + " this site requires secure aggregation");
+    }
+    PrivacyPlan.DifferentialPrivacy dp = spec.privacy().differentialPrivacy();
+    for (String cap : new String[] {"maxEpsilonPerStudy", "maxEpsilonTotal"}) {
+      Double max = cap.equals("maxEpsilonPerStudy") ? maxEpsilonPerStudy : maxEpsilonTotal;
+      if (max == null) continue;
+      if (!dp.enabled()) {
+        return rule(cap, "the study has no differential privacy (ε = ∞), this site allows at most ε = " + fmt(max));
+      }
+      if (dp.targetEpsilon() > max) {
+        return rule(cap, "the study targets ε = " + fmt(dp.targetEpsilon()) + ", this site allows at most ε = " + fmt(max));
+      }
+    }
+    return Optional.empty();
+  }
+
+  /** {@link #refusal(StudySpec)}, then the cohort rule on the rows this site would use. */
+  public Optional<String> refusal(StudySpec spec, long usableRows) {
+    Optional<String> r = refusal(spec);
+    if (r.isPresent()) return r;
+    if (usableRows < minLocalCohort) {
+      return rule("minLocalCohort", "the study would use " + usableRows + " rows here, this site requires at least "
+          + minLocalCohort);
+    }
+    return Optional.empty();
+  }
+
+  /** The policy in one line, for logs. */
+  public String describe() {
+    return "approval " + approval.name().toLowerCase(Locale.ROOT)
+        + (allowedModels.isEmpty() ? "" : ", models " + new java.util.TreeSet<>(allowedModels))
+        + (maxRounds == null ? "" : ", at most " + maxRounds + " rounds")
+        + (minLocalCohort == 0 ? "" : ", at least " + minLocalCohort + " rows")
+        + (perSiteMetricsMayLeave ? "" : ", per-site metrics withheld")
+        + (requireSecureAggregation ? ", secure aggregation required" : "")
+        + (maxEpsilonPerStudy == null ? "" : ", ε ≤ " + fmt(maxEpsilonPerStudy) + " per study")
+        + (maxEpsilonTotal == null ? "" : ", ε ≤ " + fmt(maxEpsilonTotal) + " in total");
+  }
+
+  private static Optional<String> rule(String name, String why) {
+    return Optional.of("policy rule " + name + ": " + why);
+  }
+
+  private static String fmt(double v) {
+    return v == Math.rint(v) && Math.abs(v) < 1e15 ? String.valueOf((long) v) : String.valueOf(v);
+  }
+
+  private static ModelSpec.Kind modelKind(String name) {
+    for (ModelSpec.Kind k : ModelSpec.Kind.values()) if (k.wireName().equals(name)) return k;
+    throw new IllegalArgumentException("allowedModels: unknown model \"" + name + "\"; expected some of "
+        + java.util.Arrays.stream(ModelSpec.Kind.values()).map(ModelSpec.Kind::wireName).toList());
+  }
+
+  private static String text(JsonNode root, String f, Path file) throws IOException {
+    if (!root.path(f).isTextual()) throw new IOException("local policy " + file + ": \"" + f + "\" must be a string, was " + root.path(f));
+    return root.path(f).asText();
+  }
+
+  private static boolean bool(JsonNode root, String f, boolean dflt, Path file) throws IOException {
+    if (!root.has(f)) return dflt;
+    if (!root.path(f).isBoolean()) throw new IOException("local policy " + file + ": \"" + f + "\" must be true or false, was " + root.path(f));
+    return root.path(f).asBoolean();
+  }
+
+  private static double number(JsonNode root, String f, Path file, boolean integral) throws IOException {
+    JsonNode n = root.path(f);
+    if (!n.isNumber() || (integral && !n.canConvertToInt()) || (integral && n.asDouble() != Math.rint(n.asDouble()))) {
+      throw new IOException("local policy " + file + ": \"" + f + "\" must be " + (integral ? "a whole number" : "a number")
+          + ", was " + n);
+    }
+    return n.asDouble();
+  }
+}
