@@ -172,11 +172,17 @@ final class ConsortiumRun {
       if (!Files.isRegularFile(report)) continue;
       JsonNode r = JSON.readTree(report.toFile());
       console.printf(Locale.ROOT, "pseudonymised %-12s %d columns deleted, %s keyed, %d of %d records suppressed, k = %d"
-              + " achieved over %s (required %d)%n", site, r.path("removed").size(), r.path("pseudonymised"),
+              + " achieved over (%s) (required %d)%n", site, r.path("removed").size(), names(r.path("pseudonymised")),
           r.path("recordsSuppressed").asInt(), r.path("recordsIn").asInt(), r.path("achievedK").asInt(),
-          r.path("quasiIdentifiers"), r.path("k").asInt());
+          names(r.path("quasiIdentifiers")), r.path("k").asInt());
     }
     console.println();
+  }
+
+  private static String names(JsonNode array) {
+    List<String> out = new ArrayList<>();
+    array.forEach(n -> out.add(n.asText()));
+    return String.join(", ", out);
   }
 
   /** What the participation ledger recorded of the study, and whether it verifies (read with the admin token). */

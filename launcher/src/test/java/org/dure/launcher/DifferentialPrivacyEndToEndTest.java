@@ -94,6 +94,26 @@ class DifferentialPrivacyEndToEndTest {
         }
       }
 
+      // hospital-a's own outbound ledger: updates (masked inputs) and ε reports for rounds 1 and 2 only; for rounds 3
+      // and 4 nothing but the refusal left for this study
+      var outbound = org.dure.agent.outbound.OutboundReader.read(
+          dir.resolve("agents").resolve("hospital-a").resolve(org.dure.agent.outbound.OutboundLedger.FILE));
+      assertTrue(outbound.intact(), outbound.problem());
+      java.util.Map<Integer, java.util.List<String>> kinds = new java.util.TreeMap<>();
+      for (var e : outbound.entries()) {
+        if (id.equals(e.study()) && e.round() != null) kinds.computeIfAbsent(e.round(), k -> new java.util.ArrayList<>()).add(e.kind());
+      }
+      for (int round = 1; round <= ROUNDS; round++) {
+        java.util.List<String> sent = kinds.getOrDefault(round, java.util.List.of());
+        if (round <= 2) {
+          assertTrue(sent.contains("masked-input") && sent.contains("privacy-spent"), "round " + round + ": " + sent);
+        } else {
+          assertFalse(sent.contains("masked-input") || sent.contains("site-update") || sent.contains("privacy-spent")
+              || sent.contains("secagg-keys"), "round " + round + ": hospital-a sent " + sent);
+          assertTrue(sent.contains("round-failed"), "round " + round + ": hospital-a said why: " + sent);
+        }
+      }
+
       // the coordinator's ledger: contributions of hospital-a only in rounds 1 and 2
       JsonNode entries = c.getAsAdmin("/api/ledger/entries?study=" + id + "&site=hospital-a").body();
       int contributions = 0;
