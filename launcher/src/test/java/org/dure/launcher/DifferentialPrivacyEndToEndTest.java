@@ -15,8 +15,8 @@ import org.dure.agent.policy.LocalPolicy;
 import org.dure.agent.privacy.PrivacyBudget;
 import org.dure.cohort.CohortGenerator;
 import org.dure.learning.data.StudyData;
-import org.dure.learning.privacy.RdpAccountant;
 import org.dure.learning.train.DpSgdConfig;
+import org.dure.protocol.privacy.RdpAccountant;
 import org.dure.protocol.study.StudySpec;
 import org.dure.protocol.study.StudySpecParser;
 import org.junit.jupiter.api.Test;
@@ -123,6 +123,43 @@ class DifferentialPrivacyEndToEndTest {
         assertTrue(e.path("details").path("round").asInt() <= 2, "hospital-a contributed in round " + e.path("details").path("round") + ": " + e);
       }
       assertEquals(2, contributions, entries.toString());
+    }
+  }
+
+  @Test
+  void withSiteLevelNoiseEachRoundsAggregateCarriesTheNoiseAndTheSiteLevelEpsilonOfTheAccountant() throws Exception {
+    List<Path> files = TestConsortium.cohorts(dir, 3, 300, 23);
+    double z = 4, clip = 0.5, delta = 1e-5;
+    ObjectNode s = (ObjectNode) TestConsortium.JSON.readTree(CohortGenerator.exampleStudyJson());
+    ((ObjectNode) s.path("training")).put("rounds", 2);
+    s.put("minSites", 2).put("roundDeadlineSeconds", 60);
+    ObjectNode privacy = s.putObject("privacy");
+    privacy.putObject("secureAggregation").put("enabled", true);
+    privacy.putObject("siteLevelNoise").put("noiseMultiplier", z).put("clipNorm", clip).put("delta", delta);
+    try (TestConsortium c = new TestConsortium(dir)) {
+      for (int i = 0; i < 3; i++) c.agent("hospital-" + (char) ('a' + i), files.get(i));
+      c.awaitSites(3);
+      String id = c.run(s.toString());
+      assertEquals("COMPLETED", c.awaitEnd(id, Duration.ofMinutes(2)).path("status").asText());
+      JsonNode rounds = c.get("/api/studies/" + id + "/rounds").body();
+      StudySpec spec = StudySpecParser.parse(s.toString());
+      float[] before = org.dure.coordinator.study.InitialModel.of(spec);
+      for (int round = 1; round <= 2; round++) {
+        JsonNode secure = rounds.get(round).path("secureAggregation");
+        assertEquals(3, secure.path("survivors").size(), secure.toString());
+        assertEquals(0, secure.path("survivorSamples").asLong(), "rows are not disclosed: " + secure);
+        double expected = RdpAccountant.opacusDefaults().privacySpent(1.0, z, round, delta).epsilon();
+        assertEquals(expected, secure.path("siteLevelEpsilon").asDouble(), 1e-9, secure.toString());
+        // Each site adds sd z*S/sqrt(t) (t = 2); the mean of 3 then has sd z*S*sqrt(3)/(3*sqrt(2)) = 0.82 per element,
+        // while the clipped mean change itself has L2 norm <= S = 0.5 (rms <= 0.15 over the 12 parameters).
+        float[] after = org.dure.protocol.model.ModelFiles.readParameters(c.dir.resolve("coordinator").resolve("studies")
+            .resolve(id).resolve("checkpoints").resolve(String.format("round-%04d", round)));
+        double sumSq = 0;
+        for (int i = 0; i < after.length; i++) sumSq += (after[i] - before[i]) * (double) (after[i] - before[i]);
+        double rms = Math.sqrt(sumSq / after.length);
+        assertTrue(rms > 0.45 && rms < 1.4, "round " + round + ": rms change " + rms + " (noise sd 0.82 expected)");
+        before = after;
+      }
     }
   }
 }

@@ -41,6 +41,13 @@ final class Access {
     rc.next();
   }
 
+  /** Whether the request's credential still names its caller (false once revoked): for long-lived streams. */
+  boolean stillValid(RoutingContext rc) {
+    String header = rc.request().getHeader("Authorization");
+    return header != null && header.regionMatches(true, 0, "Bearer ", 0, 7)
+        && credentials.authenticate(header.substring(7).trim()).filter(caller(rc)::equals).isPresent();
+  }
+
   /** Lets the request through only for callers with one of {@code roles}. */
   static Handler<RoutingContext> allow(Role... roles) {
     Set<Role> allowed = EnumSet.copyOf(Arrays.asList(roles));

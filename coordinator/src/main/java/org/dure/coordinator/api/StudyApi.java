@@ -18,6 +18,7 @@ import java.util.regex.Pattern;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
 import org.dure.coordinator.ledger.ParticipationLedger;
+import org.dure.coordinator.report.ReportHtml;
 import org.dure.coordinator.security.Caller;
 import org.dure.coordinator.security.Credentials;
 import org.dure.coordinator.security.Role;
@@ -47,13 +48,18 @@ import org.slf4j.LoggerFactory;
  * POST /api/studies/{id}/start      start a submitted study               researcher (own)           202
  * POST /api/studies/{id}/stop       stop a running study                  researcher (own)           200
  * GET  /api/studies/{id}/rounds     per-round metrics                     researcher (own), auditor  200
+ * GET  /api/studies/{id}/events     live progress, server-sent events     researcher (own), auditor  200
  * GET  /api/studies/{id}/model      latest global model as a zip          researcher (own)           200
  * GET  /api/studies/{id}/model/{f}  one file of it (model.json, *.npy)    researcher (own)           200
+ * GET  /api/studies/{id}/report     validation report (JSON)              researcher (own), auditor  200
+ * GET  /api/studies/{id}/report.html the same as an HTML page with plots  researcher (own), auditor  200
  * GET  /api/sites                   connected site agents                 any role                   200
  * GET  /api/whoami                  the caller's name and role            any role                   200
  * GET  /health                      liveness (no credential, no data)     public                     200
+ * GET  /api/openapi.json            OpenAPI 3.0 document of every route   public                     200
  * </pre>
- * plus the administrator's routes in {@link AdminApi}.
+ * plus the administrator's routes in {@link AdminApi}, the ledger's in {@link LedgerApi} and the web dashboard
+ * ({@code /ui/}) in {@link Dashboard}.
  */
 public final class StudyApi {
   private static final Logger log = LoggerFactory.getLogger(StudyApi.class);
@@ -65,6 +71,8 @@ public final class StudyApi {
   private final Access access;
   private final AdminApi admin;
   private final LedgerApi ledgerApi;
+  private final StudyEvents events;
+  private final Dashboard dashboard;
 
   public StudyApi(Vertx vertx, StudyDirectory studies, SiteRegistry sites, Credentials credentials, SiteTrust trust,
                   ParticipationLedger ledger) {
@@ -74,11 +82,15 @@ public final class StudyApi {
     this.access = new Access(credentials);
     this.admin = new AdminApi(vertx, credentials, trust, ledger);
     this.ledgerApi = new LedgerApi(vertx, ledger);
+    this.events = new StudyEvents(vertx);
+    this.dashboard = new Dashboard();
   }
 
   public Router router() {
     Router r = Router.router(vertx);
     r.get("/health").handler(rc -> json(rc, 200, StudyStore.JSON.createObjectNode().put("status", "ok")));
+    dashboard.register(r);
+    r.get(OpenApi.PATH).handler(OpenApi::serve);
     r.route("/api/*").handler(access::authenticate);
     r.route("/api/*").handler(BodyHandler.create(false).setBodyLimit(MAX_BODY));
     r.get("/api/whoami").handler(rc -> json(rc, 200, Access.caller(rc)));
@@ -112,8 +124,12 @@ public final class StudyApi {
       String id = visibleRunner(rc).id();
       blocking(rc, () -> StudyStore.JSON.valueToTree(studies.store().rounds(id)));
     });
+    r.get("/api/studies/:id/events").handler(allow(Role.RESEARCHER, Role.AUDITOR))
+        .handler(rc -> events.stream(rc, visibleRunner(rc), () -> access.stillValid(rc)));
     r.get("/api/studies/:id/model").handler(allow(Role.RESEARCHER)).handler(this::modelZip);
     r.get("/api/studies/:id/model/:file").handler(allow(Role.RESEARCHER)).handler(this::modelFile);
+    r.get("/api/studies/:id/report").handler(allow(Role.RESEARCHER, Role.AUDITOR)).handler(rc -> report(rc, false));
+    r.get("/api/studies/:id/report.html").handler(allow(Role.RESEARCHER, Role.AUDITOR)).handler(rc -> report(rc, true));
     r.get("/api/sites").handler(allow(Role.RESEARCHER, Role.AUDITOR, Role.ADMIN)).handler(rc -> {
       ArrayNode out = StudyStore.JSON.createArrayNode();
       for (SiteSession s : sites.sessions())
@@ -199,6 +215,22 @@ public final class StudyApi {
             .sendFile(f.toString());
       }
     }).onFailure(rc::fail);
+  }
+
+  /** The study's validation report as JSON or as a self-contained HTML page; 404 until the final model is evaluated. */
+  private void report(RoutingContext rc, boolean html) {
+    StudyView v = visibleRunner(rc).view();
+    vertx.executeBlocking(() -> studies.store().report(v.id()).orElseThrow(() -> new ApiError(404, "study " + v.id()
+        + " has no validation report yet (status " + v.status() + "); it is made when the last round's model has been"
+        + " evaluated at the sites")), false).onSuccess(report -> {
+          if (html) {
+            rc.response().putHeader("Content-Type", "text/html; charset=utf-8")
+                .putHeader("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:")
+                .end(ReportHtml.render(report));
+          } else {
+            json(rc, 200, report);
+          }
+        }).onFailure(rc::fail);
   }
 
   private Path modelDir(RoutingContext rc) {

@@ -21,6 +21,7 @@ public final class ClusterState implements AutoCloseable {
   public static final String STUDIES = "dure.studies";
   public static final String ROUNDS = "dure.rounds";
   public static final String SITES = "dure.sites";
+  public static final String REPORTS = "dure.reports";
 
   private final HazelcastInstance hz;
 
@@ -59,6 +60,7 @@ public final class ClusterState implements AutoCloseable {
     members.forEach(m -> j.getTcpIpConfig().addMember(m));
     persist(c, STUDIES, dataDir.resolve("state/studies"));
     persist(c, ROUNDS, dataDir.resolve("state/rounds"));
+    persist(c, REPORTS, dataDir.resolve("state/reports"));
     return new ClusterState(Hazelcast.newHazelcastInstance(c));
   }
 
@@ -82,6 +84,11 @@ public final class ClusterState implements AutoCloseable {
 
   public IMap<String, String> rounds() {
     return hz.getMap(ROUNDS);
+  }
+
+  /** Validation reports of completed studies, by study id (JSON). */
+  public IMap<String, String> reports() {
+    return hz.getMap(REPORTS);
   }
 
   public IMap<String, String> sites() {

@@ -36,12 +36,20 @@ public record RoundRecord(int round, int attempt, String status, Instant started
    * @param neighbours masking-graph degree (roster size - 1 = full masking)
    * @param survivors the sites whose inputs are in the sum
    * @param survivorSamples their total training rows, from the masked weights
-   * @param meanTrainLoss their sample-weighted mean training loss (NaN if the round aborted)
+   * @param meanTrainLoss their sample-weighted mean training loss (NaN if the round aborted, or with site-level noise)
+   * @param siteLevelEpsilon with site-level noise, the ε (at the plan's δ) that protects any one site's whole data
+   *     after this round, for all rounds so far; null otherwise. Site-level noise also hides rows: then
+   *     {@code survivorSamples} is 0
    */
   public record SecureAggregation(int threshold, int neighbours, List<String> survivors, long survivorSamples,
-                                  double meanTrainLoss) {
+                                  double meanTrainLoss, Double siteLevelEpsilon) {
     public SecureAggregation {
       survivors = List.copyOf(survivors);
+    }
+
+    public SecureAggregation(int threshold, int neighbours, List<String> survivors, long survivorSamples,
+                             double meanTrainLoss) {
+      this(threshold, neighbours, survivors, survivorSamples, meanTrainLoss, null);
     }
   }
 

@@ -135,6 +135,7 @@ public final class StudyDirectory implements SiteEvents {
     if (m instanceof AgentMessage.EvaluationReport e) return e.studyId();
     if (m instanceof AgentMessage.RoundFailed f) return f.studyId();
     if (m instanceof AgentMessage.PrivacySpent p) return p.studyId();
+    if (m instanceof AgentMessage.ValidationReport v) return v.studyId();
     if (m instanceof SecAggWire.Addressed a) return a.studyId();
     return null;
   }

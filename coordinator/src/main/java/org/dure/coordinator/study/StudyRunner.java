@@ -21,6 +21,8 @@ import java.util.UUID;
 import org.dure.coordinator.aggregation.AggregationStrategy;
 import org.dure.coordinator.aggregation.RoundAccumulator;
 import org.dure.coordinator.ledger.ParticipationLedger;
+import org.dure.coordinator.report.ReportFiles;
+import org.dure.coordinator.report.StudyReport;
 import org.dure.coordinator.sites.SiteRegistry;
 import org.dure.coordinator.sites.SiteSession;
 import org.dure.crypto.Digests;
@@ -30,6 +32,7 @@ import org.dure.crypto.sign.SiteSignatures;
 import org.dure.protocol.metrics.Evaluation;
 import org.dure.protocol.model.FeatureScaling;
 import org.dure.protocol.model.ModelFiles;
+import org.dure.protocol.privacy.RdpAccountant;
 import org.dure.protocol.study.PrivacyPlan;
 import org.dure.protocol.study.StudySpec;
 import org.dure.protocol.wire.AgentMessage;
@@ -55,7 +58,9 @@ import org.slf4j.LoggerFactory;
  *       count. Updates are summed as they arrive. The round closes when every participant has answered,
  *       or at the deadline with whoever answered; with fewer than {@code minSites} answers it is aborted
  *       and retried when enough sites are online (at most {@value #MAX_ATTEMPTS} attempts).</li>
- *   <li><b>Final evaluation</b>: the last model is evaluated at every ready site, then saved.</li>
+ *   <li><b>Final evaluation</b>: the last model is evaluated at every ready site, which also sends the aggregate counts
+ *       of the validation report ({@link StudyReport}); the model is saved with {@code report.json} and
+ *       {@code report.html} beside it.</li>
  * </ol>
  * A checkpoint of the global model is written to disk after every round.
  */
@@ -147,7 +152,21 @@ public final class StudyRunner {
   private static final class FinalEvaluation implements Phase {
     final Set<String> pending;
     final long timer;
-    FinalEvaluation(Set<String> pending, long timer) { this.pending = pending; this.timer = timer; }
+    /** Sites asked for their validation-report counts, those yet to answer, and the answers. */
+    final List<String> asked;
+    final Set<String> reportsPending;
+    final Map<String, AgentMessage.ValidationReport> reports = new TreeMap<>();
+    FinalEvaluation(Set<String> pending, long timer) {
+      this.pending = pending;
+      this.timer = timer;
+      this.asked = List.copyOf(pending);
+      this.reportsPending = new LinkedHashSet<>(pending);
+    }
+
+    /** The site is gone: it answers neither; true if it still had something to answer. */
+    boolean remove(String site) {
+      return pending.remove(site) | reportsPending.remove(site);
+    }
   }
 
   StudyRunner(Vertx vertx, SiteRegistry sites, StudyStore store, ParticipationLedger ledger, Path dataDir, String id,
@@ -258,7 +277,7 @@ public final class StudyRunner {
       t.dropped.put(site, "disconnected during round " + t.round);
       mark(site, "DROPPED", "disconnected during round " + t.round);
       maybeFinishRound();
-    } else if (phase instanceof FinalEvaluation f && f.pending.remove(site)) {
+    } else if (phase instanceof FinalEvaluation f && f.remove(site)) {
       maybeFinishEvaluation();
     } else if (wasReady) {
       mark(site, "DROPPED", "disconnected");
@@ -317,6 +336,11 @@ public final class StudyRunner {
     } else if (m instanceof AgentMessage.EvaluationReport e) {
       recordEvaluation(site, e.modelVersion(), e.evaluation());
       if (phase instanceof FinalEvaluation f && e.modelVersion() == completedRounds && f.pending.remove(site)) maybeFinishEvaluation();
+    } else if (m instanceof AgentMessage.ValidationReport v) {
+      if (phase instanceof FinalEvaluation f && v.modelVersion() == completedRounds && f.reportsPending.remove(site)) {
+        f.reports.put(site, v);
+        maybeFinishEvaluation();
+      }
     } else if (m instanceof AgentMessage.PrivacySpent p) {
       if (phase instanceof Training t && t.round == p.round() && Double.isFinite(p.epsilon()) && p.epsilon() >= 0) {
         t.epsilon.put(site, p.epsilon());
@@ -368,7 +392,7 @@ public final class StudyRunner {
     } else if (phase instanceof Training t && t.pending.remove(site)) {
       t.dropped.put(site, why);
       maybeFinishRound();
-    } else if (phase instanceof FinalEvaluation f && f.pending.remove(site)) {
+    } else if (phase instanceof FinalEvaluation f && f.remove(site)) {
       maybeFinishEvaluation();
     } else if (phase instanceof AwaitingSites) {
       tryLeaveAwaiting();
@@ -625,6 +649,14 @@ public final class StudyRunner {
     for (String s : done.survivors()) if (isState(s, "DROPPED")) mark(s, "ACCEPTED", null);
     double[] mean = new double[global.length];
     for (int i = 0; i < mean.length; i++) mean[i] = global[i] + (double) done.meanDelta()[i];
+    PrivacyPlan.SiteLevelNoise noise = spec.privacy().siteLevelNoise();
+    if (noise.enabled()) {
+      // Sites weighted uniformly and sent no loss: the decoded weights and loss are not the rows or the loss.
+      double epsilon = RdpAccountant.opacusDefaults().privacySpent(1.0, noise.noiseMultiplier(), t.round, noise.delta()).epsilon();
+      roundCompleted(t, now, seconds, mean, done.survivors().size(), 0, Map.of(), Map.of(),
+          new RoundRecord.SecureAggregation(c.threshold(), c.neighbours(), done.survivors(), 0, Double.NaN, epsilon));
+      return;
+    }
     roundCompleted(t, now, seconds, mean, done.survivors().size(), done.survivorSamples(), Map.of(), Map.of(),
         new RoundRecord.SecureAggregation(c.threshold(), c.neighbours(), done.survivors(), done.survivorSamples(),
             done.meanLoss()));
@@ -701,6 +733,7 @@ public final class StudyRunner {
     long timer = vertx.setTimer(deadline().toMillis(), x -> {
       if (phase instanceof FinalEvaluation f) {
         f.pending.clear();
+        f.reportsPending.clear();
         maybeFinishEvaluation();
       }
     });
@@ -708,16 +741,24 @@ public final class StudyRunner {
     currentRound = completedRounds;
     setStatus(StudyStatus.EVALUATING, "evaluating the final model at " + pending.size() + " sites");
     byte[] frame = Frames.encode(Frames.Kind.GLOBAL_EVALUATE, uuid, completedRounds, completedRounds, 0, Float.NaN, global);
-    for (String s : pending) sites.session(s).ifPresent(x -> x.sendBinary(frame));
+    for (String s : pending) sites.session(s).ifPresent(x -> {
+      x.sendBinary(frame);
+      x.send(new CoordinatorMessage.ReportRequest(id, completedRounds)); // answered with the model of that frame
+    });
     maybeFinishEvaluation();
   }
 
   private void maybeFinishEvaluation() {
-    if (!(phase instanceof FinalEvaluation f) || !f.pending.isEmpty()) return;
+    if (!(phase instanceof FinalEvaluation f) || !f.pending.isEmpty() || !f.reportsPending.isEmpty()) return;
     vertx.cancelTimer(f.timer);
     phase = new Idle();
-    saveModel(studyDir.resolve("model"), global.clone(), completedRounds).onComplete(ar -> {
+    StudyReport report = StudyReport.assemble(id, spec.name(), completedRounds, spec.report().threshold(), f.reports, f.asked);
+    saveModel(studyDir.resolve("model"), global.clone(), completedRounds).compose(dir -> vertx.executeBlocking(() -> {
+      ReportFiles.write(dir, report);
+      return dir;
+    }, false)).onComplete(ar -> {
       if (ar.succeeded()) {
+        store.putReport(report);
         modelDir = ar.result().toString();
         end(StudyStatus.COMPLETED, "completed " + completedRounds + " rounds; model saved to " + modelDir);
       } else {

@@ -21,10 +21,25 @@ public final class StudyStore {
       .enable(com.fasterxml.jackson.core.json.JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS.mappedFeature());
   private final IMap<String, String> studies;
   private final IMap<String, String> rounds;
+  private final IMap<String, String> reports;
 
   public StudyStore(ClusterState state) {
     this.studies = state.studies();
     this.rounds = state.rounds();
+    this.reports = state.reports();
+  }
+
+  /** Stores the study's validation report (written through to disk like studies and rounds). */
+  public void putReport(org.dure.coordinator.report.StudyReport report) {
+    reports.setAsync(report.studyId(), write(report)).whenComplete((v, e) -> {
+      if (e != null) log.error("could not persist the validation report of study {}: {}", report.studyId(), e.toString());
+    });
+  }
+
+  /** The study's validation report, once its final model has been evaluated at the sites. */
+  public Optional<org.dure.coordinator.report.StudyReport> report(String studyId) {
+    String json = reports.get(studyId);
+    return json == null ? Optional.empty() : Optional.of(read(json, org.dure.coordinator.report.StudyReport.class));
   }
 
   static String roundKey(String studyId, int round) {

@@ -42,6 +42,9 @@ import org.dure.protocol.wire.SiteStatistics.NumericMoments;
  * <p>{@link #statistics()} reports counts and the moments of each numeric feature over the training
  * split; once the coordinator has pooled them into a {@link FeatureScaling}, {@link #encode} produces the
  * float arrays the trainer consumes.
+ *
+ * <p>The raw values of the validation report's subgroup columns ({@code spec.report()}) that the table has are kept
+ * too, for {@link #validationValues}: the site breaks its validation counts down by them.
  */
 public final class StudyData {
   private static final Set<String> MISSING = Set.of("", "na", "n/a", "nan", "null");
@@ -58,6 +61,8 @@ public final class StudyData {
   private final long rowsRead;
   /** Per kept row, its patient key (null: no patient column). */
   private String[] patients;
+  /** Per subgroup column of the study's validation report that the table has: its raw value in each kept row. */
+  private Map<String, String[]> subgroupValues = Map.of();
   private final long rowsDroppedMissing;
   private final long rowsDroppedLabel;
   private final Map<String, Long> missingByFeature;
@@ -111,6 +116,11 @@ public final class StudyData {
       throw new DataException(file, 0, patientColumn, "the patient key column '" + patientColumn
           + "' named in the site's data configuration is not in the data");
     List<String> keptPatients = new ArrayList<>();
+    Map<String, Integer> subgroupCols = new LinkedHashMap<>();
+    for (var g : spec.report().subgroupsFor(new java.util.HashSet<>(table.header())))
+      subgroupCols.put(g.column(), table.columnIndex(g.column()));
+    Map<String, List<String>> keptSubgroups = new LinkedHashMap<>();
+    subgroupCols.keySet().forEach(c -> keptSubgroups.put(c, new ArrayList<>()));
     List<FeatureSpec> features = spec.features();
     int nf = features.size();
     int[] cols = features.stream().mapToInt(f -> table.columnIndex(f.name())).toArray();
@@ -159,6 +169,7 @@ public final class StudyData {
         if (key.isEmpty()) throw new DataException(file, table.line(r), patientColumn, "the patient key is empty");
         keptPatients.add(key);
       }
+      for (var c : subgroupCols.entrySet()) keptSubgroups.get(c.getKey()).add(table.value(r, c.getValue()).trim());
       kept.add(row);
       keptLabels.add(isPositive ? 1f : 0f);
     }
@@ -178,6 +189,9 @@ public final class StudyData {
     StudyData data = new StudyData(spec, file, kept.toArray(new double[0][]), y, table.rowCount(), droppedMissing,
         droppedLabel, missingBy, unseenBy);
     data.patients = patientCol < 0 ? null : keptPatients.toArray(new String[0]);
+    Map<String, String[]> subgroups = new LinkedHashMap<>();
+    keptSubgroups.forEach((c, v) -> subgroups.put(c, v.toArray(new String[0])));
+    data.subgroupValues = Collections.unmodifiableMap(subgroups);
     return data;
   }
 
@@ -190,6 +204,18 @@ public final class StudyData {
     Map<String, Integer> index = new java.util.HashMap<>();
     int[] out = new int[train.length];
     for (int i = 0; i < train.length; i++) out[i] = index.computeIfAbsent(patients[train[i]], k -> index.size());
+    return out;
+  }
+
+  /**
+   * The raw (trimmed) values of report subgroup column {@code column} in the validation rows, in {@link #encode} order;
+   * null if the column is not one of the study's report subgroups or the data lacks it.
+   */
+  public String[] validationValues(String column) {
+    String[] all = subgroupValues.get(column);
+    if (all == null) return null;
+    String[] out = new String[validation.length];
+    for (int i = 0; i < validation.length; i++) out[i] = all[validation[i]];
     return out;
   }
 

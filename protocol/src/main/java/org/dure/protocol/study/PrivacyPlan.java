@@ -5,11 +5,48 @@ package org.dure.protocol.study;
  *
  * @param secureAggregation how site updates are combined so that the coordinator learns only their sum
  * @param differentialPrivacy record-level differential privacy of each site's local training (DP-SGD)
+ * @param siteLevelNoise site-level differential privacy of the aggregate: noise each site adds to its clipped model
+ *     change before secure aggregation
  */
-public record PrivacyPlan(SecureAggregation secureAggregation, DifferentialPrivacy differentialPrivacy) {
+public record PrivacyPlan(SecureAggregation secureAggregation, DifferentialPrivacy differentialPrivacy,
+                          SiteLevelNoise siteLevelNoise) {
   public PrivacyPlan {
     java.util.Objects.requireNonNull(secureAggregation, "secureAggregation");
     java.util.Objects.requireNonNull(differentialPrivacy, "differentialPrivacy");
+    java.util.Objects.requireNonNull(siteLevelNoise, "siteLevelNoise");
+    if (siteLevelNoise.enabled() && !secureAggregation.enabled())
+      throw new IllegalArgumentException("site-level noise needs secure aggregation: each site's share of the noise only"
+          + " protects it inside the sum");
+  }
+
+  public PrivacyPlan(SecureAggregation secureAggregation, DifferentialPrivacy differentialPrivacy) {
+    this(secureAggregation, differentialPrivacy, SiteLevelNoise.off());
+  }
+
+  /**
+   * Site-level (DP-FedAvg style, McMahan et al. 2018) differential privacy of each round's aggregate, for consortia
+   * large enough to want it: each site clips its model change (trained minus global) to L2 norm {@code clipNorm},
+   * adds Gaussian noise of standard deviation {@code noiseMultiplier * clipNorm / sqrt(t)} per element, where t is
+   * the round's secure-aggregation threshold (so any t or more survivors together contribute noise of at least
+   * {@code noiseMultiplier * clipNorm}), and weights its change uniformly instead of by rows (rows would be a
+   * site-level disclosure, and would make one site's influence unbounded). The sum then protects any one
+   * site's whole data set — the unit is the hospital — with (ε, δ) accounted per round by the RDP accountant
+   * (Gaussian mechanism, every site in every round: sampling rate 1). Semi-honest model: it assumes the sites add
+   * their noise.
+   */
+  public record SiteLevelNoise(boolean enabled, double noiseMultiplier, double clipNorm, double delta) {
+    public SiteLevelNoise {
+      if (enabled) {
+        if (!(noiseMultiplier > 0) || Double.isInfinite(noiseMultiplier))
+          throw new IllegalArgumentException("noiseMultiplier must be finite and > 0, was " + noiseMultiplier);
+        if (!(clipNorm > 0) || Double.isInfinite(clipNorm)) throw new IllegalArgumentException("clipNorm must be finite and > 0, was " + clipNorm);
+        if (!(delta > 0 && delta < 1)) throw new IllegalArgumentException("delta must be in (0, 1), was " + delta);
+      }
+    }
+
+    public static SiteLevelNoise off() {
+      return new SiteLevelNoise(false, 0, 0, 0);
+    }
   }
 
   /** A plan without differential privacy. */

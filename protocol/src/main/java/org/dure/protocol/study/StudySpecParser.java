@@ -40,7 +40,7 @@ public final class StudySpecParser {
   public static StudySpec parse(ObjectNode root) {
     Obj r = new Obj(root, "");
     r.allow("name", "model", "features", "label", "missingValues", "training", "aggregation", "privacy", "minSites",
-        "roundDeadlineSeconds", "validationFraction");
+        "roundDeadlineSeconds", "validationFraction", "report");
     String name = r.text("name", "unnamed study");
     if (name.length() > 200) throw new StudySpecException("name", "must be at most 200 characters");
     ModelSpec model = model(r.obj("model", true));
@@ -61,8 +61,57 @@ public final class StudySpecParser {
     double validation = r.number("validationFraction", 0.2);
     if (!(validation > 0 && validation < 1))
       throw new StudySpecException("validationFraction", "must be between 0 and 1 (exclusive), was " + validation);
+    ReportPlan report = report(r.obj("report", false), labelColumn);
     return new StudySpec(name, model, features, labelColumn, labelPositive, missing, training, aggregation,
-        privacy, minSites, deadline, validation);
+        privacy, minSites, deadline, validation, report);
+  }
+
+  /**
+   * {@code "report": {"threshold": 0.5, "subgroups": ["sex", {"column": "age", "bands": [40, 60, 80]}]}}; an empty
+   * or absent section is the default report.
+   */
+  private static ReportPlan report(Obj r, String labelColumn) {
+    if (r == null) return ReportPlan.defaults();
+    r.allow("threshold", "subgroups");
+    double threshold = r.number("threshold", ReportPlan.DEFAULT_THRESHOLD);
+    if (!(threshold > 0 && threshold < 1))
+      throw new StudySpecException(r.path("threshold"), "must be between 0 and 1 (exclusive), was " + threshold);
+    if (!r.has("subgroups")) return new ReportPlan(threshold, null);
+    JsonNode list = r.node("subgroups", true);
+    if (!list.isArray())
+      throw new StudySpecException(r.path("subgroups"), "expected an array of column names or {\"column\": ..., \"bands\": [...]}");
+    if (list.size() > 20) throw new StudySpecException(r.path("subgroups"), "at most 20 subgroup variables are allowed");
+    List<ReportPlan.Subgroup> out = new ArrayList<>();
+    Set<String> seen = new HashSet<>();
+    for (int i = 0; i < list.size(); i++) {
+      String path = r.path("subgroups") + "[" + i + "]";
+      JsonNode g = list.get(i);
+      if (g.isTextual()) g = MAPPER.createObjectNode().put("column", g.asText());
+      if (!g.isObject()) throw new StudySpecException(path, "expected a column name or {\"column\": ..., \"bands\": [...]}");
+      Obj o = new Obj((ObjectNode) g, path);
+      o.allow("column", "bands");
+      String column = o.requiredText("column");
+      if (column.equals(labelColumn))
+        throw new StudySpecException(o.path("column"), "'" + column + "' is the label; subgroups are patient characteristics");
+      if (!seen.add(column)) throw new StudySpecException(o.path("column"), "subgroup column '" + column + "' is listed twice");
+      List<Double> bands = new ArrayList<>();
+      if (o.has("bands")) {
+        JsonNode b = o.node("bands", true);
+        if (!b.isArray() || b.isEmpty() || b.size() > 20)
+          throw new StudySpecException(o.path("bands"), "expected 1 to 20 ascending cut points, e.g. [40, 60, 80]");
+        for (int k = 0; k < b.size(); k++) {
+          JsonNode v = b.get(k);
+          if (!v.isNumber() || !Double.isFinite(v.asDouble()))
+            throw new StudySpecException(o.path("bands") + "[" + k + "]", "expected a finite number, was " + v);
+          if (k > 0 && !(v.asDouble() > bands.get(k - 1)))
+            throw new StudySpecException(o.path("bands") + "[" + k + "]", "cut points must be strictly ascending, "
+                + v.asDouble() + " follows " + bands.get(k - 1));
+          bands.add(v.asDouble());
+        }
+      }
+      out.add(new ReportPlan.Subgroup(column, bands));
+    }
+    return new ReportPlan(threshold, out);
   }
 
   private static ModelSpec model(Obj m) {
@@ -176,9 +225,32 @@ public final class StudySpecParser {
 
   private static PrivacyPlan privacy(Obj p) {
     if (p == null) return PrivacyPlan.defaults();
-    p.allow("secureAggregation", "differentialPrivacy");
-    return new PrivacyPlan(secureAggregation(p.obj("secureAggregation", false)),
-        differentialPrivacy(p.obj("differentialPrivacy", false)));
+    p.allow("secureAggregation", "differentialPrivacy", "siteLevelNoise");
+    PrivacyPlan.SecureAggregation sa = secureAggregation(p.obj("secureAggregation", false));
+    PrivacyPlan.SiteLevelNoise noise = siteLevelNoise(p.obj("siteLevelNoise", false));
+    if (noise.enabled() && !sa.enabled())
+      throw new StudySpecException(p.path("siteLevelNoise"), "needs secure aggregation (privacy.secureAggregation.enabled):"
+          + " each site's share of the noise only protects it inside the sum");
+    return new PrivacyPlan(sa, differentialPrivacy(p.obj("differentialPrivacy", false)), noise);
+  }
+
+  private static PrivacyPlan.SiteLevelNoise siteLevelNoise(Obj n) {
+    if (n == null) return PrivacyPlan.SiteLevelNoise.off();
+    n.allow("enabled", "noiseMultiplier", "clipNorm", "delta");
+    if (!n.bool("enabled", true)) {
+      for (String f : List.of("noiseMultiplier", "clipNorm", "delta"))
+        if (n.has(f)) throw new StudySpecException(n.path(f), "applies only when site-level noise is enabled");
+      return PrivacyPlan.SiteLevelNoise.off();
+    }
+    for (String f : List.of("noiseMultiplier", "clipNorm"))
+      if (!n.has(f)) throw new StudySpecException(n.path(f), "is required for site-level noise");
+    double z = n.number("noiseMultiplier", 0);
+    if (!(z > 0)) throw new StudySpecException(n.path("noiseMultiplier"), "must be > 0, was " + z);
+    double clip = n.number("clipNorm", 0);
+    if (!(clip > 0)) throw new StudySpecException(n.path("clipNorm"), "must be > 0: the L2 bound on each site's model change, was " + clip);
+    double delta = n.number("delta", 1e-5);
+    if (!(delta > 0 && delta <= 1e-2)) throw new StudySpecException(n.path("delta"), "must be in (0, 0.01], was " + delta);
+    return new PrivacyPlan.SiteLevelNoise(true, z, clip, delta);
   }
 
   private static PrivacyPlan.DifferentialPrivacy differentialPrivacy(Obj d) {
@@ -259,9 +331,29 @@ public final class StudySpecParser {
       else dpo.put("targetEpsilon", dp.targetEpsilon());
       dpo.put("clipNorm", dp.clipNorm()).put("delta", dp.delta());
     }
+    PrivacyPlan.SiteLevelNoise noise = s.privacy().siteLevelNoise();
+    if (noise.enabled()) { // omitted when off, so that studies without it keep their canonical JSON
+      po.putObject("siteLevelNoise").put("enabled", true).put("noiseMultiplier", noise.noiseMultiplier())
+          .put("clipNorm", noise.clipNorm()).put("delta", noise.delta());
+    }
     root.put("minSites", s.minSites());
     root.put("roundDeadlineSeconds", s.roundDeadlineSeconds());
     root.put("validationFraction", s.validationFraction());
+    ReportPlan report = s.report();
+    if (!report.isDefault()) { // omitted when default, so that studies without one keep their canonical JSON
+      ObjectNode ro = root.putObject("report").put("threshold", report.threshold());
+      if (report.subgroups() != null) {
+        ArrayNode groups = ro.putArray("subgroups");
+        for (ReportPlan.Subgroup g : report.subgroups()) {
+          if (!g.isBanded()) {
+            groups.add(g.column());
+          } else {
+            ArrayNode bands = groups.addObject().put("column", g.column()).putArray("bands");
+            g.bands().forEach(bands::add);
+          }
+        }
+      }
+    }
     return root.toString();
   }
 

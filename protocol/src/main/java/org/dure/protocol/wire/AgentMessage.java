@@ -3,6 +3,7 @@ package org.dure.protocol.wire;
 import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import org.dure.protocol.metrics.Evaluation;
+import org.dure.protocol.metrics.ValidationCounts;
 
 /**
  * JSON text messages a site agent sends to the coordinator. Model parameters never travel here: they go
@@ -21,7 +22,8 @@ import org.dure.protocol.metrics.Evaluation;
     @JsonSubTypes.Type(value = AgentMessage.SecAggKeys.class, name = "secagg-keys"),
     @JsonSubTypes.Type(value = AgentMessage.SecAggShares.class, name = "secagg-shares"),
     @JsonSubTypes.Type(value = AgentMessage.SecAggReveal.class, name = "secagg-reveal"),
-    @JsonSubTypes.Type(value = AgentMessage.PrivacySpent.class, name = "privacy-spent")
+    @JsonSubTypes.Type(value = AgentMessage.PrivacySpent.class, name = "privacy-spent"),
+    @JsonSubTypes.Type(value = AgentMessage.ValidationReport.class, name = "validation-report")
 })
 public sealed interface AgentMessage {
   /**
@@ -73,6 +75,38 @@ public sealed interface AgentMessage {
    */
   record PrivacySpent(String studyId, int round, double epsilon, double delta, double noiseMultiplier,
                       double samplingRate, long steps) implements AgentMessage {}
+
+  /**
+   * The site's part of the validation report, answering {@code report-request}: aggregate counts (never rows or
+   * predictions) of model {@code modelVersion} on its validation split, overall and per subgroup. A subgroup with fewer
+   * validation rows than the site's {@code minCellSize} is sent {@code suppressed}, without counts.
+   *
+   * @param status {@code OK}; {@code WITHHELD} (the site's policy keeps its own metrics in the hospital: no counts);
+   *     {@code UNAVAILABLE} (no validation rows, or not the model asked for: no counts, {@code reason} says why)
+   */
+  record ValidationReport(String studyId, int modelVersion, String status, String reason, int minCellSize,
+                          ValidationCounts overall, java.util.List<SubgroupCounts> subgroups) implements AgentMessage {
+    public static final String OK = "OK", WITHHELD = "WITHHELD", UNAVAILABLE = "UNAVAILABLE";
+
+    public ValidationReport {
+      subgroups = subgroups == null ? java.util.List.of() : java.util.List.copyOf(subgroups);
+    }
+
+    /** A report without counts ({@link #WITHHELD} or {@link #UNAVAILABLE}). */
+    public static ValidationReport without(String studyId, int modelVersion, String status, String reason, int minCellSize) {
+      return new ValidationReport(studyId, modelVersion, status, reason, minCellSize, null, java.util.List.of());
+    }
+  }
+
+  /**
+   * One subgroup level at a site ({@code column} = {@code level}, e.g. {@code sex} = {@code F}, {@code age} =
+   * {@code 40-<60}); {@code counts} is null when {@code suppressed}, or when the site lacks the column
+   * ({@code level} = {@code "(column absent)"}).
+   */
+  record SubgroupCounts(String column, String level, boolean suppressed, ValidationCounts counts) {
+    /** The level of a subgroup column the site's data lacks. */
+    public static final String COLUMN_ABSENT = "(column absent)";
+  }
 
   /** Local training failed in this round; the site sends no update. */
   record RoundFailed(String studyId, int round, String reason) implements AgentMessage {}

@@ -18,7 +18,8 @@ import org.dure.protocol.model.FeatureScaling;
     @JsonSubTypes.Type(value = CoordinatorMessage.SecAggInbox.class, name = "secagg-inbox"),
     @JsonSubTypes.Type(value = CoordinatorMessage.SecAggUnmask.class, name = "secagg-unmask"),
     @JsonSubTypes.Type(value = CoordinatorMessage.SecAggAbort.class, name = "secagg-abort"),
-    @JsonSubTypes.Type(value = CoordinatorMessage.LedgerReceipt.class, name = "ledger-receipt")
+    @JsonSubTypes.Type(value = CoordinatorMessage.LedgerReceipt.class, name = "ledger-receipt"),
+    @JsonSubTypes.Type(value = CoordinatorMessage.ReportRequest.class, name = "report-request")
 })
 public sealed interface CoordinatorMessage {
   /** The coordinator accepted the connection. */
@@ -35,6 +36,12 @@ public sealed interface CoordinatorMessage {
 
   /** The federated scaling every site applies before training. */
   record TrainingSetup(String studyId, FeatureScaling scaling) implements CoordinatorMessage {}
+
+  /**
+   * After the last round: send {@link AgentMessage.ValidationReport} for final model {@code modelVersion} (the model of
+   * the {@code GLOBAL_EVALUATE} frame sent just before).
+   */
+  record ReportRequest(String studyId, int modelVersion) implements CoordinatorMessage {}
 
   /** The study is over (completed, stopped or failed); the site can free its resources. */
   record StudyEnded(String studyId, String status, String reason) implements CoordinatorMessage {}

@@ -2,6 +2,7 @@ package org.dure.protocol.study;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -247,7 +248,7 @@ class StudySpecParserTest {
     // Assert
     assertEquals("minsites", e.field());
     assertEquals("minsites: unknown field; expected one of [name, model, features, label, missingValues, "
-        + "training, aggregation, privacy, minSites, roundDeadlineSeconds, validationFraction]", e.getMessage());
+        + "training, aggregation, privacy, minSites, roundDeadlineSeconds, validationFraction, report]", e.getMessage());
   }
 
   @Test void missingLabelIsRejected() {
@@ -549,5 +550,100 @@ class StudySpecParserTest {
 
     // Assert
     assertEquals(message, e.getMessage());
+  }
+
+  @Test void siteLevelNoiseIsOffByDefaultParsesAndRoundTripsAndLeavesOldStudiesCanonicalJsonAlone() {
+    // Prepare
+    ObjectNode study = fullStudy();
+    ((ObjectNode) study.get("privacy")).set("siteLevelNoise", JSON.createObjectNode()
+        .put("noiseMultiplier", 0.8).put("clipNorm", 2.5));
+
+    // Execute
+    StudySpec off = StudySpecParser.parse(fullStudy().toString());
+    StudySpec on = StudySpecParser.parse(study.toString());
+
+    // Assert
+    assertEquals(PrivacyPlan.SiteLevelNoise.off(), off.privacy().siteLevelNoise());
+    assertFalse(off.toJson().contains("siteLevelNoise"), "a study without it serialises as before (sites sign this JSON)");
+    assertEquals(new PrivacyPlan.SiteLevelNoise(true, 0.8, 2.5, 1e-5), on.privacy().siteLevelNoise());
+    assertEquals(on, StudySpecParser.parse(on.toJson()));
+  }
+
+  @ParameterizedTest
+  @CsvSource(delimiter = '|', value = {
+      "{\"clipNorm\": 1} | privacy.siteLevelNoise.noiseMultiplier: is required for site-level noise",
+      "{\"noiseMultiplier\": 1} | privacy.siteLevelNoise.clipNorm: is required for site-level noise",
+      "{\"noiseMultiplier\": 0, \"clipNorm\": 1} | privacy.siteLevelNoise.noiseMultiplier: must be > 0, was 0.0",
+      "{\"noiseMultiplier\": 1, \"clipNorm\": 1, \"delta\": 0.5} | privacy.siteLevelNoise.delta: must be in (0, 0.01], was 0.5",
+      "{\"enabled\": false, \"clipNorm\": 1} | privacy.siteLevelNoise.clipNorm: applies only when site-level noise is enabled"})
+  void badSiteLevelNoiseSettingsAreRejectedNamingTheField(String noise, String message) {
+    // Execute
+    StudySpecException e = rejected(s -> ((ObjectNode) s.get("privacy")).set("siteLevelNoise", parseTree(noise)));
+
+    // Assert
+    assertEquals(message, e.getMessage());
+  }
+
+  @Test void siteLevelNoiseWithoutSecureAggregationIsRejected() {
+    // Execute
+    StudySpecException e = rejected(s -> {
+      ((ObjectNode) s.get("privacy").get("secureAggregation")).removeAll().put("enabled", false);
+      ((ObjectNode) s.get("privacy")).set("siteLevelNoise", parseTree("{\"noiseMultiplier\": 1, \"clipNorm\": 1}"));
+    });
+
+    // Assert
+    assertTrue(e.getMessage().startsWith("privacy.siteLevelNoise: needs secure aggregation"), e.getMessage());
+  }
+
+  @Test void reportSectionParsesSubgroupsAndBandsAndRoundTrips() {
+    // Prepare
+    ObjectNode study = fullStudy();
+    study.set("report", parseTree(
+        "{\"threshold\": 0.3, \"subgroups\": [\"sex\", {\"column\": \"age\", \"bands\": [40, 60, 80]}, \"smoking_status\"]}"));
+
+    // Execute
+    StudySpec spec = StudySpecParser.parse(study.toString());
+
+    // Assert
+    assertEquals(new ReportPlan(0.3, List.of(ReportPlan.Subgroup.categorical("sex"),
+        ReportPlan.Subgroup.banded("age", List.of(40.0, 60.0, 80.0)), ReportPlan.Subgroup.categorical("smoking_status"))),
+        spec.report());
+    assertEquals(spec, StudySpecParser.parse(spec.toJson()));
+    assertEquals("40-<60", spec.report().subgroups().get(1).levelOf(" 59.9 "));
+    assertEquals(">=80", spec.report().subgroups().get(1).levelOf("80"));
+    assertEquals(ReportPlan.Subgroup.MISSING, spec.report().subgroups().get(1).levelOf("NA"));
+  }
+
+  @Test void studyWithoutReportHasDefaultReportAndUnchangedCanonicalJson() {
+    // Execute
+    StudySpec spec = StudySpecParser.parse(FULL_STUDY);
+
+    // Assert
+    assertEquals(ReportPlan.defaults(), spec.report());
+    assertTrue(!spec.toJson().contains("report"), spec.toJson());
+    assertEquals(List.of(ReportPlan.Subgroup.categorical("sex")), spec.report().subgroupsFor(java.util.Set.of("sex", "bmi")));
+  }
+
+  @Test void descendingBandsAreRejectedNamingTheCutPoint() {
+    // Execute
+    StudySpecException e = rejected(s -> s.set("report",
+        parseTree("{\"subgroups\": [{\"column\": \"age\", \"bands\": [60, 40]}]}")));
+
+    // Assert
+    assertEquals("report.subgroups[0].bands[1]", e.field());
+  }
+
+  @Test void labelAsSubgroupAndThresholdOfOneAreRejected() {
+    assertEquals("report.subgroups[0].column",
+        rejected(s -> s.set("report", parseTree("{\"subgroups\": [\"died_30d\"]}"))).field());
+    assertEquals("report.threshold", rejected(s -> s.set("report", parseTree("{\"threshold\": 1}"))).field());
+  }
+
+  private static com.fasterxml.jackson.databind.JsonNode parseTree(String json) {
+    try {
+      return new ObjectMapper().readTree(json);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 }

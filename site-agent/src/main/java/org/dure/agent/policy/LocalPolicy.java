@@ -26,6 +26,7 @@ import org.dure.protocol.study.StudySpec;
  *   "maxRounds": 50,
  *   "minLocalCohort": 200,                     // least usable rows this site trains a study on
  *   "perSiteMetricsMayLeave": true,            // false: this site's validation metrics never leave (pooled metrics omit it)
+ *   "minCellSize": 10,                         // validation-report subgroups with fewer rows here are sent suppressed
  *   "requireSecureAggregation": true,
  *   "maxEpsilonPerStudy": 8, "maxEpsilonTotal": 20
  * }
@@ -43,10 +44,15 @@ import org.dure.protocol.study.StudySpec;
  * @param requireSecureAggregation whether a study must aggregate updates securely
  * @param maxEpsilonPerStudy differential-privacy cap per study; null means no cap
  * @param maxEpsilonTotal differential-privacy cap over every study; null means no cap
+ * @param minCellSize least validation rows a subgroup of the validation report needs at this site for its counts to
+ *     leave; a smaller subgroup is sent as suppressed (name only)
  */
 public record LocalPolicy(Approval approval, Set<String> allowedModels, Integer maxRounds, long minLocalCohort,
                           boolean perSiteMetricsMayLeave, boolean requireSecureAggregation, Double maxEpsilonPerStudy,
-                          Double maxEpsilonTotal) {
+                          Double maxEpsilonTotal, int minCellSize) {
+  /** The default {@link #minCellSize}. */
+  public static final int DEFAULT_MIN_CELL_SIZE = 10;
+
   /** How a study that passes the rules is approved. */
   public enum Approval {
     /** The data officer approves or refuses each study ({@code dure agent approve|refuse}). */
@@ -56,7 +62,7 @@ public record LocalPolicy(Approval approval, Set<String> allowedModels, Integer 
   }
 
   static final Set<String> SETTINGS = Set.of("approval", "allowedModels", "maxRounds", "minLocalCohort",
-      "perSiteMetricsMayLeave", "requireSecureAggregation", "maxEpsilonPerStudy", "maxEpsilonTotal");
+      "perSiteMetricsMayLeave", "requireSecureAggregation", "maxEpsilonPerStudy", "maxEpsilonTotal", "minCellSize");
   private static final ObjectMapper JSON = new ObjectMapper();
 
   public LocalPolicy {
@@ -66,6 +72,20 @@ public record LocalPolicy(Approval approval, Set<String> allowedModels, Integer 
     if (maxRounds != null && !(maxRounds >= 1)) throw new IllegalArgumentException("maxRounds must be >= 1, was " + maxRounds);
     if (minLocalCohort < 0) throw new IllegalArgumentException("minLocalCohort must be >= 0, was " + minLocalCohort);
     new PrivacyBudget.Caps(maxEpsilonPerStudy, maxEpsilonTotal); // validates both caps
+    if (minCellSize < 1) throw new IllegalArgumentException("minCellSize must be >= 1, was " + minCellSize);
+  }
+
+  /** A policy with the default {@link #minCellSize}. */
+  public LocalPolicy(Approval approval, Set<String> allowedModels, Integer maxRounds, long minLocalCohort,
+                     boolean perSiteMetricsMayLeave, boolean requireSecureAggregation, Double maxEpsilonPerStudy,
+                     Double maxEpsilonTotal) {
+    this(approval, allowedModels, maxRounds, minLocalCohort, perSiteMetricsMayLeave, requireSecureAggregation,
+        maxEpsilonPerStudy, maxEpsilonTotal, DEFAULT_MIN_CELL_SIZE);
+  }
+
+  public LocalPolicy withMinCellSize(int cells) {
+    return new LocalPolicy(approval, allowedModels, maxRounds, minLocalCohort, perSiteMetricsMayLeave,
+        requireSecureAggregation, maxEpsilonPerStudy, maxEpsilonTotal, cells);
   }
 
   /** The policy without a policy file: manual approval, secure aggregation required, nothing else limited. */
@@ -83,12 +103,12 @@ public record LocalPolicy(Approval approval, Set<String> allowedModels, Integer 
 
   public LocalPolicy withApproval(Approval a) {
     return new LocalPolicy(a, allowedModels, maxRounds, minLocalCohort, perSiteMetricsMayLeave, requireSecureAggregation,
-        maxEpsilonPerStudy, maxEpsilonTotal);
+        maxEpsilonPerStudy, maxEpsilonTotal, minCellSize);
   }
 
   public LocalPolicy withCaps(PrivacyBudget.Caps caps) {
     return new LocalPolicy(approval, allowedModels, maxRounds, minLocalCohort, perSiteMetricsMayLeave,
-        requireSecureAggregation, caps.maxEpsilonPerStudy(), caps.maxEpsilonTotal());
+        requireSecureAggregation, caps.maxEpsilonPerStudy(), caps.maxEpsilonTotal(), minCellSize);
   }
 
   /** The differential-privacy caps, for the site's {@link PrivacyBudget}. */
@@ -141,7 +161,8 @@ public record LocalPolicy(Approval approval, Set<String> allowedModels, Integer 
           bool(root, "perSiteMetricsMayLeave", d.perSiteMetricsMayLeave(), file),
           bool(root, "requireSecureAggregation", d.requireSecureAggregation(), file),
           root.has("maxEpsilonPerStudy") ? number(root, "maxEpsilonPerStudy", file, false) : null,
-          root.has("maxEpsilonTotal") ? number(root, "maxEpsilonTotal", file, false) : null);
+          root.has("maxEpsilonTotal") ? number(root, "maxEpsilonTotal", file, false) : null,
+          root.has("minCellSize") ? (int) number(root, "minCellSize", file, true) : DEFAULT_MIN_CELL_SIZE);
     } catch (IllegalArgumentException e) {
       throw new IOException("local policy " + file + ": " + e.getMessage(), e);
     }
@@ -198,7 +219,8 @@ public record LocalPolicy(Approval approval, Set<String> allowedModels, Integer 
         + (perSiteMetricsMayLeave ? "" : ", per-site metrics withheld")
         + (requireSecureAggregation ? ", secure aggregation required" : "")
         + (maxEpsilonPerStudy == null ? "" : ", ε ≤ " + fmt(maxEpsilonPerStudy) + " per study")
-        + (maxEpsilonTotal == null ? "" : ", ε ≤ " + fmt(maxEpsilonTotal) + " in total");
+        + (maxEpsilonTotal == null ? "" : ", ε ≤ " + fmt(maxEpsilonTotal) + " in total")
+        + (minCellSize == DEFAULT_MIN_CELL_SIZE ? "" : ", report cells of at least " + minCellSize + " rows");
   }
 
   private static Optional<String> rule(String name, String why) {

@@ -7,10 +7,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.Map.Entry;
+import java.util.Map;
 import org.dure.crypto.SecureFiles;
-import org.dure.learning.privacy.RdpAccountant;
+import org.dure.protocol.privacy.RdpAccountant;
 
 /**
  * The privacy budget this site has spent, per study and in total, and the data officer's caps. For each study the

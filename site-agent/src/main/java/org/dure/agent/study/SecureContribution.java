@@ -49,8 +49,12 @@ final class SecureContribution {
   private float[] input;
   private int clipped;
   private byte[] lastSignature;
+  /** Site-level noise this site adds to its clipped model change before masking (off for most studies). */
+  private final PrivacyPlan.SiteLevelNoise noise;
 
-  private SecureContribution(UUID studyId, SiteIdentity identity, RoundContext context, double clip, double weight) {
+  private SecureContribution(UUID studyId, SiteIdentity identity, RoundContext context, double clip, double weight,
+                             PrivacyPlan.SiteLevelNoise noise) {
+    this.noise = noise;
     this.studyId = studyId;
     this.siteId = identity.siteId();
     this.identity = identity;
@@ -94,7 +98,24 @@ final class SecureContribution {
       throw new IllegalArgumentException("the announced total of " + start.totalSamples()
           + " training rows is less than this site's " + trainRows + "; the weights would overflow");
     }
-    return new SecureContribution(studyId, identity, context, plan.clip(), trainRows / (double) start.totalSamples());
+    PrivacyPlan.SiteLevelNoise noise = spec.privacy().siteLevelNoise();
+    if (!noise.enabled()) {
+      return new SecureContribution(studyId, identity, context, plan.clip(), trainRows / (double) start.totalSamples(), noise);
+    }
+    // Site-level noise: this site's share, sd z*S/sqrt(t), must survive the element clip of the encoding.
+    double sd = noiseStandardDeviation(noise, start.threshold());
+    if (noise.clipNorm() + 6 * sd > plan.clip()) {
+      throw new IllegalArgumentException("site-level noise (clipNorm " + noise.clipNorm() + ", noise sd " + String.format(
+          java.util.Locale.ROOT, "%.4g", sd) + " per element) would be cut by the study's secure-aggregation clip " + plan.clip()
+          + "; the study must raise privacy.secureAggregation.clip above clipNorm + 6 sd");
+    }
+    // uniform weights: rows would tell the coordinator each site's size, and one site's influence must be bounded
+    return new SecureContribution(studyId, identity, context, plan.clip(), 1.0 / n, noise);
+  }
+
+  /** The standard deviation of the noise each site adds: any t survivors together add sd z*S. */
+  static double noiseStandardDeviation(PrivacyPlan.SiteLevelNoise noise, int threshold) {
+    return noise.noiseMultiplier() * noise.clipNorm() / Math.sqrt(threshold);
   }
 
   boolean isFor(SecAggWire.Addressed m) {
@@ -116,15 +137,26 @@ final class SecureContribution {
         k.signature());
   }
 
-  /** The locally trained model change and training loss, once training is done. */
+  /**
+   * The locally trained model change and training loss, once training is done. With site-level noise the change
+   * is clipped to L2 norm S, gets this site's share of the Gaussian noise, and the training loss is not sent.
+   */
   void trained(float[] global, float[] trainedParameters, double meanLoss) {
     float[] x = new float[global.length + 1];
+    for (int i = 0; i < global.length; i++) x[i] = trainedParameters[i] - global[i];
+    if (noise.enabled()) {
+      double norm = 0;
+      for (int i = 0; i < global.length; i++) norm += (double) x[i] * x[i];
+      norm = Math.sqrt(norm);
+      double scale = norm > noise.clipNorm() ? noise.clipNorm() / norm : 1;
+      double sd = noiseStandardDeviation(noise, context.threshold());
+      java.util.random.RandomGenerator random = org.dure.learning.train.LocalTrainer.secureNoise();
+      for (int i = 0; i < global.length; i++) x[i] = (float) (x[i] * scale + sd * random.nextGaussian());
+      meanLoss = 0;
+    }
     int over = 0;
     double clip = quantizer.clip();
-    for (int i = 0; i < global.length; i++) {
-      x[i] = trainedParameters[i] - global[i];
-      if (Math.abs(x[i]) > clip) over++;
-    }
+    for (int i = 0; i < global.length; i++) if (Math.abs(x[i]) > clip) over++;
     x[global.length] = (float) meanLoss;
     clipped = over;
     input = x;

@@ -6,7 +6,6 @@ import org.dure.learning.data.EncodedDataset;
 import org.dure.learning.data.EncodedSplit;
 import org.dure.learning.data.StudyData;
 import org.dure.learning.eval.BinaryMetrics;
-import org.dure.learning.privacy.RdpAccountant;
 import org.dure.learning.train.Activation;
 import org.dure.learning.train.Architecture;
 import org.dure.learning.train.DpSgdConfig;
@@ -19,6 +18,7 @@ import org.dure.learning.train.TrainingData;
 import org.dure.protocol.metrics.Evaluation;
 import org.dure.protocol.metrics.ScoreHistogram;
 import org.dure.protocol.model.FeatureScaling;
+import org.dure.protocol.privacy.RdpAccountant;
 import org.dure.protocol.study.ModelSpec;
 import org.dure.protocol.study.PrivacyPlan;
 import org.dure.protocol.study.StudySpec;
@@ -38,6 +38,9 @@ final class StudyParticipation implements AutoCloseable {
   private TrainingData train, validation;
   private float[] validationLabels;
   private LocalTrainer trainer;
+  /** The last global model evaluated here and its version (-1: none yet), for the validation report. */
+  private float[] lastModel;
+  private int lastModelVersion = -1;
   /** DP-SGD as this site runs it for the study (null without differential privacy). */
   final DpSgdConfig dp;
   /** The same, as the privacy budget accounts it (null without differential privacy). */
@@ -107,11 +110,32 @@ final class StudyParticipation implements AutoCloseable {
   }
 
   /** How the given global model does on this site's validation split. */
-  Evaluation evaluate(float[] global) {
+  Evaluation evaluate(float[] global, int modelVersion) {
+    lastModel = global.clone();
+    lastModelVersion = modelVersion;
     if (validation == null) return new Evaluation(0, 0, Double.NaN, Double.NaN, Double.NaN, ScoreHistogram.empty());
     float[] p = Predictor.predictProbabilities(architecture, global, validation);
     BinaryMetrics m = BinaryMetrics.of(p, validationLabels);
     return new Evaluation(m.count(), m.positives(), m.logLoss(), m.accuracy(), m.auc(), ScoreHistogram.of(p, validationLabels));
+  }
+
+  /**
+   * This site's validation-report counts for model {@code modelVersion}, which must be the last model evaluated here
+   * (the coordinator sends the final model in a {@code GLOBAL_EVALUATE} frame before asking).
+   */
+  org.dure.protocol.wire.AgentMessage.ValidationReport report(int modelVersion, int minCellSize) {
+    String study = studyId.toString();
+    var unavailable = org.dure.protocol.wire.AgentMessage.ValidationReport.UNAVAILABLE;
+    if (lastModel == null || lastModelVersion != modelVersion) {
+      return org.dure.protocol.wire.AgentMessage.ValidationReport.without(study, modelVersion, unavailable, siteId
+          + " has not evaluated model version " + modelVersion + " (its last is " + lastModelVersion + ")", minCellSize);
+    }
+    if (validation == null) {
+      return org.dure.protocol.wire.AgentMessage.ValidationReport.without(study, modelVersion, unavailable, siteId
+          + " has no validation rows", minCellSize);
+    }
+    float[] p = Predictor.predictProbabilities(architecture, lastModel, validation);
+    return ValidationSummary.of(study, modelVersion, spec.report(), minCellSize, p, validationLabels, data::validationValues);
   }
 
   /**

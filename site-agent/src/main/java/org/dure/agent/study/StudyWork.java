@@ -124,6 +124,12 @@ public final class StudyWork implements AutoCloseable {
           m = new AgentMessage.EvaluationReport(e.studyId(), e.modelVersion(), new Evaluation(0, 0, Double.NaN,
               Double.NaN, Double.NaN, org.dure.protocol.metrics.ScoreHistogram.empty()));
         }
+        if (m instanceof AgentMessage.ValidationReport v && (a == null || !a.policy.perSiteMetricsMayLeave())) {
+          // Likewise for the validation report: any counts that would let the coordinator pool this site's figures are
+          // this site's figures, so none leave; the report lists the site as withheld.
+          m = AgentMessage.ValidationReport.without(v.studyId(), v.modelVersion(), AgentMessage.ValidationReport.WITHHELD,
+              siteId + "'s local policy keeps its validation metrics in the hospital", v.minCellSize());
+        }
         return next.send(m);
       }
 
@@ -150,6 +156,7 @@ public final class StudyWork implements AutoCloseable {
     if (m instanceof AgentMessage.EvaluationReport x) return x.studyId();
     if (m instanceof AgentMessage.PrivacySpent x) return x.studyId();
     if (m instanceof AgentMessage.RoundFailed x) return x.studyId();
+    if (m instanceof AgentMessage.ValidationReport x) return x.studyId();
     return null; // hello; a withdrawal goes out unguarded
   }
 
@@ -295,6 +302,7 @@ public final class StudyWork implements AutoCloseable {
     else if (m instanceof CoordinatorMessage.StatisticsRequest r) statistics(r);
     else if (m instanceof CoordinatorMessage.TrainingSetup s) setUp(s);
     else if (m instanceof CoordinatorMessage.StudyEnded e) ended(e);
+    else if (m instanceof CoordinatorMessage.ReportRequest r) report(r);
     else if (m instanceof SecAggWire.Addressed a) secureAggregation(a);
   }
 
@@ -448,6 +456,17 @@ public final class StudyWork implements AutoCloseable {
     log.info("study {}: ready to train on {} rows", s.studyId(), p.trainRows());
   }
 
+  /** The validation report's counts for the final model (aggregate counts only; small subgroups suppressed). */
+  private void report(CoordinatorMessage.ReportRequest r) {
+    StudyParticipation p = studies.get(UUID.fromString(r.studyId()));
+    Approvals a = approvals;
+    if (p == null || a == null) return;
+    int cells = a.policy.minCellSize();
+    out.send(p.report(r.modelVersion(), cells));
+    log.info("study {}: sent the validation report for model version {} (subgroups under {} rows suppressed)",
+        r.studyId(), r.modelVersion(), cells);
+  }
+
   private void ended(CoordinatorMessage.StudyEnded e) {
     secure.remove(UUID.fromString(e.studyId()));
     Pending waiting = pending.remove(UUID.fromString(e.studyId()));
@@ -467,7 +486,7 @@ public final class StudyWork implements AutoCloseable {
     }
     float[] global = f.valuesUnsafe();
     long t0 = System.nanoTime();
-    Evaluation eval = p.evaluate(global);
+    Evaluation eval = p.evaluate(global, f.modelVersion());
     out.send(new AgentMessage.EvaluationReport(f.studyId().toString(), f.modelVersion(), eval));
     if (f.kind() != Frames.Kind.GLOBAL_TRAIN) return;
     SecureContribution c = null;

@@ -1,4 +1,4 @@
-package org.dure.learning.privacy;
+package org.dure.protocol.privacy;
 
 /**
  * Log-space arithmetic for the RDP accountant: sums and differences of numbers held as their

@@ -1,12 +1,12 @@
-package org.dure.learning.privacy;
+package org.dure.protocol.privacy;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import org.dure.learning.privacy.RdpAccountant.PrivacySpent;
-import org.dure.learning.privacy.RdpAccountant.Series;
+import org.dure.protocol.privacy.RdpAccountant.PrivacySpent;
+import org.dure.protocol.privacy.RdpAccountant.Series;
 import org.junit.jupiter.api.Test;
 
 class RdpAccountantTest {

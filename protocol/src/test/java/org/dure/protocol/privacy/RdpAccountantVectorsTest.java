@@ -1,4 +1,4 @@
-package org.dure.learning.privacy;
+package org.dure.protocol.privacy;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -12,8 +12,8 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.stream.IntStream;
-import org.dure.learning.privacy.RdpAccountant.PrivacySpent;
-import org.dure.learning.privacy.RdpAccountant.Series;
+import org.dure.protocol.privacy.RdpAccountant.PrivacySpent;
+import org.dure.protocol.privacy.RdpAccountant.Series;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 

@@ -1,4 +1,4 @@
-package org.dure.learning.privacy;
+package org.dure.protocol.privacy;
 
 import java.util.Arrays;
 import java.util.Objects;

@@ -1,4 +1,4 @@
-package org.dure.learning.privacy;
+package org.dure.protocol.privacy;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
