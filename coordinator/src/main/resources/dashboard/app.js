@@ -308,7 +308,8 @@
             (r.abortedAttempts || []).map(a => h('div', { class: 'muted' }, 'attempt ' + a.attempt + ' aborted: ' + a.reason))),
           h('td', { class: 'num' }, r.pooled ? fmt(r.pooled.auc, 4) : '–'),
           h('td', { class: 'num' }, r.pooled ? fmt(r.pooled.logLoss, 4) : '–'),
-          h('td', {}, r.round === 0 ? 'initial model' : r.secureAggregation
+          h('td', {}, r.round === 0 ? 'initial model' : r.status === 'RUNNING' ? (r.secureAggregation ? 'secure, running' : 'running')
+            : r.secureAggregation
             ? 'secure: ' + r.secureAggregation.survivors.length + ' survivors (threshold ' + r.secureAggregation.threshold + ')'
             : 'in the clear'),
           h('td', { class: 'num' }, fmt(r.seconds, 1))))));
@@ -340,7 +341,7 @@
       const plot = new uPlot({
         width: Math.max(320, el.clientWidth - 4), height: 240,
         scales: { x: { time: false } },
-        axes: [{ label: 'round' }, { label: yLabel }],
+        axes: [{ label: 'round', incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000] }, { label: yLabel }],
         series: [{ label: 'round' }].concat(series.map(s => ({ label: s.label, stroke: s.colour, width: s.width || 1.5, spanGaps: true,
           points: { show: true, size: 4 }, value: (u, v) => v === null || v === undefined ? '–' : v.toFixed(4) }))),
       }, data, el);
@@ -471,7 +472,7 @@
         if (s.revokedAt) cert = badge('revoked', 'revoked');
         else if (c) {
           const days = Math.floor((Date.parse(c.certificateNotAfter) - now) / 86400000);
-          cert = badge(days < 30 ? 'expires in ' + days + ' days' : 'valid', days < 30 ? 'warn' : 'ok');
+          cert = badge(days < 30 ? 'valid, expires in ' + days + ' days' : 'valid', days < 30 ? 'warn' : 'ok');
         } else cert = badge('enrolled', 'active');
         return h('tr', { 'data-site': s.siteId },
           h('td', {}, s.siteId), h('td', {}, cert),
@@ -519,7 +520,7 @@
           h('tr', { 'data-index': e.index }, h('td', { class: 'num' }, e.index), h('td', {}, when(e.timestamp)),
             h('td', {}, e.type), h('td', { class: 'mono' }, e.studyId ? e.studyId.slice(0, 8) : ''),
             h('td', {}, e.siteId || ''), h('td', {}, e.actor || ''),
-            h('td', { class: 'mono' }, e.details && Object.keys(e.details).length ? JSON.stringify(e.details) : ''))))));
+            h('td', { class: 'mono details' }, e.details && Object.keys(e.details).length ? JSON.stringify(e.details) : ''))))));
     } catch (e) {
       entries.replaceChildren(failure(e));
     }

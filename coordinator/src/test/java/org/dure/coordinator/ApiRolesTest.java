@@ -56,6 +56,9 @@ class ApiRolesTest {
         Arguments.of("GET", "/api/studies/{study}/rounds", null, Who.AUDITOR, 200, Who.ADMIN),
         Arguments.of("GET", "/api/studies/{study}/model", null, Who.ALICE, 404, Who.AUDITOR),
         Arguments.of("GET", "/api/studies/{study}/model/model.json", null, Who.ALICE, 404, Who.BOB),
+        Arguments.of("GET", "/api/studies/{study}/report", null, Who.ALICE, 404, Who.BOB),
+        Arguments.of("GET", "/api/studies/{study}/report", null, Who.AUDITOR, 404, Who.ADMIN),
+        Arguments.of("GET", "/api/studies/{study}/report.html", null, Who.AUDITOR, 404, Who.BOB),
         Arguments.of("GET", "/api/sites", null, Who.ALICE, 200, null),
         Arguments.of("GET", "/api/sites", null, Who.AUDITOR, 200, null),
         Arguments.of("GET", "/api/sites", null, Who.ADMIN, 200, null),
@@ -98,7 +101,8 @@ class ApiRolesTest {
     }
     Reply ok = c.send(token(allowed), method, p, b);
     assertEquals(status, ok.status(), method + " " + p + " as " + allowed + ": " + ok.body());
-    if (status == 404) assertTrue(ok.body().path("error").asText().contains("has no model yet"), String.valueOf(ok.body()));
+    if (status == 404) assertTrue(ok.body().path("error").asText().matches(".*has no (model|validation report) yet.*"),
+        String.valueOf(ok.body()));
   }
 
   @Test void healthIsPublicAndSaysNothingElse() throws Exception {

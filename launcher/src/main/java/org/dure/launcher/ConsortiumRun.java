@@ -146,6 +146,7 @@ final class ConsortiumRun {
     printSites(finalView);
     printPseudonymisation(siteFiles.keySet());
     printTable(rounds);
+    if ("COMPLETED".equals(finalView.path("status").asText())) printReport(base, id);
     double seconds = (System.nanoTime() - t0) / 1e9;
     Path modelDir = out.resolve("model");
     if (!finalView.path("modelDir").isNull() && !finalView.path("modelDir").isMissingNode()) {
@@ -163,6 +164,44 @@ final class ConsortiumRun {
     console.printf("summary       %s%n", out.resolve("summary.json"));
     printLedger(base, id);
     return "COMPLETED".equals(status) ? 0 : 1;
+  }
+
+  /**
+   * The validation report of the final model, per site and pooled, with flagged and suppressed subgroups; writes
+   * {@code report.json} and {@code report.html} into the output directory.
+   */
+  private void printReport(String base, String id) throws Exception {
+    JsonNode report = get(base + "/api/studies/" + id + "/report");
+    Files.write(out.resolve("report.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(report));
+    Files.write(out.resolve("report.html"), getBytes(base + "/api/studies/" + id + "/report.html"));
+    console.printf(Locale.ROOT, "validation report (final model, threshold %.2f; AUC with 95%% Hanley-McNeil interval)%n",
+        report.path("threshold").asDouble());
+    console.println("site            n    AUC (95% CI)           acc    sens   spec   Brier  ECE");
+    reportRow("pooled", report.path("pooled"));
+    for (JsonNode site : report.path("sites")) {
+      if (site.path("overall").isObject()) reportRow(site.path("site").asText(), site.path("overall"));
+      else console.printf("%-12s  %s: %s%n", site.path("site").asText(), site.path("status").asText(), site.path("reason").asText());
+    }
+    List<String> flagged = new ArrayList<>(), suppressed = new ArrayList<>();
+    for (JsonNode site : report.path("sites")) {
+      for (JsonNode g : site.path("subgroups")) {
+        String name = site.path("site").asText() + " " + g.path("column").asText() + "=" + g.path("level").asText();
+        if (g.path("flagged").asBoolean()) flagged.add(name);
+        if (g.path("suppressed").asBoolean()) suppressed.add(name);
+      }
+    }
+    for (JsonNode g : report.path("pooledSubgroups"))
+      if (g.path("flagged").asBoolean()) flagged.add("pooled " + g.path("column").asText() + "=" + g.path("level").asText());
+    console.printf("flagged subgroups: %s%n", flagged.isEmpty() ? "none" : String.join(", ", flagged));
+    console.printf("suppressed (below a site's minimum cell size): %s%n", suppressed.isEmpty() ? "none" : String.join(", ", suppressed));
+    console.printf("report        %s (and report.html)%n%n", out.resolve("report.json"));
+  }
+
+  private void reportRow(String name, JsonNode g) {
+    console.printf(Locale.ROOT, "%-12s %4d  %.3f (%.3f-%.3f)  %.3f  %.3f  %.3f  %.3f  %.3f%n", name, g.path("count").asLong(),
+        g.path("auc").asDouble(), g.path("aucLower").asDouble(), g.path("aucUpper").asDouble(), g.path("accuracy").asDouble(),
+        g.path("sensitivity").asDouble(), g.path("specificity").asDouble(), g.path("brier").asDouble(),
+        g.path("expectedCalibrationError").asDouble());
   }
 
   /** What each agent's pseudonymisation did before the study saw any data (from its report, values never shown). */

@@ -125,6 +125,8 @@ class ResearcherCommandLineTest {
     assertTrue(report.out().contains("status   COMPLETED"), report.out());
     assertTrue(report.out().lines().anyMatch(l -> l.startsWith("hospital-a") && l.contains("ACCEPTED")), report.out());
     assertTrue(report.out().lines().anyMatch(l -> l.trim().startsWith("init")), report.out());
+    for (String line : roundLines) assertTrue(report.out().lines().anyMatch(line::equals), "watch printed each round once all its sites"
+        + " had measured it, as the report shows it: " + line + "\n" + report.out());
     assertTrue(report.out().contains("validation report"), report.out());
     Run reportJson = researcher("study", "report", id, "--json");
     assertEquals(0, reportJson.exit(), reportJson.err());

@@ -1,7 +1,6 @@
 package org.dure.coordinator.api;
 
 import io.vertx.ext.web.Router;
-import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.StaticHandler;
 import java.io.IOException;
 import java.io.InputStream;
@@ -18,8 +17,9 @@ import java.util.Properties;
  * <pre>
  * GET /ui/                     the dashboard (index.html, app.js, dashboard.css)       public
  * GET /ui/vendor/uplot/{file}  uPlot's dist/ files from the org.webjars.npm:uplot jar  public
- * GET /  and  GET /ui          redirect to /ui/                                         public
+ * GET /ui                      redirect to /ui/                                         public
  * </pre>
+ * These are static file trees, not API operations: the OpenAPI document leaves them out.
  */
 final class Dashboard {
   /**
@@ -38,9 +38,11 @@ final class Dashboard {
   }
 
   void register(Router r) {
-    r.get("/").handler(Dashboard::redirect);
-    r.get("/ui").handler(Dashboard::redirect);
     r.route("/ui/*").handler(rc -> {
+      if (rc.request().path().equals("/ui")) {
+        rc.response().setStatusCode(302).putHeader("Location", "/ui/").end(); // so that relative links resolve
+        return;
+      }
       rc.response().putHeader("Content-Security-Policy", CSP)
           .putHeader("X-Content-Type-Options", "nosniff")
           .putHeader("Referrer-Policy", "no-referrer")
@@ -51,10 +53,6 @@ final class Dashboard {
         .setDirectoryListing(false));
     r.route("/ui/*").handler(StaticHandler.create("dashboard").setCachingEnabled(false).setDirectoryListing(false)
         .setIndexPage("index.html"));
-  }
-
-  private static void redirect(RoutingContext rc) {
-    rc.response().setStatusCode(302).putHeader("Location", "/ui/").end();
   }
 
   /** The uPlot version on the classpath, so that the pages need not name it. */

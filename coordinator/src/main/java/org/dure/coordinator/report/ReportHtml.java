@@ -141,11 +141,11 @@ public final class ReportHtml {
     for (int t = 0; t <= 4; t++) {
       double v = t / 4.0;
       s.append("<text x=\"").append(x(v)).append("\" y=\"").append(PAD + SIZE + 14).append("\" text-anchor=\"middle\">")
-          .append(num(v)).append("</text><text x=\"").append(PAD - 4).append("\" y=\"").append(fmt(Double.parseDouble(y(v)) + 4))
-          .append("\" text-anchor=\"end\">").append(num(v)).append("</text>");
+          .append(tick(v)).append("</text><text x=\"").append(PAD - 4).append("\" y=\"").append(fmt(Double.parseDouble(y(v)) + 4))
+          .append("\" text-anchor=\"end\">").append(tick(v)).append("</text>");
     }
     s.append("<text x=\"").append(PAD + SIZE / 2).append("\" y=\"").append(PAD + SIZE + 30).append("\" text-anchor=\"middle\">")
-        .append(esc(xLabel)).append("</text><text transform=\"rotate(-90)\" x=\"").append(-(PAD + SIZE / 2)).append("\" y=\"12\" text-anchor=\"middle\">")
+        .append(esc(xLabel)).append("</text><text transform=\"rotate(-90)\" x=\"").append(-(PAD + SIZE / 2)).append("\" y=\"10\" text-anchor=\"middle\">")
         .append(esc(yLabel)).append("</text>");
     return s;
   }
@@ -179,6 +179,10 @@ public final class ReportHtml {
 
   private static String fmt(double v) {
     return String.format(Locale.ROOT, "%.1f", v);
+  }
+
+  private static String tick(double v) {
+    return String.format(Locale.ROOT, "%.2f", v);
   }
 
   private static String num(double v) {

@@ -72,7 +72,7 @@ class StudyReportTest {
     // Assert
     assertEquals(8, r.pooled().count());
     assertEquals(a.plus(b).histogram().auc(), r.pooled().auc(), 1e-12);
-    assertEquals(5.0 / 8, r.pooled().accuracy(), 1e-12); // a: 0.9, 0.8 right, 0.3, 0.2 right, 0.6 wrong; b: 0.7, 0.1 right, 0.4 wrong
+    assertEquals(6.0 / 8, r.pooled().accuracy(), 1e-12); // a: 4 of 5 right (0.6 is a false positive), b: 2 of 3 (0.4 is missed)
     assertEquals(List.of("a", "b", "c", "d"), r.sites().stream().map(StudyReport.Site::site).toList());
     assertEquals("WITHHELD", r.sites().get(2).status());
     assertEquals("MISSING", r.sites().get(3).status());

@@ -54,8 +54,11 @@ final class StudyWatch extends ClientCommand {
         for (JsonNode r : api.get(path + "/rounds")) {
           int n = r.path("round").asInt();
           if (n <= printed) continue;
+          // The sites measure round n's model when round n + 1 (or the final evaluation) starts, one by one: wait for
+          // all of them unless the study has moved on or ended without them.
           boolean done = r.path("status").asText().matches("COMPLETED|ABORTED");
-          if (!done || !(r.path("pooled").isObject() || ended)) break;   // metrics of round n come with round n + 1
+          boolean measured = r.path("pooled").isObject() && r.path("bySite").size() >= r.path("participants").size();
+          if (!done || !(measured || ended || study.path("completedRounds").asInt() >= n + 2)) break;
           if (!header) {
             println(out, bar, Tables.ROUND_HEADER);
             header = true;
