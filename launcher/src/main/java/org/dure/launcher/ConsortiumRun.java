@@ -174,7 +174,7 @@ final class ConsortiumRun {
     JsonNode report = get(base + "/api/studies/" + id + "/report");
     Files.write(out.resolve("report.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(report));
     Files.write(out.resolve("report.html"), getBytes(base + "/api/studies/" + id + "/report.html"));
-    console.printf(Locale.ROOT, "validation report (final model, threshold %.2f; AUC with 95%% Hanley-McNeil interval)%n",
+    console.printf(Locale.ROOT, "%nvalidation report (final model, threshold %.2f; AUC with 95%% Hanley-McNeil interval)%n",
         report.path("threshold").asDouble());
     console.println("site            n    AUC (95% CI)           acc    sens   spec   Brier  ECE");
     reportRow("pooled", report.path("pooled"));
@@ -194,7 +194,7 @@ final class ConsortiumRun {
       if (g.path("flagged").asBoolean()) flagged.add("pooled " + g.path("column").asText() + "=" + g.path("level").asText());
     console.printf("flagged subgroups: %s%n", flagged.isEmpty() ? "none" : String.join(", ", flagged));
     console.printf("suppressed (below a site's minimum cell size): %s%n", suppressed.isEmpty() ? "none" : String.join(", ", suppressed));
-    console.printf("report        %s (and report.html)%n%n", out.resolve("report.json"));
+    console.printf("report        %s (and report.html)%n", out.resolve("report.json"));
   }
 
   private void reportRow(String name, JsonNode g) {
