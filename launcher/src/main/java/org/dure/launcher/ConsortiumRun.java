@@ -3,7 +3,6 @@ package org.dure.launcher;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -258,49 +257,16 @@ final class ConsortiumRun {
   }
 
   private void printSites(JsonNode view) {
-    console.println("site          state      rows   note");
-    view.path("sites").fields().forEachRemaining(e -> {
-      JsonNode s = e.getValue();
-      StringBuilder note = new StringBuilder(s.path("reason").isTextual() ? s.path("reason").asText() : "");
-      JsonNode st = s.path("statistics");
-      if (st.isObject()) {
-        long dropped = st.path("rowsDroppedMissing").asLong() + st.path("rowsDroppedLabel").asLong();
-        long missing = 0, unseen = 0;
-        for (JsonNode n : st.path("missingByFeature")) missing += n.asLong();
-        for (JsonNode n : st.path("unseenByFeature")) unseen += n.asLong();
-        note.append(String.format(Locale.ROOT, "%d missing values, %d rows dropped, %d unseen categories", missing, dropped, unseen));
-      }
-      console.printf(Locale.ROOT, "%-13s %-9s %6d   %s%n", e.getKey(), s.path("state").asText(), s.path("rows").asLong(), note);
-    });
+    org.dure.launcher.client.Tables.siteLines(view).forEach(console::println);
     console.println();
   }
 
+
   private void printTable(JsonNode rounds) {
-    console.println("round  sites  aggregation  val_loss   val_auc  val_acc  seconds");
-    for (JsonNode r : (ArrayNode) rounds) {
-      JsonNode m = r.path("pooled");
-      JsonNode secure = r.path("secureAggregation");
-      int sites = r.path("round").asInt() == 0 ? r.path("bySite").size()
-          : secure.isObject() ? secure.path("survivors").size() : r.path("samples").size();
-      String aggregation = r.path("round").asInt() == 0 ? "-" : secure.isObject() ? "secure t=" + secure.path("threshold").asInt() : "plain";
-      int retries = r.path("abortedAttempts").size();
-      StringBuilder eps = new StringBuilder();
-      r.path("epsilonSpent").fields().forEachRemaining(e -> eps.append(eps.length() == 0 ? "  ε " : ", ")
-          .append(e.getKey()).append('=').append(String.format(Locale.ROOT, "%.2f", e.getValue().asDouble())));
-      StringBuilder dropped = new StringBuilder();
-      r.path("dropped").fields().forEachRemaining(e -> dropped.append("  ").append(e.getKey()).append(" sat out: ")
-          .append(e.getValue().asText()));
-      console.printf(Locale.ROOT, "%5s  %5d  %-11s  %8s  %8s  %7s  %7.2f%s%s%s%s%n",
-          r.path("round").asInt() == 0 ? "init" : r.path("round").asText(), sites, aggregation,
-          num(m.path("logLoss"), 4), num(m.path("auc"), 4), num(m.path("accuracy"), 3), r.path("seconds").asDouble(),
-          eps, retries > 0 ? "  after " + retries + " aborted attempt(s): " + r.path("abortedAttempts").get(retries - 1).path("reason").asText() : "",
-          "ABORTED".equals(r.path("status").asText()) ? "  aborted: " + r.path("abortReason").asText() : "", dropped);
-    }
+    console.println(org.dure.launcher.client.Tables.ROUND_HEADER);
+    for (JsonNode r : rounds) console.println(org.dure.launcher.client.Tables.round(r));
   }
 
-  private static String num(JsonNode n, int decimals) {
-    return n.isNumber() ? String.format(Locale.ROOT, "%." + decimals + "f", n.asDouble()) : "-";
-  }
 
   private void spawn(String name, List<String> args, boolean coordinator) throws IOException {
     List<String> cmd = new ArrayList<>();

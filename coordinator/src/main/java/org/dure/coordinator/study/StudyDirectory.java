@@ -108,7 +108,7 @@ public final class StudyDirectory implements SiteEvents {
   }
 
   @Override public void message(SiteSession session, AgentMessage message) {
-    String studyId = studyOf(message);
+    String studyId = AgentMessage.studyIdOf(message);
     StudyRunner r = studyId == null ? null : runners.get(studyId);
     if (r == null) {
       session.send(new CoordinatorMessage.Refused("unknown study " + studyId));
@@ -124,19 +124,5 @@ public final class StudyDirectory implements SiteEvents {
       return;
     }
     r.frame(session, frame);
-  }
-
-  private static String studyOf(AgentMessage m) {
-    if (m instanceof AgentMessage.StudyAccepted a) return a.studyId();
-    if (m instanceof AgentMessage.StudyDeclined d) return d.studyId();
-    if (m instanceof AgentMessage.StudyPending p) return p.studyId();
-    if (m instanceof AgentMessage.StudyWithdrawn w) return w.studyId();
-    if (m instanceof AgentMessage.Statistics s) return s.studyId();
-    if (m instanceof AgentMessage.EvaluationReport e) return e.studyId();
-    if (m instanceof AgentMessage.RoundFailed f) return f.studyId();
-    if (m instanceof AgentMessage.PrivacySpent p) return p.studyId();
-    if (m instanceof AgentMessage.ValidationReport v) return v.studyId();
-    if (m instanceof SecAggWire.Addressed a) return a.studyId();
-    return null;
   }
 }

@@ -5,8 +5,9 @@ import java.io.PrintWriter;
 import java.util.Locale;
 
 /** How the researcher commands print studies, sites and rounds (the same columns as {@code dure demo}). */
-final class Tables {
-  static final String ROUND_HEADER = "round  sites  aggregation  val_loss   val_auc  val_acc  seconds";
+/** The round and site tables that `dure demo`, `dure rehearse` and `dure study watch|report` print alike. */
+public final class Tables {
+  public static final String ROUND_HEADER = "round  sites  aggregation  val_loss   val_auc  val_acc  seconds";
 
   private Tables() {}
 
@@ -14,7 +15,7 @@ final class Tables {
    * One round: number, contributing sites, aggregation, pooled validation loss / AUC / accuracy, seconds,
    * then ε per site (differential privacy), the sites that sat out with their reasons, and aborted attempts.
    */
-  static String round(JsonNode r) {
+  public static String round(JsonNode r) {
     boolean init = r.path("round").asInt() == 0;
     JsonNode m = r.path("pooled");
     JsonNode secure = r.path("secureAggregation");
@@ -37,7 +38,13 @@ final class Tables {
 
   /** The sites of a study: state, rows, and the reason a site is pending, declined, dropped or withdrew. */
   static void sites(JsonNode study, PrintWriter out) {
-    out.println("site          state      rows   reason / data");
+    siteLines(study).forEach(out::println);
+  }
+
+  /** {@link #sites(JsonNode, PrintWriter)} as lines, header first. */
+  public static java.util.List<String> siteLines(JsonNode study) {
+    java.util.List<String> lines = new java.util.ArrayList<>();
+    lines.add("site          state      rows   reason / data");
     study.path("sites").fields().forEachRemaining(e -> {
       JsonNode s = e.getValue();
       StringBuilder note = new StringBuilder(s.path("reason").isTextual() ? s.path("reason").asText() : "");
@@ -50,8 +57,9 @@ final class Tables {
         if (note.length() > 0) note.append("; ");
         note.append(String.format(Locale.ROOT, "%d missing values, %d rows dropped, %d unseen categories", missing, dropped, unseen));
       }
-      out.printf(Locale.ROOT, "%-13s %-9s %6d   %s%n", e.getKey(), s.path("state").asText(), s.path("rows").asLong(), note);
+      lines.add(String.format(Locale.ROOT, "%-13s %-9s %6d   %s", e.getKey(), s.path("state").asText(), s.path("rows").asLong(), note));
     });
+    return lines;
   }
 
   static String num(JsonNode n, int decimals) {

@@ -26,6 +26,21 @@ import org.dure.protocol.metrics.ValidationCounts;
     @JsonSubTypes.Type(value = AgentMessage.ValidationReport.class, name = "validation-report")
 })
 public sealed interface AgentMessage {
+  /** The study a message is about, or null for the hello (the only message that names none). */
+  static String studyIdOf(AgentMessage m) {
+    if (m instanceof SecAggWire.Addressed a) return a.studyId();
+    if (m instanceof StudyAccepted x) return x.studyId();
+    if (m instanceof StudyDeclined x) return x.studyId();
+    if (m instanceof StudyPending x) return x.studyId();
+    if (m instanceof StudyWithdrawn x) return x.studyId();
+    if (m instanceof Statistics x) return x.studyId();
+    if (m instanceof EvaluationReport x) return x.studyId();
+    if (m instanceof PrivacySpent x) return x.studyId();
+    if (m instanceof RoundFailed x) return x.studyId();
+    if (m instanceof ValidationReport x) return x.studyId();
+    return null;
+  }
+
   /**
    * First message on a connection. It names no site: the coordinator takes the site id from the client
    * certificate the agent presented in the TLS handshake, never from a message field. {@code ledgerTreeSize} is

@@ -112,7 +112,7 @@ public final class StudyWork implements AutoCloseable {
   private Outbox guard(Outbox next) {
     return new Outbox() {
       @Override public boolean send(AgentMessage m) {
-        String study = studyOf(m);
+        String study = m instanceof AgentMessage.StudyWithdrawn ? null : AgentMessage.studyIdOf(m); // a withdrawal goes out
         if (study != null && withdrawn.contains(study)) {
           log.info("study {}: withdrawn; not sending {}", study, m.getClass().getSimpleName());
           return false;
@@ -145,19 +145,6 @@ public final class StudyWork implements AutoCloseable {
         return next.sendBinary(frame);
       }
     };
-  }
-
-  private static String studyOf(AgentMessage m) {
-    if (m instanceof SecAggWire.Addressed a) return a.studyId();
-    if (m instanceof AgentMessage.StudyAccepted x) return x.studyId();
-    if (m instanceof AgentMessage.StudyDeclined x) return x.studyId();
-    if (m instanceof AgentMessage.StudyPending x) return x.studyId();
-    if (m instanceof AgentMessage.Statistics x) return x.studyId();
-    if (m instanceof AgentMessage.EvaluationReport x) return x.studyId();
-    if (m instanceof AgentMessage.PrivacySpent x) return x.studyId();
-    if (m instanceof AgentMessage.RoundFailed x) return x.studyId();
-    if (m instanceof AgentMessage.ValidationReport x) return x.studyId();
-    return null; // hello; a withdrawal goes out unguarded
   }
 
   // ---------------------------------------------------------------------------------------------- officer decisions
