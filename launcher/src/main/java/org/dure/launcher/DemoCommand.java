@@ -40,7 +40,7 @@ final class DemoCommand implements Callable<Integer> {
     Path data = out.resolve("data");
     List<SiteCohort> cohorts = CohortGenerator.builder().sites(sites).patientsPerSite(patients).seed(seed).build().writeTo(data);
     Map<String, Path> files = new LinkedHashMap<>();
-    System.out.println("generated synthetic hospital cohorts (with direct identifiers the study never names):");
+    System.out.println("generated synthetic hospital cohorts (with direct identifiers, which each agent removes before any study):");
     for (SiteCohort c : cohorts) {
       files.put(c.site(), data.resolve(c.fileName()).toAbsolutePath());
       System.out.printf(Locale.ROOT, "  %-12s %5d patients, outcome prevalence %.1f%%  %s%n", c.site(), c.patients().size(),
