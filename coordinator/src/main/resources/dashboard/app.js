@@ -381,7 +381,8 @@
 
   /**
    * Reads server-sent events from a fetch stream (with the Authorization header), calling handlers[event](data).
-   * Reconnects after a dropped connection, not after 'end' or an error answer (401, 403, 404).
+   * Reconnects after a dropped connection or an 'end' that asks for it (the stream's lifetime is over), not after
+   * another 'end' or an error answer (401, 403, 404, 429).
    */
   function follow(path, handlers, onStatus, onError) {
     const controller = new AbortController();
@@ -430,9 +431,13 @@
         else if (field === 'data') data.push(value);
       }
       if (data.length === 0) return;
+      const payload = JSON.parse(data.join('\n'));
+      // An 'end' with reconnect (the server's stream lifetime is over) is not the study's end: the stream closes
+      // and run() opens a new one.
+      if (event === 'end' && payload.reconnect) return;
       if (event === 'end') ended = true;
       const handler = handlers[event];
-      if (handler) handler(JSON.parse(data.join('\n')));
+      if (handler) handler(payload);
     }
     run();
     return { stop() { stopped = true; controller.abort(); } };

@@ -144,6 +144,45 @@ class DashboardTest {
     });
   }
 
+  @Test void oneCallerMayHoldFourStreamsAndAFifthGets429WhileOthersStillGetTheirs() throws Exception {
+    String erin = issueAuditor("erin"), frank = issueAuditor("frank");
+    String id = submit();
+    assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
+      List<Events> open = new ArrayList<>();
+      try {
+        for (int i = 0; i < 4; i++) {
+          open.add(Events.open(id, erin));
+          assertEquals("study", open.get(i).next().name());
+        }
+        HttpResponse<String> fifth = get("/api/studies/" + id + "/events", erin);
+        assertEquals(429, fifth.statusCode(), fifth.body());
+        assertTrue(fifth.body().contains("erin already has 4 event streams open"), fifth.body());
+        try (Events other = Events.open(id, frank)) {
+          assertEquals("study", other.next().name(), "another user's stream is not affected");
+        }
+      } finally {
+        for (Events e : open) e.close();
+      }
+      // Once the client has gone, the stream no longer counts (the server notices the closed connection).
+      int status;
+      do {
+        Thread.sleep(100);
+        HttpRequest req = HttpRequest.newBuilder(uri("/api/studies/" + id + "/events"))
+            .header("Authorization", "Bearer " + erin).build();
+        HttpResponse<InputStream> r = http.send(req, HttpResponse.BodyHandlers.ofInputStream());
+        status = r.statusCode();
+        r.body().close();
+      } while (status == 429);
+      assertEquals(200, status);
+    });
+  }
+
+  private static String issueAuditor(String name) throws Exception {
+    SecuredCoordinator.Reply issued = c.send(c.adminToken, "POST", "/api/users", "{\"name\": \"" + name + "\", \"role\": \"auditor\"}");
+    assertEquals(201, issued.status(), String.valueOf(issued.body()));
+    return issued.body().path("token").asText();
+  }
+
   private static String submit() throws Exception {
     SecuredCoordinator.Reply r = c.send(c.aliceToken, "POST", "/api/studies", STUDY);
     assertEquals(201, r.status(), String.valueOf(r.body()));

@@ -189,7 +189,9 @@ public final class ReportHtml {
     return Double.isNaN(v) ? "–" : String.format(Locale.ROOT, "%.3f", v);
   }
 
+  /** {@code s} escaped for HTML text and attribute values; null is the empty string. */
   static String esc(String s) {
+    if (s == null) return "";
     StringBuilder b = new StringBuilder(s.length());
     for (char c : s.toCharArray()) {
       switch (c) {

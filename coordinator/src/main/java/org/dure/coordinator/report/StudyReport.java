@@ -67,11 +67,14 @@ public record StudyReport(String studyId, String studyName, int modelVersion, In
   /**
    * Assembles the report from the sites' answers.
    *
-   * @param answers each site's answer; a site asked but absent here is listed as MISSING
+   * @param siteAnswers each site's answer; a site asked but absent here is listed as MISSING, one that fails
+   *     {@link ReportValidation} as UNAVAILABLE with the reason
    * @param asked the sites the report was requested from
    */
   public static StudyReport assemble(String studyId, String studyName, int modelVersion, double threshold,
-                                     Map<String, AgentMessage.ValidationReport> answers, List<String> asked) {
+                                     Map<String, AgentMessage.ValidationReport> siteAnswers, List<String> asked) {
+    Map<String, AgentMessage.ValidationReport> answers = new LinkedHashMap<>();
+    siteAnswers.forEach((site, a) -> answers.put(site, a == null ? null : ReportValidation.sanitize(a, studyId, modelVersion)));
     ValidationCounts pooledCounts = ValidationCounts.empty();
     Map<String, ValidationCounts> pooledLevels = new LinkedHashMap<>();
     Map<String, List<String>> suppressedAt = new LinkedHashMap<>();

@@ -22,6 +22,7 @@ import org.dure.coordinator.aggregation.AggregationStrategy;
 import org.dure.coordinator.aggregation.RoundAccumulator;
 import org.dure.coordinator.ledger.ParticipationLedger;
 import org.dure.coordinator.report.ReportFiles;
+import org.dure.coordinator.report.ReportValidation;
 import org.dure.coordinator.report.StudyReport;
 import org.dure.coordinator.sites.SiteRegistry;
 import org.dure.coordinator.sites.SiteSession;
@@ -338,7 +339,9 @@ public final class StudyRunner {
       if (phase instanceof FinalEvaluation f && e.modelVersion() == completedRounds && f.pending.remove(site)) maybeFinishEvaluation();
     } else if (m instanceof AgentMessage.ValidationReport v) {
       if (phase instanceof FinalEvaluation f && v.modelVersion() == completedRounds && f.reportsPending.remove(site)) {
-        f.reports.put(site, v);
+        String problem = ReportValidation.problem(v);
+        if (problem != null) log.warn("study {}: site {} sent an invalid validation report, listed as UNAVAILABLE: {}", id, site, problem);
+        f.reports.put(site, ReportValidation.sanitize(v, id, completedRounds));
         maybeFinishEvaluation();
       }
     } else if (m instanceof AgentMessage.PrivacySpent p) {
@@ -440,7 +443,7 @@ public final class StudyRunner {
       t.accumulator.add(site, f.samples(), f.valuesUnsafe());
       receipt(s, t.round, ledger.contribution(id, site, t.round, attempt, t.globalSha256, f.signedDigest(), f.signature(),
           "plain-update"));
-      t.trainLoss.put(site, (double) f.trainLoss());
+      if (Float.isFinite(f.trainLoss())) t.trainLoss.put(site, (double) f.trainLoss()); // DP sites send none
       if (isState(site, "DROPPED")) mark(site, "ACCEPTED", null);
     } catch (IllegalArgumentException e) {
       log.warn("study {}: rejected update from {}: {}", id, site, e.getMessage());
@@ -657,9 +660,10 @@ public final class StudyRunner {
           new RoundRecord.SecureAggregation(c.threshold(), c.neighbours(), done.survivors(), 0, Double.NaN, epsilon));
       return;
     }
+    // DP-SGD sites encode no training loss (it would leave un-noised): their sum is not a loss.
+    double loss = spec.privacy().differentialPrivacy().enabled() ? Double.NaN : done.meanLoss();
     roundCompleted(t, now, seconds, mean, done.survivors().size(), done.survivorSamples(), Map.of(), Map.of(),
-        new RoundRecord.SecureAggregation(c.threshold(), c.neighbours(), done.survivors(), done.survivorSamples(),
-            done.meanLoss()));
+        new RoundRecord.SecureAggregation(c.threshold(), c.neighbours(), done.survivors(), done.survivorSamples(), loss));
   }
 
   private void maybeFinishRound() {
@@ -752,18 +756,44 @@ public final class StudyRunner {
     if (!(phase instanceof FinalEvaluation f) || !f.pending.isEmpty() || !f.reportsPending.isEmpty()) return;
     vertx.cancelTimer(f.timer);
     phase = new Idle();
-    StudyReport report = StudyReport.assemble(id, spec.name(), completedRounds, spec.report().threshold(), f.reports, f.asked);
-    saveModel(studyDir.resolve("model"), global.clone(), completedRounds).compose(dir -> vertx.executeBlocking(() -> {
-      ReportFiles.write(dir, report);
-      return dir;
-    }, false)).onComplete(ar -> {
-      if (ar.succeeded()) {
-        store.putReport(report);
-        modelDir = ar.result().toString();
-        end(StudyStatus.COMPLETED, "completed " + completedRounds + " rounds; model saved to " + modelDir);
-      } else {
+    StudyReport assembled;
+    try {
+      assembled = StudyReport.assemble(id, spec.name(), completedRounds, spec.report().threshold(), f.reports, f.asked);
+    } catch (RuntimeException e) {
+      log.error("study {}: could not assemble the validation report", id, e);
+      assembled = null;
+    }
+    StudyReport report = assembled;
+    saveModel(studyDir.resolve("model"), global.clone(), completedRounds).onComplete(ar -> {
+      if (ar.failed()) {
         end(StudyStatus.FAILED, "could not save the final model: " + ar.cause().getMessage());
+        return;
       }
+      Path dir = ar.result();
+      modelDir = dir.toString();
+      String completed = "completed " + completedRounds + " rounds; model saved to " + modelDir;
+      if (report == null) {
+        end(StudyStatus.COMPLETED, completed + "; the validation report could not be made (see the coordinator log)");
+        return;
+      }
+      // The report is not the model: a failure to write or store it is logged and named in the reason, and the
+      // study still completes with its model saved.
+      try {
+        store.putReport(report);
+      } catch (RuntimeException e) {
+        log.error("study {}: could not store the validation report", id, e);
+      }
+      vertx.executeBlocking(() -> {
+        ReportFiles.write(dir, report);
+        return dir;
+      }, false).onComplete(w -> {
+        if (w.succeeded()) {
+          end(StudyStatus.COMPLETED, completed);
+        } else {
+          log.error("study {}: could not write the validation report to {}", id, dir, w.cause());
+          end(StudyStatus.COMPLETED, completed + "; the validation report could not be written: " + w.cause());
+        }
+      });
     });
   }
 

@@ -11,6 +11,7 @@ public final class DataException extends Exception {
   private final int line;
   private final String column;
   private final String detail;
+  private final String publicDetail;
 
   /**
    * @param file the file's name (not its full path, which may reveal the site's directory layout)
@@ -19,11 +20,28 @@ public final class DataException extends Exception {
    * @param detail what is wrong
    */
   public DataException(String file, int line, String column, String detail) {
-    super(file + (line > 0 ? " line " + line : "") + (column != null ? ", column \"" + column + "\"" : "") + ": " + detail);
+    this(file, line, column, detail, detail);
+  }
+
+  /**
+   * @param publicDetail what is wrong, without any data value: what may leave the hospital (in a decline reason)
+   */
+  public DataException(String file, int line, String column, String detail, String publicDetail) {
+    super(where(file, line, column) + detail);
     this.file = file;
     this.line = line;
     this.column = column;
     this.detail = detail;
+    this.publicDetail = publicDetail;
+  }
+
+  private static String where(String file, int line, String column) {
+    return file + (line > 0 ? " line " + line : "") + (column != null ? ", column \"" + column + "\"" : "") + ": ";
+  }
+
+  /** The message without any data value: file, line, column and what is wrong, for the consortium to see. */
+  public String publicMessage() {
+    return where(file, line, column) + publicDetail;
   }
 
   /** Name of the file. */

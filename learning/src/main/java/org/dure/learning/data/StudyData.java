@@ -61,6 +61,7 @@ public final class StudyData {
   private final long rowsRead;
   /** Per kept row, its patient key (null: no patient column). */
   private String[] patients;
+  private String patientColumn;
   /** Per subgroup column of the study's validation report that the table has: its raw value in each kept row. */
   private Map<String, String[]> subgroupValues = Map.of();
   private final long rowsDroppedMissing;
@@ -189,10 +190,16 @@ public final class StudyData {
     StudyData data = new StudyData(spec, file, kept.toArray(new double[0][]), y, table.rowCount(), droppedMissing,
         droppedLabel, missingBy, unseenBy);
     data.patients = patientCol < 0 ? null : keptPatients.toArray(new String[0]);
+    data.patientColumn = patientCol < 0 ? null : patientColumn;
     Map<String, String[]> subgroups = new LinkedHashMap<>();
     keptSubgroups.forEach((c, v) -> subgroups.put(c, v.toArray(new String[0])));
     data.subgroupValues = Collections.unmodifiableMap(subgroups);
     return data;
+  }
+
+  /** The column keying patients (the pseudonym), or null when every row is its own patient. */
+  public String patientColumn() {
+    return patientColumn;
   }
 
   /**
@@ -336,7 +343,8 @@ public final class StudyData {
       double v = Double.parseDouble(raw);
       if (Double.isFinite(v)) return v;
     }
-    throw new DataException(file, line, column, "\"" + raw + "\" is not a number");
+    throw new DataException(file, line, column, "\"" + raw + "\" is not a number",
+        "a value that is not a number (the value is in the site's log, not sent)");
   }
 
   /** Indices of training and validation rows, each ascending; stratified by label, deterministic for a seed. */

@@ -96,6 +96,8 @@ class StudyDataTest {
     DataException e = assertThrows(DataException.class,
         () -> load("age,bmi,smoking,outcome\n60,22.5,never,0\n61,abc,former,1\n", spec("drop")));
     assertEquals("hospital-a.csv line 3, column \"bmi\": \"abc\" is not a number", e.getMessage());
+    assertEquals("hospital-a.csv line 3, column \"bmi\": a value that is not a number (the value is in the site's log,"
+        + " not sent)", e.publicMessage(), "what leaves the hospital names no value");
     assertEquals("hospital-a.csv", e.file());
     assertEquals(3, e.line());
     assertEquals("bmi", e.column());

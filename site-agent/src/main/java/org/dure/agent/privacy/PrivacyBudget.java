@@ -100,11 +100,18 @@ public final class PrivacyBudget {
     return accountant.noiseMultiplier(targetEpsilon, delta, samplingRate, steps);
   }
 
+  /** The study's ε after {@code moreSteps} further steps of {@code m}. */
+  public synchronized double epsilonAfter(String studyId, Mechanism m, long moreSteps) {
+    Spent s = studies.get(studyId);
+    return epsilon(m, (s == null ? 0 : s.steps()) + moreSteps);
+  }
+
   /**
    * Why taking {@code moreSteps} further steps of {@code m} (null: no differential privacy) in this study would break
    * a cap, or null if it would not.
    */
   public synchronized String wouldExceed(String studyId, Mechanism m, long moreSteps) {
+    if (m != null && changed(studies.get(studyId), m)) return mechanismChanged(studies.get(studyId), m);
     if (!caps.any()) return null;
     if (m == null) {
       return "the study has no differential privacy (ε = ∞) and this site caps its privacy budget ("
@@ -126,9 +133,25 @@ public final class PrivacyBudget {
     return null;
   }
 
+  /**
+   * The steps already spent were accounted at their own (q, σ, δ); pricing them again at another mechanism would be
+   * wrong (in either direction), so a study whose mechanism changed at this site spends no more.
+   */
+  private static boolean changed(Spent s, Mechanism m) {
+    return s != null && s.steps() > 0 && (Double.compare(s.samplingRate(), m.samplingRate()) != 0
+        || Double.compare(s.noiseMultiplier(), m.noiseMultiplier()) != 0 || Double.compare(s.delta(), m.delta()) != 0);
+  }
+
+  private static String mechanismChanged(Spent s, Mechanism m) {
+    return String.format(java.util.Locale.ROOT, "the study's DP-SGD mechanism at this site changed (q %.5f → %.5f, σ %.4f →"
+        + " %.4f, δ %.1e → %.1e) after %d noisy steps; this site does not train it further", s.samplingRate(),
+        m.samplingRate(), s.noiseMultiplier(), m.noiseMultiplier(), s.delta(), m.delta(), s.steps());
+  }
+
   /** Records {@code moreSteps} steps taken in the study and persists the budget; returns the study's ε now. */
   public synchronized double record(String studyId, Mechanism m, long moreSteps) throws IOException {
     Spent s = studies.get(studyId);
+    if (changed(s, m)) throw new IllegalStateException(mechanismChanged(s, m));
     long steps = (s == null ? 0 : s.steps()) + moreSteps;
     double eps = epsilon(m, steps);
     studies.put(studyId, new Spent(m.samplingRate(), m.noiseMultiplier(), m.delta(), steps, eps));

@@ -50,6 +50,9 @@ final class StudyParticipation implements AutoCloseable {
   /** Each training row's patient (dense index), or null when every row is a different patient. */
   private final int[] patientOfRow;
   final int patients;
+  private int lastTrainedRound = -1;
+  private float[] lastTrainedGlobal;
+  private TrainOutcome lastOutcome;
 
   StudyParticipation(UUID studyId, StudySpec spec, StudyData data, String siteId) {
     this.studyId = studyId;
@@ -135,7 +138,8 @@ final class StudyParticipation implements AutoCloseable {
           + " has no validation rows", minCellSize);
     }
     float[] p = Predictor.predictProbabilities(architecture, lastModel, validation);
-    return ValidationSummary.of(study, modelVersion, spec.report(), minCellSize, p, validationLabels, data::validationValues);
+    return ValidationSummary.of(study, modelVersion, spec.report(), minCellSize, p, validationLabels, data::validationValues,
+        data.patientColumn() == null ? java.util.Set.of() : java.util.Set.of(data.patientColumn()));
   }
 
   /**
@@ -144,7 +148,25 @@ final class StudyParticipation implements AutoCloseable {
    */
   TrainOutcome train(float[] global, int round) {
     long seed = spec.training().seed() * 1_000_003L + siteId.hashCode() * 31L + round;
-    return trainer.train(global, train, seed);
+    TrainOutcome o = trainer.train(global, train, seed);
+    lastTrainedRound = round;
+    lastTrainedGlobal = global.clone();
+    lastOutcome = o;
+    return o;
+  }
+
+  /** Whether round {@code round} was already trained here from exactly {@code global} (a retried attempt). */
+  boolean trainedBefore(int round, float[] global) {
+    return lastOutcome != null && lastTrainedRound == round && java.util.Arrays.equals(lastTrainedGlobal, global);
+  }
+
+  /** Whether this site already trained round {@code round} (with DP: its budget is already spent for it). */
+  boolean trainedRound(int round) {
+    return mechanism != null && lastOutcome != null && lastTrainedRound == round;
+  }
+
+  TrainOutcome lastOutcome() {
+    return lastOutcome;
   }
 
   private void closeNative() {

@@ -255,6 +255,14 @@ public final class StudyWork implements AutoCloseable {
     PrivacyBudget b = budget;
     if (b == null) return p.mechanism == null ? null : "no privacy budget is open to account differential privacy";
     String why = b.wouldExceed(p.studyId.toString(), p.mechanism, p.stepsPerRound);
+    double target = p.spec.privacy().differentialPrivacy().targetEpsilon();
+    if (why == null && p.mechanism != null && target > 0) {
+      double after = b.epsilonAfter(p.studyId.toString(), p.mechanism, p.stepsPerRound);
+      if (after > target * (1 + 1e-9)) {
+        why = String.format(java.util.Locale.ROOT, "this round would take the study to ε = %.3f at this site, above the"
+            + " study's own target of %.3f", after, target);
+      }
+    }
     return why == null ? null : "privacy budget of " + siteId + ": " + why + "; this site sends no update";
   }
 
@@ -304,7 +312,7 @@ public final class StudyWork implements AutoCloseable {
         out.send(new AgentMessage.RoundFailed(m.studyId(), m.round(), siteId + " is not set up for this study"));
         return;
       }
-      String overBudget = budgetRefusal(p);
+      String overBudget = p.trainedRound(m.round()) ? null : budgetRefusal(p); // a retry resends, spends nothing
       if (overBudget != null) {
         log.warn("study {}: sitting out secure round {}: {}", id, m.round(), overBudget);
         out.send(new AgentMessage.RoundFailed(m.studyId(), m.round(), overBudget));
@@ -363,6 +371,11 @@ public final class StudyWork implements AutoCloseable {
     StudySpec spec;
     try {
       id = UUID.fromString(o.studyId());
+      if (!id.toString().equals(o.studyId())) {
+        // UUID.fromString is lenient (upper case, short fields): one study must have one spelling, or a refusal or
+        // withdrawal recorded under one spelling could be got round with another.
+        throw new IllegalArgumentException("study id '" + o.studyId() + "' is not a canonical UUID");
+      }
       spec = StudySpecParser.parse(o.spec());
     } catch (IllegalArgumentException | StudySpecException e) {
       out.send(new AgentMessage.StudyDeclined(o.studyId(), "the study definition is invalid: " + e.getMessage()));
@@ -404,7 +417,7 @@ public final class StudyWork implements AutoCloseable {
       approveOrHold(o, spec, new StudyParticipation(id, spec, data, siteId), known);
     } catch (DataException e) {
       log.warn("study {}: declining: {}", id, e.getMessage());
-      out.send(new AgentMessage.StudyDeclined(o.studyId(), e.getMessage()));
+      out.send(new AgentMessage.StudyDeclined(o.studyId(), e.publicMessage()));
     } catch (org.dure.pseudonymisation.IdentifierFoundException e) {
       // The details (columns, counts — never values) are for the data officer, not for the consortium.
       log.error("study {}: declining: the data failed the identifier check: {}", id, e.getMessage());
@@ -412,7 +425,9 @@ public final class StudyWork implements AutoCloseable {
           + " like direct identifiers); its data officer must fix the pseudonymisation configuration"));
     } catch (IOException e) {
       log.warn("study {}: cannot read {}: {}", id, source.describe(), e.toString());
-      out.send(new AgentMessage.StudyDeclined(o.studyId(), "site " + siteId + " cannot read its data: " + e.getMessage()));
+      // Database and file errors can quote data or paths: the details stay in the site's log.
+      out.send(new AgentMessage.StudyDeclined(o.studyId(), "site " + siteId + " cannot read its data now (the reason is"
+          + " in the site's log for its data officer)"));
     }
   }
 
@@ -486,23 +501,40 @@ public final class StudyWork implements AutoCloseable {
         return;
       }
     }
-    String overBudget = budgetRefusal(p);
-    if (overBudget != null) {
-      log.warn("study {}: round {}: {}", f.studyId(), f.round(), overBudget);
-      secure.remove(f.studyId());
-      out.send(new AgentMessage.RoundFailed(f.studyId().toString(), f.round(), overBudget));
+    if (f.round() > p.spec.training().rounds()) {
+      // A coordinator asking for more rounds than approved would also spend privacy budget nobody agreed to.
+      out.send(new AgentMessage.RoundFailed(f.studyId().toString(), f.round(), siteId + " approved "
+          + p.spec.training().rounds() + " rounds of this study, not round " + f.round()));
       return;
     }
-    TrainOutcome o = p.train(global, f.round());
-    if (p.mechanism != null && !accountPrivacy(p, f.round(), o)) return;
+    TrainOutcome o;
+    if (p.mechanism != null && p.trainedBefore(f.round(), global)) {
+      // A retried attempt of the same round from the same model: resend the update already trained (and accounted)
+      // instead of training again, which would spend budget twice for one round.
+      o = p.lastOutcome();
+      out.send(new AgentMessage.PrivacySpent(p.studyId.toString(), f.round(), budget.spent(p.studyId.toString()),
+          p.mechanism.delta(), p.dp.noiseMultiplier(), p.dp.samplingRate(), budget.steps(p.studyId.toString())));
+    } else {
+      String overBudget = budgetRefusal(p);
+      if (overBudget != null) {
+        log.warn("study {}: round {}: {}", f.studyId(), f.round(), overBudget);
+        secure.remove(f.studyId());
+        out.send(new AgentMessage.RoundFailed(f.studyId().toString(), f.round(), overBudget));
+        return;
+      }
+      o = p.train(global, f.round());
+      if (p.mechanism != null && !accountPrivacy(p, f.round(), o)) return;
+    }
+    // With DP-SGD the training loss is a function of the sampled rows with no noise: it does not leave.
+    double loss = p.mechanism != null ? 0 : o.meanLoss();
     if (c != null) {
-      c.trained(global, o.parameters(), o.meanLoss());
+      c.trained(global, o.parameters(), loss);
       log.info("study {}: round {} trained on {} rows in {} ms (loss {}); waiting to mask it", f.studyId(), f.round(),
           p.trainRows(), (System.nanoTime() - t0) / 1_000_000, String.format("%.4f", o.meanLoss()));
       return;
     }
     byte[] update = Frames.encode(Frames.Kind.SITE_UPDATE, f.studyId(), f.round(), f.modelVersion(),
-        o.examplesSeen() > 0 ? p.trainRows() : 0, (float) o.meanLoss(), o.parameters());
+        o.examplesSeen() > 0 ? p.trainRows() : 0, p.mechanism != null ? Float.NaN : (float) o.meanLoss(), o.parameters());
     byte[] signature = identity.sign(Purpose.CONTRIBUTION, f.studyId().toString(), f.round(), Frames.signedDigest(update));
     receipts.sent(f.studyId().toString(), f.round(), signature);
     out.sendBinary(Frames.withSignature(update, signature));

@@ -12,10 +12,22 @@ import org.dure.protocol.wire.AgentMessage;
 
 /**
  * This site's part of the validation report: aggregate counts of the final model's predictions on the validation
- * split, overall and per subgroup level, with every level of fewer than {@code minCellSize} rows suppressed (its
- * name leaves, its counts do not). Nothing here is a row or a prediction.
+ * split, overall and per subgroup level. Nothing here is a row or a prediction, and no value of a small group leaves:
+ * <ul>
+ *   <li>levels of fewer than {@code minCellSize} rows are suppressed, and leave only as one merged
+ *       {@value #SUPPRESSED} entry — neither their counts nor their names (a rare value can identify someone);
+ *   <li>complementary suppression: when exactly one level of a column would be suppressed, the next smallest is
+ *       suppressed too, so that its counts cannot be recovered as the site's total minus the other levels;
+ *   <li>a categorical column with more than {@value #MAX_LEVELS} levels, and the patient key column, are not reported
+ *       ({@value #NOT_REPORTABLE}): their levels would be near-identifiers (pseudonyms, free text, names);
+ *   <li>a site with fewer than {@code minCellSize} validation rows withholds the report altogether.
+ * </ul>
  */
 final class ValidationSummary {
+  static final int MAX_LEVELS = 20;
+  static final String SUPPRESSED = "(suppressed)";
+  static final String NOT_REPORTABLE = "(not reportable)";
+
   private ValidationSummary() {}
 
   /**
@@ -25,10 +37,21 @@ final class ValidationSummary {
    */
   static AgentMessage.ValidationReport of(String studyId, int modelVersion, ReportPlan plan, int minCellSize,
                                           float[] probabilities, float[] labels01, Function<String, String[]> rawValues) {
+    return of(studyId, modelVersion, plan, minCellSize, probabilities, labels01, rawValues, java.util.Set.of());
+  }
+
+  /** @param notReportable columns never reported by level (the patient key) */
+  static AgentMessage.ValidationReport of(String studyId, int modelVersion, ReportPlan plan, int minCellSize,
+                                          float[] probabilities, float[] labels01, Function<String, String[]> rawValues,
+                                          java.util.Set<String> notReportable) {
     if (probabilities.length != labels01.length)
       throw new IllegalArgumentException("probabilities.length must equal labels01.length = " + labels01.length
           + ", was " + probabilities.length);
     int n = probabilities.length;
+    if (n < minCellSize) {
+      return AgentMessage.ValidationReport.without(studyId, modelVersion, AgentMessage.ValidationReport.WITHHELD,
+          "fewer validation rows (" + n + ") than this site's minimum cell size " + minCellSize, minCellSize);
+    }
     int[] all = new int[n];
     for (int i = 0; i < n; i++) all[i] = i;
     ValidationCounts overall = ValidationCounts.of(probabilities, labels01, all, plan.threshold());
@@ -41,12 +64,27 @@ final class ValidationSummary {
       }
       Map<String, List<Integer>> rowsByLevel = new TreeMap<>();
       for (int i = 0; i < n; i++) rowsByLevel.computeIfAbsent(g.levelOf(raw[i]), k -> new ArrayList<>()).add(i);
-      for (Map.Entry<String, List<Integer>> level : ordered(g, rowsByLevel).entrySet()) {
-        int[] rows = level.getValue().stream().mapToInt(Integer::intValue).toArray();
-        boolean suppressed = rows.length < minCellSize;
-        groups.add(new AgentMessage.SubgroupCounts(g.column(), level.getKey(), suppressed,
-            suppressed ? null : ValidationCounts.of(probabilities, labels01, rows, plan.threshold())));
+      if (notReportable.contains(g.column()) || !g.isBanded() && rowsByLevel.size() > MAX_LEVELS) {
+        groups.add(new AgentMessage.SubgroupCounts(g.column(), NOT_REPORTABLE, true, null));
+        continue;
       }
+      java.util.Set<String> suppressed = new java.util.HashSet<>();
+      rowsByLevel.forEach((level, rows) -> {
+        if (rows.size() < minCellSize) suppressed.add(level);
+      });
+      if (suppressed.size() == 1 && rowsByLevel.size() > 1) {
+        rowsByLevel.entrySet().stream().filter(e -> !suppressed.contains(e.getKey()))
+            .min(java.util.Comparator.comparingInt((Map.Entry<String, List<Integer>> e) -> e.getValue().size())
+                .thenComparing(Map.Entry::getKey))
+            .ifPresent(e -> suppressed.add(e.getKey()));
+      }
+      for (Map.Entry<String, List<Integer>> level : ordered(g, rowsByLevel).entrySet()) {
+        if (suppressed.contains(level.getKey())) continue;
+        int[] rows = level.getValue().stream().mapToInt(Integer::intValue).toArray();
+        groups.add(new AgentMessage.SubgroupCounts(g.column(), level.getKey(), false,
+            ValidationCounts.of(probabilities, labels01, rows, plan.threshold())));
+      }
+      if (!suppressed.isEmpty()) groups.add(new AgentMessage.SubgroupCounts(g.column(), SUPPRESSED, true, null));
     }
     return new AgentMessage.ValidationReport(studyId, modelVersion, AgentMessage.ValidationReport.OK, null, minCellSize,
         overall, groups);

@@ -48,4 +48,18 @@ class PrivacyBudgetTest {
     String why = again.wouldExceed("s2", DP, 2_000 * 4);
     assertTrue(why != null && why.contains("total ε would reach"), String.valueOf(why));
   }
+
+  @Test void aStudyWhoseMechanismChangedAfterSpendingIsNotTrainedFurtherEvenWithoutCaps() throws Exception {
+    PrivacyBudget b = PrivacyBudget.open(dir, PrivacyBudget.Caps.none());
+    b.record("s1", DP, 100);
+    double spent = b.spent("s1");
+    assertEquals(b.epsilon(DP, 150), b.epsilonAfter("s1", DP, 50), 1e-12);
+    PrivacyBudget.Mechanism lessNoise = new PrivacyBudget.Mechanism(0.01, 0.5, 1e-5);
+    String why = b.wouldExceed("s1", lessNoise, 10);
+    org.junit.jupiter.api.Assertions.assertNotNull(why);
+    org.junit.jupiter.api.Assertions.assertTrue(why.contains("mechanism") && why.contains("changed"), why);
+    org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class, () -> b.record("s1", lessNoise, 10));
+    assertEquals(spent, b.spent("s1"), "nothing was recorded at the new mechanism");
+    org.junit.jupiter.api.Assertions.assertNull(b.wouldExceed("s2", lessNoise, 10), "another study is unaffected");
+  }
 }
