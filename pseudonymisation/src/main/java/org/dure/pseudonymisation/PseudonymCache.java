@@ -91,6 +91,14 @@ final class PseudonymCache {
       for (int c = 0; c < t.header().size(); c++) rec.add(t.value(r, c));
     }
     SecureFiles.writeAtomically(file(key), JSON.writeValueAsString(root), true);
+    // Only the latest result is kept: earlier extracts must not pile up on the site's disk (retention), and a site
+    // pseudonymises one data source.
+    try (var entries = java.nio.file.Files.list(dir)) {
+      for (Path p : (Iterable<Path>) entries::iterator) {
+        String name = p.getFileName().toString();
+        if (name.endsWith(".json") && !p.equals(file(key))) java.nio.file.Files.deleteIfExists(p);
+      }
+    }
   }
 
   static String sha256(byte[] bytes) {

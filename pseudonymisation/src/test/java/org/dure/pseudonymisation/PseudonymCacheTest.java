@@ -59,6 +59,9 @@ class PseudonymCacheTest {
     assertFalse(changedData.report().fromCache(), "other data is recomputed");
     assertEquals(2, p.computations());
     assertEquals(1999, changedData.report().recordsIn());
+    try (Stream<Path> s = Files.list(dir.resolve("agent/cache"))) {
+      assertEquals(1, s.count(), "only the latest extract is kept");
+    }
   }
 
   @Test
