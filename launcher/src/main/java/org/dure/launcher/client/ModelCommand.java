@@ -6,7 +6,6 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.zip.ZipEntry;
@@ -55,17 +54,33 @@ public final class ModelCommand implements Runnable {
       return Exit.OK;
     }
 
-    /** Writes the zip's files into {@code dir}, refusing any entry that is not a plain file name. */
+    /** Most files and bytes a model may unzip to (a model is model.json plus one .npy per tensor). */
+    static final int MAX_FILES = 1_000;
+    static final long MAX_BYTES = 4L << 30;
+
+    /**
+     * Writes the zip's files into {@code dir}, refusing any entry that is not a plain file name, and more than
+     * {@link #MAX_FILES} files or {@link #MAX_BYTES} bytes in all (a zip bomb from a misbehaving server).
+     */
     static List<String> unzip(byte[] zip, Path dir) throws IOException {
       Files.createDirectories(dir);
       List<String> names = new ArrayList<>();
+      long total = 0;
+      byte[] buffer = new byte[1 << 16];
       try (ZipInputStream in = new ZipInputStream(new ByteArrayInputStream(zip))) {
         for (ZipEntry e; (e = in.getNextEntry()) != null; ) {
           Path target = dir.resolve(e.getName()).normalize();
           if (e.isDirectory() || !dir.equals(target.getParent())) {
             throw new IOException("refusing zip entry '" + e.getName() + "': the model is a flat directory of files");
           }
-          Files.copy(in, target, StandardCopyOption.REPLACE_EXISTING);
+          if (names.size() >= MAX_FILES) throw new IOException("refusing a model of more than " + MAX_FILES + " files");
+          try (var out = Files.newOutputStream(target)) {
+            for (int n; (n = in.read(buffer)) > 0; ) {
+              total += n;
+              if (total > MAX_BYTES) throw new IOException("refusing a model larger than " + MAX_BYTES + " bytes unzipped");
+              out.write(buffer, 0, n);
+            }
+          }
           names.add(e.getName());
         }
       }
