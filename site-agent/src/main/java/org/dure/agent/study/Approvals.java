@@ -55,7 +55,11 @@ final class Approvals {
     PrivacyPlan.DifferentialPrivacy dp = p.differentialPrivacy();
     String privacy = (p.secureAggregation().enabled() ? "secure aggregation" : "plain updates")
         + (!dp.enabled() ? ", no DP" : dp.targetEpsilon() > 0 ? ", DP ε=" + dp.targetEpsilon() + " δ=" + dp.delta()
-            : ", DP σ=" + dp.noiseMultiplier() + " δ=" + dp.delta());
+            : ", DP σ=" + dp.noiseMultiplier() + " δ=" + dp.delta())
+        + (p.siteLevelNoise().enabled() ? ", site-level noise z=" + p.siteLevelNoise().noiseMultiplier() : "")
+        // what the validation report will break results down by, so the officer sees it before approving
+        + "; report by " + spec.report().requested().stream()
+            .map(g -> g.isBanded() ? g.column() + " bands " + g.bands() : g.column()).toList();
     int[] hidden = spec.model().hiddenLayers();
     String model = spec.model().kind().wireName() + (hidden.length == 0 ? "" : " " + Arrays.toString(hidden));
     String now = Instant.now().toString();
