@@ -153,6 +153,21 @@ class DataSourceConfigTest {
     assertTrue(m.contains("\"data.columns.age\" must be the local column name (a string), was 3"), m);
   }
 
+  @Test void theDeployedExampleConfigAndPolicyParse() throws Exception {
+    String example = Files.readString(Path.of("../deploy/site-agent/agent.example.json"));
+    Files.createDirectories(dir.resolve("etc"));
+    Files.copy(Path.of("../deploy/site-agent/policy.example.json"), dir.resolve("etc/policy.json"));
+
+    AgentConfig c = AgentConfig.load(Files.writeString(dir.resolve("agent.json"),
+        example.replace("/etc/dure/", dir + "/etc/").replace("/var/lib/dure-agent/", dir + "/var/")));
+
+    assertEquals(new CsvSource(dir.resolve("var/data/extract.csv")), c.data());
+    assertEquals(java.util.Optional.of("patient_id"), c.pseudonymisation().patientKeyColumn());
+    assertEquals(dir.resolve("var/secret/pseudonym.key"), c.pseudonymisation().secretFile());
+    assertEquals(8.0, c.privacyCaps().maxEpsilonPerStudy());
+    assertEquals(org.dure.agent.policy.LocalPolicy.Approval.MANUAL, c.policy().approval());
+  }
+
   @Test void theDeployedOmopExampleConfigParses() throws Exception {
     String example = Files.readString(Path.of("../deploy/site-agent/agent.omop.example.json"));
     Files.createDirectories(dir.resolve("etc"));
