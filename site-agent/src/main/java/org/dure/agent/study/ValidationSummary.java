@@ -20,13 +20,18 @@ import org.dure.protocol.wire.AgentMessage;
  *       suppressed too, so that its counts cannot be recovered as the site's total minus the other levels;
  *   <li>a categorical column with more than {@value #MAX_LEVELS} levels, and the patient key column, are not reported
  *       ({@value #NOT_REPORTABLE}): their levels would be near-identifiers (pseudonyms, free text, names);
- *   <li>a site with fewer than {@code minCellSize} validation rows withholds the report altogether.
+ *   <li>a site with fewer than {@code minCellSize} validation rows withholds the report altogether;
+ *   <li>a subgroup level of fewer than {@value #FINE_HISTOGRAM_ROWS} rows sends its score histogram in
+ *       {@value #COARSE_BINS} bins instead of 1000: over a few dozen patients, 1000 bins would amount to each patient's
+ *       score to three decimals.
  * </ul>
  */
 final class ValidationSummary {
   static final int MAX_LEVELS = 20;
   static final String SUPPRESSED = "(suppressed)";
   static final String NOT_REPORTABLE = "(not reportable)";
+  static final int FINE_HISTOGRAM_ROWS = 100;
+  static final int COARSE_BINS = 20;
 
   private ValidationSummary() {}
 
@@ -81,13 +86,26 @@ final class ValidationSummary {
       for (Map.Entry<String, List<Integer>> level : ordered(g, rowsByLevel).entrySet()) {
         if (suppressed.contains(level.getKey())) continue;
         int[] rows = level.getValue().stream().mapToInt(Integer::intValue).toArray();
+        ValidationCounts counts = ValidationCounts.of(probabilities, labels01, rows, plan.threshold());
         groups.add(new AgentMessage.SubgroupCounts(g.column(), level.getKey(), false,
-            ValidationCounts.of(probabilities, labels01, rows, plan.threshold())));
+            rows.length < FINE_HISTOGRAM_ROWS ? coarse(counts) : counts));
       }
       if (!suppressed.isEmpty()) groups.add(new AgentMessage.SubgroupCounts(g.column(), SUPPRESSED, true, null));
     }
     return new AgentMessage.ValidationReport(studyId, modelVersion, AgentMessage.ValidationReport.OK, null, minCellSize,
         overall, groups);
+  }
+
+  /** The counts with the score histogram merged into {@link #COARSE_BINS} bins (each kept at its group's first bin). */
+  static ValidationCounts coarse(ValidationCounts c) {
+    int width = org.dure.protocol.metrics.ScoreHistogram.BINS / COARSE_BINS;
+    long[] pos = new long[org.dure.protocol.metrics.ScoreHistogram.BINS], neg = new long[pos.length];
+    for (int b = 0; b < pos.length; b++) {
+      pos[b / width * width] += c.histogram().positives()[b];
+      neg[b / width * width] += c.histogram().negatives()[b];
+    }
+    return new ValidationCounts(c.count(), c.positives(), new org.dure.protocol.metrics.ScoreHistogram(pos, neg),
+        c.truePositives(), c.falsePositives(), c.trueNegatives(), c.falseNegatives(), c.sumSquaredError(), c.calibration());
   }
 
   /** Levels of a banded column in band order (then missing); of a categorical one alphabetically. */

@@ -73,4 +73,26 @@ class ValidationSummaryTest {
     assertEquals(AgentMessage.ValidationReport.WITHHELD, small.status());
     assertNull(small.overall());
   }
+
+  @Test void smallLevelsSendTheirScoreHistogramInTwentyBins() {
+    float[] p = new float[120], y = new float[120];
+    String[] ward = new String[120];
+    for (int i = 0; i < 120; i++) {
+      p[i] = (i * 7 % 120) / 120f;
+      y[i] = i % 2;
+      ward[i] = i < 30 ? "A" : "B"; // 30 and 90 rows: both under 100
+    }
+    ReportPlan plan = new ReportPlan(0.5, List.of(ReportPlan.Subgroup.categorical("ward")));
+    AgentMessage.ValidationReport r = ValidationSummary.of("s", 1, plan, 10, p, y, Map.of("ward", ward)::get);
+    for (AgentMessage.SubgroupCounts g : r.subgroups()) {
+      long[] pos = g.counts().histogram().positives(), neg = g.counts().histogram().negatives();
+      for (int b = 0; b < pos.length; b++) {
+        if (b % 50 != 0) assertEquals(0, pos[b] + neg[b], g.level() + " bin " + b + " is merged into its group of 50");
+      }
+      assertEquals(g.counts().count(), java.util.Arrays.stream(pos).sum() + java.util.Arrays.stream(neg).sum());
+    }
+    long[] overall = r.overall().histogram().positives();
+    assertTrue(java.util.stream.IntStream.range(0, overall.length).anyMatch(b -> b % 50 != 0 && overall[b] > 0),
+        "the site's overall histogram (120 rows) keeps its 1000 bins");
+  }
 }
