@@ -125,7 +125,11 @@ final class ConsortiumRun {
       Path policy = out.resolve("agents").resolve("rehearsal-policy.json");
       Files.writeString(policy, "{\"approval\": \"automatic\", \"requireSecureAggregation\": false}\n");
       c.put("policy", policy.toString());
-      if (Files.readAllLines(site.getValue()).stream().findFirst().orElse("").contains("rrn")) {
+      String header;
+      try (var lines = Files.lines(site.getValue())) {
+        header = lines.findFirst().orElse("");
+      }
+      if (header.contains("rrn")) {
         // A generated cohort holds every kind of direct identifier: the agent pseudonymises it before anything else.
         Path secret = out.resolve("secrets").resolve(site.getKey()).resolve("pseudonym.key");
         c.set("pseudonymisation", JSON.readTree(org.dure.cohort.CohortGenerator.pseudonymisationJson(secret.toString())));

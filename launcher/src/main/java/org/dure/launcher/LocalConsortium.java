@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
-import java.security.KeyStore;
 import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
@@ -13,7 +12,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManagerFactory;
 import org.dure.agent.identity.SiteIdentity;
 import org.dure.coordinator.admin.ConsortiumAdmin;
 import org.dure.crypto.pki.SiteKeys;
@@ -64,14 +62,7 @@ record LocalConsortium(Path root, Path coordinatorPki, String adminToken, Map<St
   SSLContext clientTls() throws IOException {
     try {
       X509Certificate ca = SiteKeys.readCertificate(Files.readString(coordinatorPki.resolve("ca-cert.pem")));
-      KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
-      trust.load(null, null);
-      trust.setCertificateEntry("dure-ca", ca);
-      TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-      tmf.init(trust);
-      SSLContext ctx = SSLContext.getInstance("TLSv1.3");
-      ctx.init(null, tmf.getTrustManagers(), null);
-      return ctx;
+      return org.dure.crypto.pki.TlsContexts.clientTrustingOnly(java.util.List.of(ca));
     } catch (GeneralSecurityException e) {
       throw new IOException("cannot build a TLS context for the consortium CA: " + e.getMessage(), e);
     }

@@ -63,7 +63,8 @@ public final class Pseudonymiser {
   /**
    * Loads the site secret (making it on first use) and opens the cache.
    *
-   * @param dataDir the directory of the hospital's extract; the secret must not lie inside it
+   * @param dataDir the directory of the hospital's extract, or null when the data comes from a database; the secret
+   *     must not lie inside it
    * @param cacheDir where results are cached (created owner-only), or null for no cache; the secret must not lie inside it
    * @throws IllegalArgumentException if the secret file lies inside the data or the cache directory
    * @throws IOException if the secret cannot be read or created, or is readable by others, or the cache
@@ -75,9 +76,8 @@ public final class Pseudonymiser {
 
   static Pseudonymiser open(PseudonymisationConfig config, Path dataDir, Path cacheDir, Clock clock) throws IOException {
     Objects.requireNonNull(config, "config");
-    Objects.requireNonNull(dataDir, "dataDir");
     Path secretFile = canonical(config.secretFile());
-    refuseInside(secretFile, dataDir, "data directory");
+    if (dataDir != null) refuseInside(secretFile, dataDir, "data directory");
     if (cacheDir != null) refuseInside(secretFile, cacheDir, "cache directory");
     SiteSecret secret = SiteSecret.loadOrCreate(config.secretFile());
     return new Pseudonymiser(config, secret, cacheDir == null ? null : new PseudonymCache(cacheDir), clock);

@@ -56,10 +56,6 @@ public record AgentConfig(String siteId, URI coordinator, DataSource data, Path 
     this(siteId, coordinator, new CsvSource(csv), tlsDir, workDir, LocalPolicy.defaults());
   }
 
-  public AgentConfig(String siteId, URI coordinator, DataSource data, Path tlsDir, Path workDir) {
-    this(siteId, coordinator, data, tlsDir, workDir, LocalPolicy.defaults());
-  }
-
   public AgentConfig {
     Objects.requireNonNull(data, "data");
     if (!SiteIds.valid(siteId)) throw new IllegalArgumentException("siteId '" + siteId + "' is invalid: " + SiteIds.RULE);

@@ -6,6 +6,8 @@ import org.dure.agent.connection.CoordinatorLink;
 import org.dure.agent.data.LocalData;
 import org.dure.agent.identity.SiteIdentity;
 import org.dure.agent.ledger.ReceiptChecker;
+import org.dure.agent.policy.StudyDecisions;
+import org.dure.agent.privacy.PrivacyBudget;
 import org.dure.agent.study.StudyWork;
 import org.dure.protocol.wire.AgentMessage;
 import org.dure.protocol.wire.CoordinatorMessage;
@@ -24,11 +26,11 @@ public final class SiteAgent implements AutoCloseable {
   private final StudyWork work;
 
   private SiteAgent(AgentConfig config, SiteIdentity identity, org.dure.agent.outbound.OutboundLedger outbound,
-                    LocalData data) {
-    this.vertx = Vertx.vertx();
+                    LocalData data, PrivacyBudget budget) throws IOException {
     CoordinatorLink[] holder = new CoordinatorLink[1];
     ReceiptChecker receipts = new ReceiptChecker(config.siteId(), config.workDir());
-    this.work = new StudyWork(identity, data, receipts, () -> holder[0].coordinatorKey(), new StudyWork.Outbox() {
+    this.work = new StudyWork(identity, data, receipts, () -> holder[0].coordinatorKey(), config.policy(),
+        new StudyDecisions(config.workDir()), budget, new StudyWork.Outbox() {
       @Override public boolean send(AgentMessage m) {
         return holder[0].send(m);
       }
@@ -37,6 +39,7 @@ public final class SiteAgent implements AutoCloseable {
         return holder[0].sendBinary(frame);
       }
     });
+    this.vertx = Vertx.vertx(); // after the study work, which may refuse to start (unreadable decisions)
     this.link = new CoordinatorLink(vertx, config.coordinator(), identity, VERSION, outbound, new CoordinatorLink.Listener() {
       @Override public void connected() {}
 
@@ -71,12 +74,12 @@ public final class SiteAgent implements AutoCloseable {
           identity.certificate().getNotAfter().toInstant());
     }
     LocalData data = checkedData(config);
+    PrivacyBudget budget = PrivacyBudget.open(config.workDir(), config.privacyCaps());
     // Every message that leaves is recorded here first; without a writable ledger the agent does not start.
-    SiteAgent a = new SiteAgent(config, identity, org.dure.agent.outbound.OutboundLedger.open(config.workDir()), data);
+    SiteAgent a = new SiteAgent(config, identity, org.dure.agent.outbound.OutboundLedger.open(config.workDir()), data,
+        budget);
     log.info("site agent {} starting; data {}, coordinator {}", config.siteId(), config.data().describe(), config.coordinator());
-    a.work.governedBy(config.policy(), new org.dure.agent.policy.StudyDecisions(config.workDir()));
     log.info("local policy: {}", config.policy().describe());
-    a.work.accountPrivacyIn(org.dure.agent.privacy.PrivacyBudget.open(config.workDir(), config.privacyCaps()));
     a.link.open();
     return a;
   }

@@ -652,18 +652,15 @@ public final class StudyRunner {
     for (String s : done.survivors()) if (isState(s, "DROPPED")) mark(s, "ACCEPTED", null);
     double[] mean = new double[global.length];
     for (int i = 0; i < mean.length; i++) mean[i] = global[i] + (double) done.meanDelta()[i];
+    // With site-level noise sites weigh uniformly and send no loss; with DP-SGD they send no loss (it would leave
+    // un-noised): then the decoded weights are not rows and the decoded loss is not a loss.
     PrivacyPlan.SiteLevelNoise noise = spec.privacy().siteLevelNoise();
-    if (noise.enabled()) {
-      // Sites weighted uniformly and sent no loss: the decoded weights and loss are not the rows or the loss.
-      double epsilon = RdpAccountant.opacusDefaults().privacySpent(1.0, noise.noiseMultiplier(), t.round, noise.delta()).epsilon();
-      roundCompleted(t, now, seconds, mean, done.survivors().size(), 0, Map.of(), Map.of(),
-          new RoundRecord.SecureAggregation(c.threshold(), c.neighbours(), done.survivors(), 0, Double.NaN, epsilon));
-      return;
-    }
-    // DP-SGD sites encode no training loss (it would leave un-noised): their sum is not a loss.
-    double loss = spec.privacy().differentialPrivacy().enabled() ? Double.NaN : done.meanLoss();
-    roundCompleted(t, now, seconds, mean, done.survivors().size(), done.survivorSamples(), Map.of(), Map.of(),
-        new RoundRecord.SecureAggregation(c.threshold(), c.neighbours(), done.survivors(), done.survivorSamples(), loss));
+    long samples = noise.enabled() ? 0 : done.survivorSamples();
+    double loss = noise.enabled() || spec.privacy().differentialPrivacy().enabled() ? Double.NaN : done.meanLoss();
+    Double siteLevelEpsilon = noise.enabled()
+        ? RdpAccountant.opacusDefaults().privacySpent(1.0, noise.noiseMultiplier(), t.round, noise.delta()).epsilon() : null;
+    roundCompleted(t, now, seconds, mean, done.survivors().size(), samples, Map.of(), Map.of(),
+        new RoundRecord.SecureAggregation(c.threshold(), c.neighbours(), done.survivors(), samples, loss, siteLevelEpsilon));
   }
 
   private void maybeFinishRound() {

@@ -10,12 +10,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
 import java.security.GeneralSecurityException;
-import java.security.KeyStore;
-import java.security.cert.Certificate;
 import java.security.cert.CertificateFactory;
 import java.util.Set;
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManagerFactory;
 import picocli.CommandLine.Option;
 
 /**
@@ -93,16 +90,9 @@ final class Connection {
   private SSLContext tls() throws UsageException {
     if (ca == null) return null;
     try (InputStream in = Files.newInputStream(ca)) {
-      KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
-      trust.load(null, null);
-      int i = 0;
-      for (Certificate c : CertificateFactory.getInstance("X.509").generateCertificates(in)) trust.setCertificateEntry("ca" + i++, c);
-      if (i == 0) throw new UsageException("--ca " + ca + " holds no certificate; pass the consortium CA certificate (PEM)");
-      TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-      tmf.init(trust);
-      SSLContext ctx = SSLContext.getInstance("TLSv1.3");
-      ctx.init(null, tmf.getTrustManagers(), null);
-      return ctx;
+      var certificates = CertificateFactory.getInstance("X.509").generateCertificates(in);
+      if (certificates.isEmpty()) throw new UsageException("--ca " + ca + " holds no certificate; pass the consortium CA certificate (PEM)");
+      return org.dure.crypto.pki.TlsContexts.clientTrustingOnly(certificates);
     } catch (IOException e) {
       throw new UsageException("cannot read --ca " + ca + ": " + e);
     } catch (GeneralSecurityException e) {

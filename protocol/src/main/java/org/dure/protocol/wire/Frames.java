@@ -172,15 +172,21 @@ public final class Frames {
 
   /** Reads the header of {@code bytes} (magic, version, kind, study, round, model version); the body is not checked. */
   public static Header readHeader(byte[] bytes) {
+    ByteBuffer b = checkedStart(bytes);
+    Kind kind = Kind.of(b.get());
+    b.getShort();
+    UUID study = new UUID(b.getLong(), b.getLong());
+    return new Header(kind, study, b.getInt(), b.getInt());
+  }
+
+  /** The frame as a little-endian buffer past its checked length, magic and version (at the kind byte). */
+  private static ByteBuffer checkedStart(byte[] bytes) {
     if (bytes.length < HEADER_BYTES) throw new FrameException("frame of " + bytes.length + " bytes is shorter than the " + HEADER_BYTES + "-byte header");
     ByteBuffer b = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
     if (b.getInt() != MAGIC) throw new FrameException("not a Dure model frame (bad magic)");
     byte version = b.get();
     if (version != VERSION) throw new FrameException("unsupported frame version " + version + "; this build speaks version " + VERSION);
-    Kind kind = Kind.of(b.get());
-    b.getShort();
-    UUID study = new UUID(b.getLong(), b.getLong());
-    return new Header(kind, study, b.getInt(), b.getInt());
+    return b;
   }
 
   /** Decodes a frame that must carry float parameters (what a site receives). */
@@ -190,11 +196,7 @@ public final class Frames {
   }
 
   public static Frame decode(byte[] bytes) {
-    if (bytes.length < HEADER_BYTES) throw new FrameException("frame of " + bytes.length + " bytes is shorter than the " + HEADER_BYTES + "-byte header");
-    ByteBuffer b = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
-    if (b.getInt() != MAGIC) throw new FrameException("not a Dure model frame (bad magic)");
-    byte version = b.get();
-    if (version != VERSION) throw new FrameException("unsupported frame version " + version + "; this build speaks version " + VERSION);
+    ByteBuffer b = checkedStart(bytes);
     Kind kind = Kind.of(b.get());
     int signatureLength = Short.toUnsignedInt(b.getShort());
     if (signatureLength > MAX_SIGNATURE) throw new FrameException("frame declares a " + signatureLength + "-byte signature (at most " + MAX_SIGNATURE + ")");

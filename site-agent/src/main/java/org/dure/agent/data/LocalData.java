@@ -29,6 +29,7 @@ public final class LocalData {
   private final Pseudonymiser pseudonymiser;
   private final String patientColumn;
   private final Path workDir;
+  private volatile PseudonymisationReport lastReport;
 
   private LocalData(DataSource source, Pseudonymiser pseudonymiser, String patientColumn, Path workDir) {
     this.source = source;
@@ -44,8 +45,7 @@ public final class LocalData {
    */
   public static LocalData open(DataSource source, PseudonymisationConfig config, Path workDir) throws IOException {
     if (config == null) return new LocalData(source, null, null, workDir);
-    Path dataDir = source instanceof CsvSource csv && csv.file().toAbsolutePath().getParent() != null
-        ? csv.file().toAbsolutePath().getParent() : workDir.resolve("no-data-directory");
+    Path dataDir = source instanceof CsvSource csv ? csv.file().toAbsolutePath().getParent() : null;
     Pseudonymiser p = Pseudonymiser.open(config, dataDir, workDir.resolve("pseudonymised"));
     return new LocalData(source, p, config.patientKeyColumn().orElse(null), workDir);
   }
@@ -65,8 +65,9 @@ public final class LocalData {
       return raw;
     }
     PseudonymisedTable t = pseudonymiser.apply(raw);
-    writeReport(t.report());
     PseudonymisationReport r = t.report();
+    writeReport(r);
+    lastReport = r;
     if (t.table().rowCount() == 0 && raw.rowCount() > 0) {
       throw new DataException(raw.fileName(), 0, null, "all " + r.recordsIn() + " records were suppressed by"
           + " pseudonymisation: no group of quasi-identifiers " + r.quasiIdentifiers() + " reached k = " + r.k()
@@ -76,9 +77,8 @@ public final class LocalData {
   }
 
   /** The pseudonymisation report of the last {@link #read}, or null (none yet, or no pseudonymisation configured). */
-  public PseudonymisationReport lastReport() throws IOException {
-    Path f = workDir.resolve(REPORT_JSON);
-    return Files.isRegularFile(f) ? PseudonymisationReport.fromJson(Files.readString(f)) : null;
+  public PseudonymisationReport lastReport() {
+    return lastReport;
   }
 
   private void writeReport(PseudonymisationReport report) throws IOException {

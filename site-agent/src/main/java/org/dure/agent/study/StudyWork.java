@@ -68,8 +68,8 @@ public final class StudyWork implements AutoCloseable {
     return t;
   });
   private final Map<UUID, StudyParticipation> studies = new HashMap<>();
-  /** ε spent per study and in total, under the data officer's caps; set before the agent connects. */
-  private volatile PrivacyBudget budget;
+  /** ε spent per study and in total, under the data officer's caps. */
+  private final PrivacyBudget budget;
   /** The current secure-aggregation attempt per study (at most one). */
   private final Map<UUID, SecureContribution> secure = new HashMap<>();
   /** Studies waiting for the data officer: the offer (what an approval signs) and the data read for it. */
@@ -77,7 +77,7 @@ public final class StudyWork implements AutoCloseable {
   /** Studies this site withdrew from: nothing more leaves for them (checked on every send, from any thread). */
   private final java.util.Set<String> withdrawn = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private final Outbox unguarded;
-  private volatile Approvals approvals;
+  private final Approvals approvals;
   private final java.util.concurrent.ScheduledExecutorService decisionPoll = Executors.newSingleThreadScheduledExecutor(r -> {
     Thread t = new Thread(r, "dure-decisions");
     t.setDaemon(true);
@@ -86,25 +86,25 @@ public final class StudyWork implements AutoCloseable {
 
   private record Pending(CoordinatorMessage.StudyOffer offer, StudyParticipation participation) {}
 
+  /**
+   * @param policy the data officer's local policy, which every study offer is checked against
+   * @param decisions the officer's decisions (approve, refuse, withdraw), picked up within half a second
+   * @param budget where differential privacy is accounted and its caps enforced
+   * @throws IOException if the decisions already on disk cannot be read
+   */
   public StudyWork(SiteIdentity identity, LocalData source, ReceiptChecker receipts,
-                   java.util.function.Supplier<java.security.PublicKey> coordinatorKey, Outbox out) {
+                   java.util.function.Supplier<java.security.PublicKey> coordinatorKey, LocalPolicy policy,
+                   StudyDecisions decisions, PrivacyBudget budget, Outbox out) throws IOException {
     this.receipts = receipts;
     this.coordinatorKey = coordinatorKey;
     this.identity = identity;
     this.siteId = identity.siteId();
     this.source = source;
+    this.budget = java.util.Objects.requireNonNull(budget, "budget");
+    this.approvals = new Approvals(policy, decisions, identity);
     this.unguarded = out;
     this.out = guard(out);
-  }
-
-  /**
-   * Puts study decisions under the data officer's local policy and decisions (in {@code store}); call once, before
-   * the agent connects. Until then every offer is left unanswered (fail closed). Decisions the officer makes while
-   * the agent runs are picked up within half a second.
-   */
-  public void governedBy(LocalPolicy policy, StudyDecisions store) throws IOException {
-    approvals = new Approvals(policy, store, identity);
-    for (StudyRecord r : store.all()) if (r.status() == Status.WITHDRAWN) withdrawn.add(r.id());
+    for (StudyRecord r : decisions.all()) if (r.status() == Status.WITHDRAWN) withdrawn.add(r.id());
     decisionPoll.scheduleWithFixedDelay(this::pollDecisions, 0, 500, TimeUnit.MILLISECONDS);
   }
 
@@ -117,14 +117,14 @@ public final class StudyWork implements AutoCloseable {
           log.info("study {}: withdrawn; not sending {}", study, m.getClass().getSimpleName());
           return false;
         }
-        Approvals a = approvals;
-        if (m instanceof AgentMessage.EvaluationReport e && (a == null || !a.policy.perSiteMetricsMayLeave())) {
+        boolean keepMetrics = !approvals.policy.perSiteMetricsMayLeave();
+        if (m instanceof AgentMessage.EvaluationReport e && keepMetrics) {
           // The local policy keeps this site's validation metrics in the hospital: an empty report keeps the
           // protocol moving, and the coordinator's pooled metrics are computed without this site.
           m = new AgentMessage.EvaluationReport(e.studyId(), e.modelVersion(), new Evaluation(0, 0, Double.NaN,
               Double.NaN, Double.NaN, org.dure.protocol.metrics.ScoreHistogram.empty()));
         }
-        if (m instanceof AgentMessage.ValidationReport v && (a == null || !a.policy.perSiteMetricsMayLeave())) {
+        if (m instanceof AgentMessage.ValidationReport v && keepMetrics) {
           // Likewise for the validation report: any counts that would let the coordinator pool this site's figures are
           // this site's figures, so none leave; the report lists the site as withheld.
           m = AgentMessage.ValidationReport.without(v.studyId(), v.modelVersion(), AgentMessage.ValidationReport.WITHHELD,
@@ -134,13 +134,10 @@ public final class StudyWork implements AutoCloseable {
       }
 
       @Override public boolean sendBinary(byte[] frame) {
-        if (frame.length >= 24) {
-          java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(frame).order(java.nio.ByteOrder.LITTLE_ENDIAN);
-          String study = new UUID(b.getLong(8), b.getLong(16)).toString();
-          if (withdrawn.contains(study)) {
-            log.info("study {}: withdrawn; not sending a model frame", study);
-            return false;
-          }
+        String study = Frames.readHeader(frame).studyId().toString();
+        if (withdrawn.contains(study)) {
+          log.info("study {}: withdrawn; not sending a model frame", study);
+          return false;
         }
         return next.sendBinary(frame);
       }
@@ -242,22 +239,12 @@ public final class StudyWork implements AutoCloseable {
     out.send(new AgentMessage.StudyDeclined(o.studyId(), siteId + " refused the study: " + rule));
   }
 
-  /** Accounts differential privacy in {@code b} and enforces its caps; call once, before the agent connects. */
-  public void accountPrivacyIn(PrivacyBudget b) {
-    this.budget = java.util.Objects.requireNonNull(b, "budget");
-  }
-
-  /**
-   * Why this site must not train the next round of the study (a privacy cap would be exceeded, or there is no
-   * budget to account it in), or null.
-   */
+  /** Why this site must not train the next round of the study (a privacy cap or target would be passed), or null. */
   private String budgetRefusal(StudyParticipation p) {
-    PrivacyBudget b = budget;
-    if (b == null) return p.mechanism == null ? null : "no privacy budget is open to account differential privacy";
-    String why = b.wouldExceed(p.studyId.toString(), p.mechanism, p.stepsPerRound);
+    String why = budget.wouldExceed(p.studyId.toString(), p.mechanism, p.stepsPerRound);
     double target = p.spec.privacy().differentialPrivacy().targetEpsilon();
     if (why == null && p.mechanism != null && target > 0) {
-      double after = b.epsilonAfter(p.studyId.toString(), p.mechanism, p.stepsPerRound);
+      double after = budget.epsilonAfter(p.studyId.toString(), p.mechanism, p.stepsPerRound);
       if (after > target * (1 + 1e-9)) {
         why = String.format(java.util.Locale.ROOT, "this round would take the study to ε = %.3f at this site, above the"
             + " study's own target of %.3f", after, target);
@@ -381,18 +368,13 @@ public final class StudyWork implements AutoCloseable {
       out.send(new AgentMessage.StudyDeclined(o.studyId(), "the study definition is invalid: " + e.getMessage()));
       return;
     }
-    Approvals governance = approvals;
-    if (governance == null) {
-      log.error("study {}: no local policy in force; leaving the offer unanswered", id);
-      return;
-    }
-    StudyRecord known = governance.known(o.studyId());
+    StudyRecord known = approvals.known(o.studyId());
     if (known != null && known.status() == Status.WITHDRAWN) {
       withdrawn.add(o.studyId());
-      unguarded.send(governance.withdrawal(o.studyId(), known.reason()));
+      unguarded.send(approvals.withdrawal(o.studyId(), known.reason()));
       return;
     }
-    java.util.Optional<String> rule = governance.policy.refusal(spec);
+    java.util.Optional<String> rule = approvals.policy.refusal(spec);
     if (rule.isPresent()) {
       refuseByPolicy(o, spec, -1, known, rule.get());
       return;
@@ -461,9 +443,8 @@ public final class StudyWork implements AutoCloseable {
   /** The validation report's counts for the final model (aggregate counts only; small subgroups suppressed). */
   private void report(CoordinatorMessage.ReportRequest r) {
     StudyParticipation p = studies.get(UUID.fromString(r.studyId()));
-    Approvals a = approvals;
-    if (p == null || a == null) return;
-    int cells = a.policy.minCellSize();
+    if (p == null) return;
+    int cells = approvals.policy.minCellSize();
     out.send(p.report(r.modelVersion(), cells));
     log.info("study {}: sent the validation report for model version {} (subgroups under {} rows suppressed)",
         r.studyId(), r.modelVersion(), cells);
@@ -512,8 +493,7 @@ public final class StudyWork implements AutoCloseable {
       // A retried attempt of the same round from the same model: resend the update already trained (and accounted)
       // instead of training again, which would spend budget twice for one round.
       o = p.lastOutcome();
-      out.send(new AgentMessage.PrivacySpent(p.studyId.toString(), f.round(), budget.spent(p.studyId.toString()),
-          p.mechanism.delta(), p.dp.noiseMultiplier(), p.dp.samplingRate(), budget.steps(p.studyId.toString())));
+      out.send(privacySpent(p, f.round()));
     } else {
       String overBudget = budgetRefusal(p);
       if (overBudget != null) {
@@ -557,9 +537,15 @@ public final class StudyWork implements AutoCloseable {
     log.info("study {}: round {}: DP-SGD with σ = {}, C = {}, q = {}: ε = {} at δ = {} after {} noisy steps", study, round,
         String.format("%.3f", p.dp.noiseMultiplier()), p.dp.clipNorm(), String.format("%.4f", p.dp.samplingRate()),
         String.format("%.3f", epsilon), p.mechanism.delta(), p.stepsPerRound * round);
-    out.send(new AgentMessage.PrivacySpent(study, round, epsilon, p.mechanism.delta(), p.dp.noiseMultiplier(),
-        p.dp.samplingRate(), budget.steps(study)));
+    out.send(privacySpent(p, round));
     return true;
+  }
+
+  /** What this study has spent here so far, for the coordinator. */
+  private AgentMessage.PrivacySpent privacySpent(StudyParticipation p, int round) {
+    String study = p.studyId.toString();
+    return new AgentMessage.PrivacySpent(study, round, budget.spent(study), p.mechanism.delta(), p.dp.noiseMultiplier(),
+        p.dp.samplingRate(), budget.steps(study));
   }
 
   @Override public void close() {
