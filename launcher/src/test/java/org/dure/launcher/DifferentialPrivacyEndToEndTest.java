@@ -143,7 +143,7 @@ class DifferentialPrivacyEndToEndTest {
       assertEquals("COMPLETED", c.awaitEnd(id, Duration.ofMinutes(2)).path("status").asText());
       JsonNode rounds = c.get("/api/studies/" + id + "/rounds").body();
       StudySpec spec = StudySpecParser.parse(s.toString());
-      float[] before = org.dure.coordinator.study.InitialModel.of(spec);
+      float[] before = org.dure.protocol.model.InitialModel.of(spec);
       for (int round = 1; round <= 2; round++) {
         JsonNode secure = rounds.get(round).path("secureAggregation");
         assertEquals(3, secure.path("survivors").size(), secure.toString());

@@ -27,7 +27,7 @@ class RunnableAgentJarTest {
   @Test
   void theShadedAgentJarRunsAsAHospitalWouldRunItAndContributesToEveryRound() throws Exception {
     Assumptions.assumeTrue(Files.isRegularFile(JAR), "no " + JAR + ": the build skipped it (-DskipShade=true)");
-    List<Path> files = TestConsortium.cohorts(dir, 2, 300, 31);
+    List<Path> files = TestConsortium.cohorts(dir, 3, 300, 31);
     Process agent = null;
     try (TestConsortium c = new TestConsortium(dir)) {
       Path home = Files.createDirectories(dir.resolve("hospital-a"));
@@ -47,8 +47,9 @@ class RunnableAgentJarTest {
       pb.environment().put("OPENBLAS_NUM_THREADS", "1");
       agent = pb.start();
       c.agent("hospital-b", files.get(1));
+      c.agent("hospital-c", files.get(2)); // the jar's default policy takes part only in secure rounds of 3 or more sites
       long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
-      while (c.get("/api/sites").body().size() < 2) {
+      while (c.get("/api/sites").body().size() < 3) {
         assertTrue(agent.isAlive(), "the jar's agent exited (code " + (agent.isAlive() ? "" : agent.exitValue()) + "): "
             + Files.readString(log));
         assertTrue(System.nanoTime() < deadline, "the jar's agent did not connect in 90 s: " + Files.readString(log));

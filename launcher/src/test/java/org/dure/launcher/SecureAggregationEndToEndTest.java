@@ -236,7 +236,7 @@ class SecureAggregationEndToEndTest {
     // which we cannot reconstruct — so rebuild it the way the coordinator does.
     JsonNode view = c.get("/api/studies/" + plainId).body();
     org.dure.protocol.study.StudySpec spec = org.dure.protocol.study.StudySpecParser.parse(view.path("spec").toString());
-    return org.dure.coordinator.study.InitialModel.of(spec);
+    return org.dure.protocol.model.InitialModel.of(spec);
   }
 
   private static byte[] floatBytes(float[] v, int from, int count) {

@@ -30,7 +30,7 @@ public final class SiteAgent implements AutoCloseable {
     CoordinatorLink[] holder = new CoordinatorLink[1];
     ReceiptChecker receipts = new ReceiptChecker(config.siteId(), config.workDir());
     this.work = new StudyWork(identity, data, receipts, () -> holder[0].coordinatorKey(), config.policy(),
-        new StudyDecisions(config.workDir()), budget, new StudyWork.Outbox() {
+        new StudyDecisions(config.workDir()), budget, config.workDir(), new StudyWork.Outbox() {
       @Override public boolean send(AgentMessage m) {
         return holder[0].send(m);
       }

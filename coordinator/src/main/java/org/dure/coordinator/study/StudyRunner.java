@@ -32,6 +32,7 @@ import org.dure.crypto.sign.SiteSignatures.Purpose;
 import org.dure.crypto.sign.SiteSignatures;
 import org.dure.protocol.metrics.Evaluation;
 import org.dure.protocol.model.FeatureScaling;
+import org.dure.protocol.model.InitialModel;
 import org.dure.protocol.model.ModelFiles;
 import org.dure.protocol.privacy.RdpAccountant;
 import org.dure.protocol.study.PrivacyPlan;

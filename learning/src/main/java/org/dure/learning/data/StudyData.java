@@ -215,6 +215,33 @@ public final class StudyData {
   }
 
   /**
+   * For each validation row (in {@link #encode} order), its patient as a dense index, or null when no patient column
+   * was given (every row its own patient). Small-cell rules count patients, not rows.
+   */
+  public int[] validationPatients() {
+    if (patients == null) return null;
+    Map<String, Integer> index = new java.util.HashMap<>();
+    int[] out = new int[validation.length];
+    for (int i = 0; i < validation.length; i++) out[i] = index.computeIfAbsent(patients[validation[i]], k -> index.size());
+    return out;
+  }
+
+  /**
+   * Distinct patients among the kept rows with a positive and with a negative label: {@code {negatives, positives}}.
+   * A patient with rows of both labels counts in both. Without a patient column every row is a patient.
+   */
+  public long[] patientsPerClass() {
+    if (patients == null) {
+      long pos = 0;
+      for (float y : labels) if (y > 0.5f) pos++;
+      return new long[] {labels.length - pos, pos};
+    }
+    java.util.Set<String> pos = new java.util.HashSet<>(), neg = new java.util.HashSet<>();
+    for (int i = 0; i < labels.length; i++) (labels[i] > 0.5f ? pos : neg).add(patients[i]);
+    return new long[] {neg.size(), pos.size()};
+  }
+
+  /**
    * The raw (trimmed) values of report subgroup column {@code column} in the validation rows, in {@link #encode} order;
    * null if the column is not one of the study's report subgroups or the data lacks it.
    */

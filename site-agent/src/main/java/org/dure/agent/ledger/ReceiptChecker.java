@@ -33,6 +33,8 @@ public final class ReceiptChecker {
   private final String siteId;
   private final Path workDir;
   private final Map<String, byte[]> sent = new ConcurrentHashMap<>();
+  /** Per contribution sent: completed with null once its receipt checked out, or with why it did not. */
+  private final Map<String, java.util.concurrent.CompletableFuture<String>> outcomes = new ConcurrentHashMap<>();
   private TreeHeadMonitor monitor;
   private PublicKey monitorKey;
 
@@ -44,6 +46,41 @@ public final class ReceiptChecker {
   /** Remembers the signature of a contribution this site sent, to match it against its receipt. */
   public void sent(String studyId, int round, byte[] signature) {
     sent.put(studyId + "/" + round, signature.clone());
+    outcomes.put(studyId + "/" + round, new java.util.concurrent.CompletableFuture<>());
+  }
+
+  /**
+   * Waits for the receipt of the contribution this site sent for the round. A site goes on to the next stage only
+   * once its contribution is provably in the participation ledger: a contribution the coordinator used but did not
+   * record would leave no trace of this site's part.
+   *
+   * @return empty when the receipt checked out; otherwise why not (no contribution sent, no receipt in time, or a
+   *     receipt that failed its check, which is already an alarm)
+   */
+  public java.util.Optional<String> awaitReceipt(String studyId, int round, java.time.Duration timeout) {
+    var f = outcomes.get(studyId + "/" + round);
+    if (f == null) return java.util.Optional.of("this site sent no contribution for round " + round);
+    try {
+      return java.util.Optional.ofNullable(f.get(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS));
+    } catch (java.util.concurrent.TimeoutException e) {
+      return java.util.Optional.of("no ledger receipt for this site's contribution to round " + round + " within "
+          + timeout.toSeconds() + " s");
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return java.util.Optional.of("interrupted while waiting for the ledger receipt of round " + round);
+    } catch (java.util.concurrent.ExecutionException e) {
+      return java.util.Optional.of(String.valueOf(e.getCause()));
+    }
+  }
+
+  /** Records a missing receipt as an alarm for the data officer (the site then stops taking part in the study). */
+  public void missing(String studyId, int round, String why) {
+    alarm(studyId, round, -1, why);
+  }
+
+  private void settle(CoordinatorMessage.LedgerReceipt r, String failure) {
+    var f = outcomes.get(r.studyId() + "/" + r.round());
+    if (f != null) f.complete(failure);
   }
 
   /** The size of the last tree head this site accepted (0 if none), as the coordinator needs it. */
@@ -92,20 +129,23 @@ public final class ReceiptChecker {
         // the entry is included, but the history check waits for a receipt proven from our head.
         log.warn("ledger receipt for study {} round {}: consistency proven from size {}, this site last accepted {};"
             + " checking on the next receipt", r.studyId(), r.round(), r.consistencyFrom(), current);
+        settle(r, null);
         return true;
       }
       monitor.accept(head, r.consistencyProof());
       log.info("ledger receipt for study {} round {}: entry {} included in tree head {} (consistent with the last one)",
           r.studyId(), r.round(), r.index(), head.size());
+      settle(r, null);
       return true;
     } catch (IOException | RuntimeException e) {
-      alarm(r, e.getMessage());
+      alarm(r.studyId(), r.round(), r.index(), e.getMessage());
+      settle(r, "the ledger receipt failed this site's check: " + e.getMessage());
       return false;
     }
   }
 
-  private void alarm(CoordinatorMessage.LedgerReceipt r, String why) {
-    String line = Instant.now() + " study " + r.studyId() + " round " + r.round() + " entry " + r.index() + ": " + why;
+  private void alarm(String studyId, int round, long index, String why) {
+    String line = Instant.now() + " study " + studyId + " round " + round + (index < 0 ? "" : " entry " + index) + ": " + why;
     log.error("LEDGER ALARM: the coordinator's participation ledger failed this site's check: {}", line);
     try {
       Files.createDirectories(workDir);

@@ -6,6 +6,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
 import java.util.LinkedHashSet;
 import java.util.Locale;
 import java.util.Optional;
@@ -26,7 +28,9 @@ import org.dure.protocol.study.StudySpec;
  *   "maxRounds": 50,
  *   "minLocalCohort": 200,                     // least usable rows this site trains a study on
  *   "perSiteMetricsMayLeave": true,            // false: this site's validation metrics never leave (pooled metrics omit it)
- *   "minCellSize": 10,                         // validation-report subgroups with fewer rows here are sent suppressed
+ *   "minCellSize": 10,                         // no count of fewer patients leaves this site (reports, round metrics)
+ *   "minSecureRoster": 3,                      // least sites in a securely aggregated round this site takes part in
+ *   "reportBands": {"age": [40, 60, 80]},      // the only cut points this site bands a numeric report column by
  *   "requireSecureAggregation": true,
  *   "maxEpsilonPerStudy": 8, "maxEpsilonTotal": 20
  * }
@@ -44,14 +48,25 @@ import org.dure.protocol.study.StudySpec;
  * @param requireSecureAggregation whether a study must aggregate updates securely
  * @param maxEpsilonPerStudy differential-privacy cap per study; null means no cap
  * @param maxEpsilonTotal differential-privacy cap over every study; null means no cap
- * @param minCellSize least validation rows a subgroup of the validation report needs at this site for its counts to
- *     leave; a smaller subgroup is sent as suppressed (name only)
+ * @param minCellSize least patients any count that leaves this site must hold: a validation-report subgroup, a bin of a
+ *     score histogram (bins are merged until they reach it), each class of a study's label (a study whose label has
+ *     fewer patients of either class here is declined)
+ * @param minSecureRoster least sites a secure-aggregation round (its roster, and its survivors at unmasking) must have
+ *     for this site to take part: in a sum over fewer, each site's update is too close to the sum
+ * @param reportBands per numeric report column, the cut points this site bands it by, whatever a study asks (two studies
+ *     with cut points one year apart would otherwise give one patient's outcome as a difference); a banded column not
+ *     listed is not reported. Null (only in {@link #rehearsal()}) uses the study's cut points.
  */
 public record LocalPolicy(Approval approval, Set<String> allowedModels, Integer maxRounds, long minLocalCohort,
                           boolean perSiteMetricsMayLeave, boolean requireSecureAggregation, Double maxEpsilonPerStudy,
-                          Double maxEpsilonTotal, int minCellSize) {
+                          Double maxEpsilonTotal, int minCellSize, int minSecureRoster,
+                          Map<String, List<Double>> reportBands) {
   /** The default {@link #minCellSize}. */
   public static final int DEFAULT_MIN_CELL_SIZE = 10;
+  /** The default {@link #minSecureRoster}. */
+  public static final int DEFAULT_MIN_SECURE_ROSTER = 3;
+  /** The default {@link #reportBands}: age in the bands the validation report uses by default. */
+  public static final Map<String, List<Double>> DEFAULT_REPORT_BANDS = Map.of("age", List.of(40.0, 60.0, 80.0));
 
   /** How a study that passes the rules is approved. */
   public enum Approval {
@@ -62,7 +77,8 @@ public record LocalPolicy(Approval approval, Set<String> allowedModels, Integer 
   }
 
   static final Set<String> SETTINGS = Set.of("approval", "allowedModels", "maxRounds", "minLocalCohort",
-      "perSiteMetricsMayLeave", "requireSecureAggregation", "maxEpsilonPerStudy", "maxEpsilonTotal", "minCellSize");
+      "perSiteMetricsMayLeave", "requireSecureAggregation", "maxEpsilonPerStudy", "maxEpsilonTotal", "minCellSize",
+      "minSecureRoster", "reportBands");
   private static final ObjectMapper JSON = new ObjectMapper();
 
   public LocalPolicy {
@@ -73,6 +89,20 @@ public record LocalPolicy(Approval approval, Set<String> allowedModels, Integer 
     if (minLocalCohort < 0) throw new IllegalArgumentException("minLocalCohort must be >= 0, was " + minLocalCohort);
     new PrivacyBudget.Caps(maxEpsilonPerStudy, maxEpsilonTotal); // validates both caps
     if (minCellSize < 1) throw new IllegalArgumentException("minCellSize must be >= 1, was " + minCellSize);
+    if (minSecureRoster < 2) throw new IllegalArgumentException("minSecureRoster must be >= 2, was " + minSecureRoster);
+    if (reportBands != null) {
+      Map<String, List<Double>> copy = new java.util.TreeMap<>();
+      reportBands.forEach((column, cuts) -> copy.put(column, org.dure.protocol.study.ReportPlan.Subgroup.banded(column, cuts).bands()));
+      reportBands = java.util.Collections.unmodifiableMap(copy);
+    }
+  }
+
+  /** A policy with the default {@link #minSecureRoster} and {@link #reportBands}. */
+  public LocalPolicy(Approval approval, Set<String> allowedModels, Integer maxRounds, long minLocalCohort,
+                     boolean perSiteMetricsMayLeave, boolean requireSecureAggregation, Double maxEpsilonPerStudy,
+                     Double maxEpsilonTotal, int minCellSize) {
+    this(approval, allowedModels, maxRounds, minLocalCohort, perSiteMetricsMayLeave, requireSecureAggregation,
+        maxEpsilonPerStudy, maxEpsilonTotal, minCellSize, DEFAULT_MIN_SECURE_ROSTER, DEFAULT_REPORT_BANDS);
   }
 
   /** A policy with the default {@link #minCellSize}. */
@@ -85,7 +115,7 @@ public record LocalPolicy(Approval approval, Set<String> allowedModels, Integer 
 
   public LocalPolicy withMinCellSize(int cells) {
     return new LocalPolicy(approval, allowedModels, maxRounds, minLocalCohort, perSiteMetricsMayLeave,
-        requireSecureAggregation, maxEpsilonPerStudy, maxEpsilonTotal, cells);
+        requireSecureAggregation, maxEpsilonPerStudy, maxEpsilonTotal, cells, minSecureRoster, reportBands);
   }
 
   /** The policy without a policy file: manual approval, secure aggregation required, nothing else limited. */
@@ -98,17 +128,28 @@ public record LocalPolicy(Approval approval, Set<String> allowedModels, Integer 
    * which run on synthetic or the researcher's own files.
    */
   public static LocalPolicy rehearsal() {
-    return new LocalPolicy(Approval.AUTOMATIC, Set.of(), null, 0, true, false, null, null);
+    return new LocalPolicy(Approval.AUTOMATIC, Set.of(), null, 0, true, false, null, null, DEFAULT_MIN_CELL_SIZE, 2, null);
+  }
+
+  public LocalPolicy withMinSecureRoster(int sites) {
+    return new LocalPolicy(approval, allowedModels, maxRounds, minLocalCohort, perSiteMetricsMayLeave,
+        requireSecureAggregation, maxEpsilonPerStudy, maxEpsilonTotal, minCellSize, sites, reportBands);
+  }
+
+  public LocalPolicy withReportBands(Map<String, List<Double>> bands) {
+    return new LocalPolicy(approval, allowedModels, maxRounds, minLocalCohort, perSiteMetricsMayLeave,
+        requireSecureAggregation, maxEpsilonPerStudy, maxEpsilonTotal, minCellSize, minSecureRoster, bands);
   }
 
   public LocalPolicy withApproval(Approval a) {
     return new LocalPolicy(a, allowedModels, maxRounds, minLocalCohort, perSiteMetricsMayLeave, requireSecureAggregation,
-        maxEpsilonPerStudy, maxEpsilonTotal, minCellSize);
+        maxEpsilonPerStudy, maxEpsilonTotal, minCellSize, minSecureRoster, reportBands);
   }
 
   public LocalPolicy withCaps(PrivacyBudget.Caps caps) {
     return new LocalPolicy(approval, allowedModels, maxRounds, minLocalCohort, perSiteMetricsMayLeave,
-        requireSecureAggregation, caps.maxEpsilonPerStudy(), caps.maxEpsilonTotal(), minCellSize);
+        requireSecureAggregation, caps.maxEpsilonPerStudy(), caps.maxEpsilonTotal(), minCellSize, minSecureRoster,
+        reportBands);
   }
 
   /** The differential-privacy caps, for the site's {@link PrivacyBudget}. */
@@ -162,7 +203,9 @@ public record LocalPolicy(Approval approval, Set<String> allowedModels, Integer 
           bool(root, "requireSecureAggregation", d.requireSecureAggregation(), file),
           root.has("maxEpsilonPerStudy") ? number(root, "maxEpsilonPerStudy", file, false) : null,
           root.has("maxEpsilonTotal") ? number(root, "maxEpsilonTotal", file, false) : null,
-          root.has("minCellSize") ? (int) number(root, "minCellSize", file, true) : DEFAULT_MIN_CELL_SIZE);
+          root.has("minCellSize") ? (int) number(root, "minCellSize", file, true) : DEFAULT_MIN_CELL_SIZE,
+          root.has("minSecureRoster") ? (int) number(root, "minSecureRoster", file, true) : DEFAULT_MIN_SECURE_ROSTER,
+          root.has("reportBands") ? bands(root.path("reportBands"), file) : DEFAULT_REPORT_BANDS);
     } catch (IllegalArgumentException e) {
       throw new IOException("local policy " + file + ": " + e.getMessage(), e);
     }
@@ -220,7 +263,8 @@ public record LocalPolicy(Approval approval, Set<String> allowedModels, Integer 
         + (requireSecureAggregation ? ", secure aggregation required" : "")
         + (maxEpsilonPerStudy == null ? "" : ", ε ≤ " + fmt(maxEpsilonPerStudy) + " per study")
         + (maxEpsilonTotal == null ? "" : ", ε ≤ " + fmt(maxEpsilonTotal) + " in total")
-        + (minCellSize == DEFAULT_MIN_CELL_SIZE ? "" : ", report cells of at least " + minCellSize + " rows");
+        + (minCellSize == DEFAULT_MIN_CELL_SIZE ? "" : ", cells of at least " + minCellSize + " patients")
+        + (minSecureRoster == DEFAULT_MIN_SECURE_ROSTER ? "" : ", secure rounds of at least " + minSecureRoster + " sites");
   }
 
   private static Optional<String> rule(String name, String why) {
@@ -235,6 +279,32 @@ public record LocalPolicy(Approval approval, Set<String> allowedModels, Integer 
     for (ModelSpec.Kind k : ModelSpec.Kind.values()) if (k.wireName().equals(name)) return k;
     throw new IllegalArgumentException("allowedModels: unknown model \"" + name + "\"; expected some of "
         + java.util.Arrays.stream(ModelSpec.Kind.values()).map(ModelSpec.Kind::wireName).toList());
+  }
+
+  private static Map<String, List<Double>> bands(JsonNode node, Path file) throws IOException {
+    if (!node.isObject()) throw new IOException("local policy " + file + ": \"reportBands\" must be an object like {\"age\": [40, 60, 80]}");
+    Map<String, List<Double>> out = new java.util.TreeMap<>();
+    for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
+      Map.Entry<String, JsonNode> e = it.next();
+      List<Double> cuts = new java.util.ArrayList<>();
+      if (!e.getValue().isArray() || e.getValue().isEmpty())
+        throw new IOException("local policy " + file + ": \"reportBands\".\"" + e.getKey() + "\" must be a non-empty list of ascending cut points");
+      for (JsonNode x : e.getValue()) {
+        if (!x.isNumber()) throw new IOException("local policy " + file + ": \"reportBands\".\"" + e.getKey() + "\" must list numbers, found " + x);
+        cuts.add(x.asDouble());
+      }
+      out.put(e.getKey(), cuts);
+    }
+    return out;
+  }
+
+  /**
+   * The cut points this site bands report column {@code column} by when a study asks for {@code requested}: the
+   * policy's, or null when the column may not be banded here; the study's own only without {@link #reportBands}.
+   */
+  public List<Double> bandsFor(String column, List<Double> requested) {
+    if (reportBands == null) return requested;
+    return reportBands.get(column);
   }
 
   private static String text(JsonNode root, String f, Path file) throws IOException {

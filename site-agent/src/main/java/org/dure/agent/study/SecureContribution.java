@@ -49,6 +49,8 @@ final class SecureContribution {
   private float[] input;
   private int clipped;
   private byte[] lastSignature;
+  /** SHA-256 of the global model this contribution was trained from. */
+  private String globalSha256;
   /** Site-level noise this site adds to its clipped model change before masking (off for most studies). */
   private final PrivacyPlan.SiteLevelNoise noise;
 
@@ -142,6 +144,7 @@ final class SecureContribution {
    * is clipped to L2 norm S, gets this site's share of the Gaussian noise, and the training loss is not sent.
    */
   void trained(float[] global, float[] trainedParameters, double meanLoss) {
+    globalSha256 = Digests.modelSha256(global);
     float[] x = new float[global.length + 1];
     for (int i = 0; i < global.length; i++) x[i] = trainedParameters[i] - global[i];
     if (noise.enabled()) {
@@ -209,6 +212,11 @@ final class SecureContribution {
     lastSignature = signature;
     input = null;
     return Frames.withSignature(frame, signature);
+  }
+
+  /** SHA-256 of the global model this contribution was trained from (null before training). */
+  String globalSha256() {
+    return globalSha256;
   }
 
   /** The contribution signature of the masked frame this site sent (null before). */

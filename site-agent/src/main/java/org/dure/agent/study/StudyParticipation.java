@@ -53,6 +53,12 @@ final class StudyParticipation implements AutoCloseable {
   private int lastTrainedRound = -1;
   private float[] lastTrainedGlobal;
   private TrainOutcome lastOutcome;
+  /** SHA-256 of the global models trained from here (a second training from one gets fresh randomness). */
+  private final java.util.Set<String> trainedFrom = new java.util.HashSet<>();
+  /** What each model version's evaluation sent (a retried attempt resends it; nothing is computed twice). */
+  private final java.util.Map<Integer, Evaluation> evaluations = new java.util.HashMap<>();
+  /** Each validation row's patient (dense index), or null when every row is a patient. */
+  private final int[] patientOfValidationRow;
 
   StudyParticipation(UUID studyId, StudySpec spec, StudyData data, String siteId) {
     this.studyId = studyId;
@@ -63,6 +69,7 @@ final class StudyParticipation implements AutoCloseable {
     this.architecture = new Architecture(spec.inputWidth(), m.hiddenLayers(), Activation.parse(m.activation()));
     PrivacyPlan.DifferentialPrivacy plan = spec.privacy().differentialPrivacy();
     this.patientOfRow = data.trainPatients();
+    this.patientOfValidationRow = data.validationPatients();
     this.patients = patientOfRow == null ? data.trainRows() : java.util.Arrays.stream(patientOfRow).max().orElse(-1) + 1;
     if (plan.enabled() && data.trainRows() > 0) {
       var t = spec.training();
@@ -112,21 +119,122 @@ final class StudyParticipation implements AutoCloseable {
     return data.trainRows() + data.validationRows();
   }
 
-  /** How the given global model does on this site's validation split. */
-  Evaluation evaluate(float[] global, int modelVersion) {
+  /**
+   * How the given global model does on this site's validation split, as it may leave the site: the score histogram
+   * merged until every group holds {@code minCellSize} patients of each class, nothing when a class has fewer. The
+   * caller has checked the model's provenance ({@link #provenanceRefusal}).
+   */
+  Evaluation evaluate(float[] global, int modelVersion, int minCellSize) {
     lastModel = global.clone();
     lastModelVersion = modelVersion;
-    if (validation == null) return new Evaluation(0, 0, Double.NaN, Double.NaN, Double.NaN, ScoreHistogram.empty());
-    float[] p = Predictor.predictProbabilities(architecture, global, validation);
-    BinaryMetrics m = BinaryMetrics.of(p, validationLabels);
-    return new Evaluation(m.count(), m.positives(), m.logLoss(), m.accuracy(), m.auc(), ScoreHistogram.of(p, validationLabels));
+    Evaluation e;
+    if (validation == null) {
+      e = SmallCells.withheld();
+    } else {
+      float[] p = Predictor.predictProbabilities(architecture, global, validation);
+      e = SmallCells.evaluation(p, validationLabels, patientOfValidationRow, minCellSize);
+    }
+    evaluations.put(modelVersion, e);
+    return e;
+  }
+
+  /** The evaluation already sent for this model version in this process, or null. */
+  Evaluation evaluated(int modelVersion) {
+    return evaluations.get(modelVersion);
+  }
+
+  /**
+   * Why this site must not evaluate {@code model} as version {@code version}, or null. A site evaluates only the
+   * models the protocol produces for it: version 0 is the study's initial model, which the site recomputes from the
+   * definition it approved; version v is the global model after round v, and this site took part in a round u <= v
+   * (from version u-1) — in a secure study each element can then have moved from version u-1 by at most v-u+1 times
+   * what the study's element clip and aggregation strategy allow one round. Any other model (a crafted one, to turn the validation patients' scores into
+   * a table of their covariates) is refused.
+   */
+  String provenanceRefusal(int version, float[] model, java.util.function.IntPredicate tookPartInRound) {
+    if (model.length != spec.model().parameterCount(spec.inputWidth())) {
+      return "model version " + version + " has " + model.length + " parameters, the approved study's model has "
+          + spec.model().parameterCount(spec.inputWidth());
+    }
+    if (version == 0) {
+      return java.util.Arrays.equals(model, org.dure.protocol.model.InitialModel.of(spec)) ? null
+          : "model version 0 is not the study's initial model (which this site computes from the approved definition)";
+    }
+    int u = lastTrainedRound;
+    if (lastTrainedGlobal == null || u < 1 || u > version || !tookPartInRound.test(u)) {
+      return "this site took part in no round up to round " + version + ", which produced model version " + version
+          + ", so it cannot tell that model from a crafted one";
+    }
+    if (!spec.privacy().secureAggregation().enabled()) return null;
+    // From version u-1, which this site trained round u from, rounds u..version can move each parameter this far.
+    double bound = maxStep() * (version - u + 1);
+    for (int i = 0; i < model.length; i++) {
+      double step = Math.abs((double) model[i] - lastTrainedGlobal[i]);
+      if (!(step <= bound)) {
+        return String.format(java.util.Locale.ROOT, "model version %d moved parameter %d by %.4g from version %d, more"
+            + " than the %.4g that %d secure round(s) can move it", version, i, step, u - 1, bound, version - u + 1);
+      }
+    }
+    return null;
+  }
+
+  /** The most one secure round can move any parameter: the element clip through the aggregation strategy's step. */
+  private double maxStep() {
+    double clip = spec.privacy().secureAggregation().clip();
+    var a = spec.aggregation();
+    double step = a.strategy() == org.dure.protocol.study.AggregationPlan.Strategy.FEDADAM
+        ? a.serverLearningRate() * clip / a.tau() : clip;
+    return step * (1 + 1e-3) + 1e-6; // fixed-point and float rounding
+  }
+
+  /**
+   * Why the study's feature scaling cannot come from a pool that contains this site's training rows, or null. Over a
+   * pool of at most {@code totalRows} rows that holds this site's, {@code totalRows * scale^2} is at least this site's
+   * own sum of squared deviations from the pooled mean; a scaling that breaks this (a tiny scale, a far-off mean, to
+   * spread one patient's value over the model's inputs) was not computed from what this site sent.
+   */
+  String scalingRefusal(long totalRows) {
+    if (scaling == null) return "no feature scaling was set up";
+    double[] means = scaling.means(), scales = scaling.scales();
+    java.util.Map<String, org.dure.protocol.wire.SiteStatistics.NumericMoments> own = new java.util.HashMap<>();
+    for (var m : data.statistics().numeric()) own.put(m.feature(), m);
+    int col = 0;
+    for (org.dure.protocol.study.FeatureSpec f : spec.features()) {
+      if (f.type() == org.dure.protocol.study.FeatureSpec.Type.NUMERIC) {
+        var m = own.get(f.name());
+        double mean = means[col], sd = scales[col];
+        if (!Double.isFinite(mean) || !(sd > 0) || !Double.isFinite(sd)) {
+          return "the scaling of feature '" + f.name() + "' (mean " + mean + ", scale " + sd + ") is not a valid one";
+        }
+        Double impute = scaling.imputeValues().get(f.name());
+        if (impute != null && Double.compare(impute, mean) != 0) {
+          return "the imputation value of feature '" + f.name() + "' is not its pooled mean";
+        }
+        if (m != null && m.count() > 0) {
+          double ownSquares = m.sumSquares() - 2 * mean * m.sum() + m.count() * mean * mean;
+          double capacity = totalRows * sd * sd;
+          if (ownSquares > capacity * (1 + 1e-6) + 1e-9 * Math.abs(m.sumSquares())) {
+            return String.format(java.util.Locale.ROOT, "the scaling of feature '%s' (mean %.6g, scale %.6g) cannot"
+                + " come from a pool of at most %d rows that contains this site's %d", f.name(), mean, sd, totalRows,
+                m.count());
+          }
+        }
+      } else if (f.type() != org.dure.protocol.study.FeatureSpec.Type.NUMERIC) {
+        for (int c = col; c < col + f.width(); c++) {
+          if (means[c] != 0 || scales[c] != 1) return "the scaling of categorical feature '" + f.name() + "' is not the identity";
+        }
+      }
+      col += f.width();
+    }
+    return null;
   }
 
   /**
    * This site's validation-report counts for model {@code modelVersion}, which must be the last model evaluated here
    * (the coordinator sends the final model in a {@code GLOBAL_EVALUATE} frame before asking).
    */
-  org.dure.protocol.wire.AgentMessage.ValidationReport report(int modelVersion, int minCellSize) {
+  org.dure.protocol.wire.AgentMessage.ValidationReport report(int modelVersion, int minCellSize,
+      java.util.function.BiFunction<String, java.util.List<Double>, java.util.List<Double>> bands) {
     String study = studyId.toString();
     var unavailable = org.dure.protocol.wire.AgentMessage.ValidationReport.UNAVAILABLE;
     if (lastModel == null || lastModelVersion != modelVersion) {
@@ -139,7 +247,8 @@ final class StudyParticipation implements AutoCloseable {
     }
     float[] p = Predictor.predictProbabilities(architecture, lastModel, validation);
     return ValidationSummary.of(study, modelVersion, spec.report(), minCellSize, p, validationLabels, data::validationValues,
-        data.patientColumn() == null ? java.util.Set.of() : java.util.Set.of(data.patientColumn()));
+        data.patientColumn() == null ? java.util.Set.of() : java.util.Set.of(data.patientColumn()), patientOfValidationRow,
+        bands);
   }
 
   /**
@@ -148,11 +257,19 @@ final class StudyParticipation implements AutoCloseable {
    */
   TrainOutcome train(float[] global, int round) {
     long seed = spec.training().seed() * 1_000_003L + siteId.hashCode() * 31L + round;
+    // Training again from a model already trained from (a retried attempt): randomness that no one can repeat, so that
+    // two sums over rosters differing by one site never differ by exactly that site's update.
+    if (!trainedFrom.add(org.dure.crypto.Digests.modelSha256(global))) seed ^= org.dure.learning.train.LocalTrainer.secureNoise().nextLong();
     TrainOutcome o = trainer.train(global, train, seed);
     lastTrainedRound = round;
     lastTrainedGlobal = global.clone();
     lastOutcome = o;
     return o;
+  }
+
+  /** Whether round {@code round} was trained here (the last training), so its model version can be checked. */
+  boolean trainedLast(int round) {
+    return lastOutcome != null && lastTrainedRound == round;
   }
 
   /** Whether round {@code round} was already trained here from exactly {@code global} (a retried attempt). */

@@ -84,17 +84,23 @@ public final class StudyWork implements AutoCloseable {
     return t;
   });
 
+  /** What this site has given each study (revealed rounds, models contributed from, versions evaluated), on disk. */
+  private final ContributionJournal journal;
+
   private record Pending(CoordinatorMessage.StudyOffer offer, StudyParticipation participation) {}
 
   /**
    * @param policy the data officer's local policy, which every study offer is checked against
    * @param decisions the officer's decisions (approve, refuse, withdraw), picked up within half a second
    * @param budget where differential privacy is accounted and its caps enforced
+   * @param workDir where the contribution journal is kept
    * @throws IOException if the decisions already on disk cannot be read
    */
   public StudyWork(SiteIdentity identity, LocalData source, ReceiptChecker receipts,
                    java.util.function.Supplier<java.security.PublicKey> coordinatorKey, LocalPolicy policy,
-                   StudyDecisions decisions, PrivacyBudget budget, Outbox out) throws IOException {
+                   StudyDecisions decisions, PrivacyBudget budget, java.nio.file.Path workDir, Outbox out)
+      throws IOException {
+    this.journal = ContributionJournal.open(workDir);
     this.receipts = receipts;
     this.coordinatorKey = coordinatorKey;
     this.identity = identity;
@@ -299,7 +305,19 @@ public final class StudyWork implements AutoCloseable {
         out.send(new AgentMessage.RoundFailed(m.studyId(), m.round(), siteId + " is not set up for this study"));
         return;
       }
-      String overBudget = p.trainedRound(m.round()) ? null : budgetRefusal(p); // a retry resends, spends nothing
+      String refusal = journal.refusalForRound(m.studyId(), m.round()).orElse(null);
+      if (refusal == null && start.roster().size() < approvals.policy.minSecureRoster()) {
+        refusal = "the round's roster has " + start.roster().size() + " sites, fewer than the " + approvals.policy
+            .minSecureRoster() + " this site's policy requires (minSecureRoster): in a smaller sum each site's update is"
+            + " too close to the sum";
+      }
+      if (refusal == null) refusal = p.scalingRefusal(start.totalSamples());
+      if (refusal != null) {
+        log.warn("study {}: sitting out secure round {} attempt {}: {}", id, m.round(), m.attempt(), refusal);
+        out.send(new AgentMessage.RoundFailed(m.studyId(), m.round(), "secure round refused by " + siteId + ": " + refusal));
+        return;
+      }
+      String overBudget = budgetRefusal(p); // a retried attempt trains again, with fresh noise, and spends again
       if (overBudget != null) {
         log.warn("study {}: sitting out secure round {}: {}", id, m.round(), overBudget);
         out.send(new AgentMessage.RoundFailed(m.studyId(), m.round(), overBudget));
@@ -340,8 +358,26 @@ public final class StudyWork implements AutoCloseable {
         receipts.sent(m.studyId(), m.round(), c.signature());
         out.sendBinary(frame);
       } else if (m instanceof CoordinatorMessage.SecAggUnmask request) {
-        out.send(c.reveal(request));
         secure.remove(id);
+        if (request.survivors().size() < approvals.policy.minSecureRoster()) {
+          throw new IllegalArgumentException("the unmask request names " + request.survivors().size() + " survivors,"
+              + " fewer than the " + approvals.policy.minSecureRoster() + " this site's policy requires (minSecureRoster)");
+        }
+        // The masked input must be provably in the participation ledger before this site reveals what unmasks it.
+        java.util.Optional<String> missing = receipts.awaitReceipt(m.studyId(), m.round(),
+            receiptWait(studies.get(id) == null ? null : studies.get(id).spec));
+        if (missing.isPresent()) {
+          stopTakingPart(m.studyId(), m.round(), missing.get());
+          return;
+        }
+        AgentMessage.SecAggReveal reveal = c.reveal(request);
+        try {
+          journal.revealed(m.studyId(), m.round(), c.globalSha256());
+        } catch (IOException e) {
+          throw new IllegalStateException("cannot record the reveal in the contribution journal (" + e.getMessage()
+              + "); revealing nothing", e);
+        }
+        out.send(reveal);
       } else if (m instanceof CoordinatorMessage.SecAggAbort abort) {
         log.warn("study {}: secure round {} attempt {} aborted: {}", id, abort.round(), abort.attempt(), abort.reason());
         secure.remove(id);
@@ -351,6 +387,31 @@ public final class StudyWork implements AutoCloseable {
       secure.remove(id);
       out.send(new AgentMessage.RoundFailed(m.studyId(), m.round(), "secure aggregation refused by " + siteId + ": " + e.getMessage()));
     }
+  }
+
+  /**
+   * How long a site waits for a contribution's ledger receipt before it counts it missing: the study's round deadline
+   * (each secure-aggregation stage has that long), at most 60 s.
+   */
+  private static java.time.Duration receiptWait(StudySpec spec) {
+    return java.time.Duration.ofSeconds(spec == null ? 30 : Math.max(1, Math.min(60, spec.roundDeadlineSeconds())));
+  }
+
+  /**
+   * A contribution without its ledger receipt (finding: a coordinator that used a site's update without recording
+   * it): an alarm for the data officer, and this site takes no further part in the study (recorded on disk).
+   */
+  private void stopTakingPart(String studyId, int round, String why) {
+    receipts.missing(studyId, round, why);
+    try {
+      journal.halt(studyId, "ledger alarm in round " + round + ": " + why);
+    } catch (IOException e) {
+      log.error("study {}: cannot record the halt in the contribution journal: {}", studyId, e.toString());
+    }
+    secure.remove(UUID.fromString(studyId));
+    log.error("study {}: round {}: {}; this site takes no further part in the study (see {})", studyId, round, why,
+        ReceiptChecker.ALARM_FILE);
+    out.send(new AgentMessage.RoundFailed(studyId, round, siteId + " stopped taking part in the study: " + why));
   }
 
   private void offer(CoordinatorMessage.StudyOffer o) {
@@ -396,6 +457,16 @@ public final class StudyWork implements AutoCloseable {
         return;
       }
       StudyData data = StudyData.load(table, spec, source.patientColumn());
+      long[] classes = data.patientsPerClass();
+      int cells = approvals.policy.minCellSize();
+      if (classes[0] < cells || classes[1] < cells) {
+        // A label that picks out a handful of patients ("age = 93") would make every metric their outcome.
+        String why = siteId + " declines: its data has " + classes[1] + " patients with " + spec.labelColumn() + " = " + spec.labelPositive()
+            + " and " + classes[0] + " without; each class needs at least " + cells + " (the site's minimum cell size)";
+        log.info("study {}: {}", id, why);
+        out.send(new AgentMessage.StudyDeclined(o.studyId(), why));
+        return;
+      }
       approveOrHold(o, spec, new StudyParticipation(id, spec, data, siteId), known);
     } catch (DataException e) {
       log.warn("study {}: declining: {}", id, e.getMessage());
@@ -445,7 +516,7 @@ public final class StudyWork implements AutoCloseable {
     StudyParticipation p = studies.get(UUID.fromString(r.studyId()));
     if (p == null) return;
     int cells = approvals.policy.minCellSize();
-    out.send(p.report(r.modelVersion(), cells));
+    out.send(p.report(r.modelVersion(), cells, approvals.policy::bandsFor));
     log.info("study {}: sent the validation report for model version {} (subgroups under {} rows suppressed)",
         r.studyId(), r.modelVersion(), cells);
   }
@@ -463,45 +534,77 @@ public final class StudyWork implements AutoCloseable {
 
   private void round(Frames.ModelFrame f) {
     StudyParticipation p = studies.get(f.studyId());
+    String study = f.studyId().toString();
     if (p == null || !p.ready()) {
-      out.send(new AgentMessage.RoundFailed(f.studyId().toString(), f.round(), siteId + " is not set up for this study"));
+      out.send(new AgentMessage.RoundFailed(study, f.round(), siteId + " is not set up for this study"));
       return;
     }
     float[] global = f.valuesUnsafe();
     long t0 = System.nanoTime();
-    Evaluation eval = p.evaluate(global, f.modelVersion());
-    out.send(new AgentMessage.EvaluationReport(f.studyId().toString(), f.modelVersion(), eval));
-    if (f.kind() != Frames.Kind.GLOBAL_TRAIN) return;
+    boolean secureStudy = p.spec.privacy().secureAggregation().enabled();
+    String halted = journal.halted(study);
+    if (halted != null) {
+      out.send(new AgentMessage.RoundFailed(study, f.round(), siteId + " stopped taking part in the study: " + halted));
+      return;
+    }
+    if (f.kind() != Frames.Kind.GLOBAL_TRAIN) { // the final evaluation, before the validation report
+      evaluate(p, f.modelVersion(), global, secureStudy);
+      return;
+    }
     SecureContribution c = null;
-    if (p.spec.privacy().secureAggregation().enabled()) {
+    if (secureStudy) {
       c = secure.get(f.studyId());
       if (c == null || !c.isFor(f.round())) {
         // Fail closed: an approved secure study never sends a plain update.
-        out.send(new AgentMessage.RoundFailed(f.studyId().toString(), f.round(), siteId + " sends updates for this"
+        out.send(new AgentMessage.RoundFailed(study, f.round(), siteId + " sends updates for this"
             + " study only through secure aggregation, and no secure round " + f.round() + " was announced"));
+        return;
+      }
+      if (f.modelVersion() != f.round() - 1) {
+        secure.remove(f.studyId());
+        out.send(new AgentMessage.RoundFailed(study, f.round(), siteId + " trains round " + f.round() + " only from model"
+            + " version " + (f.round() - 1) + ", not " + f.modelVersion()));
+        return;
+      }
+      java.util.Optional<String> again = journal.refusalForModel(study, org.dure.crypto.Digests.modelSha256(global));
+      if (again.isPresent()) {
+        secure.remove(f.studyId());
+        log.warn("study {}: refusing round {}: {}", study, f.round(), again.get());
+        out.send(new AgentMessage.RoundFailed(study, f.round(), "round refused by " + siteId + ": " + again.get()));
         return;
       }
     }
     if (f.round() > p.spec.training().rounds()) {
       // A coordinator asking for more rounds than approved would also spend privacy budget nobody agreed to.
-      out.send(new AgentMessage.RoundFailed(f.studyId().toString(), f.round(), siteId + " approved "
+      out.send(new AgentMessage.RoundFailed(study, f.round(), siteId + " approved "
           + p.spec.training().rounds() + " rounds of this study, not round " + f.round()));
       return;
     }
+    if (!secureStudy && f.round() > 1 && p.trainedLast(f.round() - 1)) {
+      // A plain update goes on to the next round only once the last one's receipt was checked (or did not come). A
+      // coordinator discards a plain update that misses the round's deadline without an entry, so a missing receipt
+      // here is an alarm for the data officer to compare with the round record, not a halt.
+      receipts.awaitReceipt(study, f.round() - 1, receiptWait(p.spec)).ifPresent(why -> receipts.missing(study, f.round() - 1,
+          why + " (if the study's round record shows this site dropped, its update was not used)"));
+    }
+    boolean resend = !secureStudy && p.mechanism != null && p.trainedBefore(f.round(), global);
+    String overBudget = resend ? null : budgetRefusal(p);
+    if (overBudget != null) {
+      log.warn("study {}: round {}: {}", study, f.round(), overBudget);
+      secure.remove(f.studyId());
+      out.send(new AgentMessage.RoundFailed(study, f.round(), overBudget));
+      return;
+    }
+    // Every check passed: evaluate the model this round starts from (once per version, provenance checked), then train.
+    evaluate(p, f.modelVersion(), global, secureStudy);
     TrainOutcome o;
-    if (p.mechanism != null && p.trainedBefore(f.round(), global)) {
-      // A retried attempt of the same round from the same model: resend the update already trained (and accounted)
-      // instead of training again, which would spend budget twice for one round.
+    if (resend) {
+      // A plain study's retried attempt from the same model: resend the update already trained (and accounted) instead
+      // of training again, which would spend budget twice for one round. (The coordinator reads plain updates one by
+      // one anyway; a secure study always trains again, with fresh randomness.)
       o = p.lastOutcome();
       out.send(privacySpent(p, f.round()));
     } else {
-      String overBudget = budgetRefusal(p);
-      if (overBudget != null) {
-        log.warn("study {}: round {}: {}", f.studyId(), f.round(), overBudget);
-        secure.remove(f.studyId());
-        out.send(new AgentMessage.RoundFailed(f.studyId().toString(), f.round(), overBudget));
-        return;
-      }
       o = p.train(global, f.round());
       if (p.mechanism != null && !accountPrivacy(p, f.round(), o)) return;
     }
@@ -515,11 +618,46 @@ public final class StudyWork implements AutoCloseable {
     }
     byte[] update = Frames.encode(Frames.Kind.SITE_UPDATE, f.studyId(), f.round(), f.modelVersion(),
         o.examplesSeen() > 0 ? p.trainRows() : 0, p.mechanism != null ? Float.NaN : (float) o.meanLoss(), o.parameters());
-    byte[] signature = identity.sign(Purpose.CONTRIBUTION, f.studyId().toString(), f.round(), Frames.signedDigest(update));
-    receipts.sent(f.studyId().toString(), f.round(), signature);
+    byte[] signature = identity.sign(Purpose.CONTRIBUTION, study, f.round(), Frames.signedDigest(update));
+    receipts.sent(study, f.round(), signature);
     out.sendBinary(Frames.withSignature(update, signature));
     log.info("study {}: round {} trained on {} rows in {} ms (loss {})", f.studyId(), f.round(), p.trainRows(),
         (System.nanoTime() - t0) / 1_000_000, String.format("%.4f", o.meanLoss()));
+  }
+
+  /**
+   * Evaluates a global model on the validation split and sends the result — only for a model the protocol produced
+   * for this site, and once per version: the same version again gets the same answer, another model under a version
+   * already evaluated gets none. Metrics leave only under the site's minimum cell size ({@link SmallCells}).
+   */
+  private void evaluate(StudyParticipation p, int version, float[] model, boolean secureStudy) {
+    String study = p.studyId.toString();
+    String sha = org.dure.crypto.Digests.modelSha256(model);
+    String before = journal.evaluated(study, version);
+    if (before != null) {
+      Evaluation again = before.equals(sha) ? p.evaluated(version) : null;
+      if (again == null) log.warn("study {}: not evaluating model version {} again: {}", study, version, before.equals(sha)
+          ? "it was evaluated before this agent restarted" : "another model was already evaluated under that version here");
+      out.send(new AgentMessage.EvaluationReport(study, version, again != null ? again : SmallCells.withheld()));
+      return;
+    }
+    java.util.function.IntPredicate tookPart = secureStudy ? u -> journal.revealedRound(study, u) : p::trainedLast;
+    String why = p.provenanceRefusal(version, model, tookPart);
+    if (why != null) {
+      // An answer that carries nothing keeps the protocol moving; the pooled metrics leave this site out.
+      log.warn("study {}: not evaluating model version {}: {}", study, version, why);
+      out.send(new AgentMessage.EvaluationReport(study, version, SmallCells.withheld()));
+      return;
+    }
+    try {
+      journal.evaluatedNow(study, version, sha);
+    } catch (IOException e) {
+      log.error("study {}: cannot record the evaluation of model version {} ({}); not evaluating", study, version, e.toString());
+      out.send(new AgentMessage.EvaluationReport(study, version, SmallCells.withheld()));
+      return;
+    }
+    Evaluation eval = p.evaluate(model, version, approvals.policy.minCellSize());
+    out.send(new AgentMessage.EvaluationReport(study, version, eval));
   }
 
   /** Records the round's noisy steps (on disk, before anything leaves) and tells the coordinator the ε spent. */

@@ -90,6 +90,23 @@ class LocalPolicyTest {
         false, 8.0, 20.0), p);
   }
 
+  @Test void secureRosterMinimumAndReportBandsAreReadWithSafeDefaults() throws Exception {
+    LocalPolicy p = load("{\"minSecureRoster\": 5, \"reportBands\": {\"age\": [30, 50, 70], \"bmi\": [25]}}");
+    assertEquals(5, p.minSecureRoster());
+    assertEquals(java.util.List.of(30.0, 50.0, 70.0), p.bandsFor("age", java.util.List.of(40.0, 93.0)));
+    assertEquals(java.util.List.of(25.0), p.bandsFor("bmi", java.util.List.of(30.0)));
+    assertEquals(null, p.bandsFor("sbp", java.util.List.of(140.0)), "a column the policy does not band is not banded");
+    LocalPolicy d = load("{}");
+    assertEquals(LocalPolicy.DEFAULT_MIN_SECURE_ROSTER, d.minSecureRoster());
+    assertEquals(java.util.List.of(40.0, 60.0, 80.0), d.bandsFor("age", java.util.List.of(40.0, 93.0)));
+    IOException roster = assertThrows(IOException.class, () -> load("{\"minSecureRoster\": 1}"));
+    assertTrue(roster.getMessage().contains("minSecureRoster must be >= 2, was 1"), roster.getMessage());
+    IOException bands = assertThrows(IOException.class, () -> load("{\"reportBands\": {\"age\": [60, 40]}}"));
+    assertTrue(bands.getMessage().contains("strictly ascending"), bands.getMessage());
+    IOException shape = assertThrows(IOException.class, () -> load("{\"reportBands\": [40, 60]}"));
+    assertTrue(shape.getMessage().contains("\"reportBands\" must be an object"), shape.getMessage());
+  }
+
   @Test void anInvalidPolicyFileFailsClosedNamingTheSetting() {
     IOException unknown = assertThrows(IOException.class, () -> load("{\"maxRound\": 20}"));
     assertTrue(unknown.getMessage().contains("unknown setting \"maxRound\""), unknown.getMessage());

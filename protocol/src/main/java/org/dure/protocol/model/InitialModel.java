@@ -1,4 +1,4 @@
-package org.dure.coordinator.study;
+package org.dure.protocol.model;
 
 import java.util.Random;
 import org.dure.protocol.study.ModelSpec;
