@@ -43,7 +43,9 @@ public final class IdentifierFoundException extends RuntimeException {
    *
    * @param column the column's name
    * @param kind the kind of identifier (a column with several kinds gives one finding per kind)
-   * @param matches how many of its values contain an identifier of that kind (for {@link Kind#IDENTIFIER_COLUMN_NAME}: all)
+   * @param matches how many of its values contain an identifier of that kind (for {@link Kind#IDENTIFIER_COLUMN_NAME}: all;
+   *     for {@link Kind#SPLIT_RESIDENT_REGISTRATION_NUMBER}: the rows where it and the adjacent column hold the two halves;
+   *     for {@link Kind#FREE_TEXT}: the values that are long or have several words)
    * @param values how many non-empty values the column has
    */
   public record Finding(String column, Kind kind, int matches, int values) {

@@ -39,7 +39,8 @@ import java.util.TreeSet;
  *     "address": "region",
  *     "ward": "keep"
  *   },
- *   "quasiIdentifiers": ["age_band", "sex", "region"]
+ *   "quasiIdentifiers": ["age_band", "sex", "region"],
+ *   "freeTextColumns": ["nursing_note"]
  * }
  * }</pre>
  *
