@@ -12,10 +12,19 @@ public final class IdentifierFoundException extends RuntimeException {
   /** The kinds of direct identifier the scan recognises. */
   public enum Kind {
     RESIDENT_REGISTRATION_NUMBER("Korean resident registration numbers (YYMMDD-SNNNNNN)"),
-    PHONE_NUMBER("Korean phone numbers (e.g. 010-XXXX-XXXX, +82 10..., 02-XXX-XXXX)"),
+    /** The column and an adjacent one hold the two halves of resident registration numbers (YYMMDD | SNNNNNN). */
+    SPLIT_RESIDENT_REGISTRATION_NUMBER("halves of Korean resident registration numbers split over two adjacent columns"
+        + " (YYMMDD | SNNNNNN)"),
+    PHONE_NUMBER("phone numbers (e.g. 010-XXXX-XXXX, +82 10..., 0082-10-..., 02-XXX-XXXX, +CC international)"),
     EMAIL_ADDRESS("e-mail addresses"),
-    /** The column's name is that of a direct identifier (name, 성명, rrn, 주민등록번호, phone, 연락처, address, 주소, mrn, ...). */
-    IDENTIFIER_COLUMN_NAME("a direct identifier, judging by its name");
+    /** The column's name is that of a direct identifier (name, 성명, rrn, 주민등록번호, phone, 연락처, address, 주소, dob, mrn, ...). */
+    IDENTIFIER_COLUMN_NAME("a direct identifier, judging by its name"),
+    /**
+     * The column's values read like free text (long or several words, mostly different), which may name people or
+     * places that no pattern recognises; allowed only if listed in {@code pseudonymisation.freeTextColumns}.
+     */
+    FREE_TEXT("free text, which may name people or places that no pattern recognises (long or several words, mostly"
+        + " different)");
 
     private final String description;
 
@@ -34,7 +43,9 @@ public final class IdentifierFoundException extends RuntimeException {
    *
    * @param column the column's name
    * @param kind the kind of identifier (a column with several kinds gives one finding per kind)
-   * @param matches how many of its values contain an identifier of that kind (for {@link Kind#IDENTIFIER_COLUMN_NAME}: all)
+   * @param matches how many of its values contain an identifier of that kind (for {@link Kind#IDENTIFIER_COLUMN_NAME}: all;
+   *     for {@link Kind#SPLIT_RESIDENT_REGISTRATION_NUMBER}: the rows where it and the adjacent column hold the two halves;
+   *     for {@link Kind#FREE_TEXT}: the values that are long or have several words)
    * @param values how many non-empty values the column has
    */
   public record Finding(String column, Kind kind, int matches, int values) {
@@ -69,6 +80,11 @@ public final class IdentifierFoundException extends RuntimeException {
     String columns = findings.stream().map(f -> "\"" + f.column() + "\": \"delete\"").collect(Collectors.joining(", "));
     return source + ": refusing to pseudonymise: " + findings.stream().map(Finding::describe).collect(Collectors.joining("; "))
         + ". Declare " + (findings.size() == 1 ? "this column" : "these columns") + " in pseudonymisation.columns, e.g. "
-        + columns + " (or \"pseudonym\" if it is needed for linkage; \"keep\" only if you have checked that it holds no identifiers)";
+        + columns + " (or \"pseudonym\" if it is needed for linkage; \"keep\" only if you have checked that it holds no identifiers)"
+        + (findings.stream().anyMatch(f -> f.kind() == Kind.FREE_TEXT)
+            ? ". A free-text column that has been reviewed and must stay may instead be listed in"
+                + " pseudonymisation.freeTextColumns: it is then kept and still scanned for resident registration numbers,"
+                + " phone numbers and e-mail addresses"
+            : "");
   }
 }

@@ -39,7 +39,8 @@ import java.util.TreeSet;
  *     "address": "region",
  *     "ward": "keep"
  *   },
- *   "quasiIdentifiers": ["age_band", "sex", "region"]
+ *   "quasiIdentifiers": ["age_band", "sex", "region"],
+ *   "freeTextColumns": ["nursing_note"]
  * }
  * }</pre>
  *
@@ -65,9 +66,14 @@ import java.util.TreeSet;
  *         <tr><td>{@code region}</td><td>{@code as} (default {@code region})</td><td>the address's 시/도, {@code 서울}, {@code 경기}, ...; {@code 기타} if unrecognised</td></tr>
  *       </table>
  *       Columns not named here are kept unchanged, after a scan for resident registration numbers, phone
- *       numbers and e-mail addresses that refuses to start if it finds one.
+ *       numbers and e-mail addresses (also split over two columns, or written with full-width digits or other
+ *       separators), for names of direct identifiers, and for free text, that refuses to start if it finds one.
  *   <li>{@code quasiIdentifiers} (optional): output columns whose combinations must occur at least k times;
  *       default: every generalised output column plus any column named {@code sex} or {@code gender}.
+ *   <li>{@code freeTextColumns} (optional): columns not named in {@code columns} that the data officer has
+ *       reviewed and that hold free text (notes, comments). They are kept and still scanned for resident
+ *       registration numbers, phone numbers and e-mail addresses; undeclared free text is refused, since names
+ *       and addresses in it cannot be recognised. A column may not be named both here and in {@code columns}.
  * </ul>
  *
  * <p>Every error names the field, e.g. {@code pseudonymisation.columns.birth_date.ageBand.width}.
@@ -86,14 +92,16 @@ public final class PseudonymisationConfig {
   private final int k;
   private final Map<String, Technique> columns;
   private final List<String> quasiIdentifiers;
+  private final List<String> freeTextColumns;
   private final String hash;
 
   private PseudonymisationConfig(Path secretFile, int k, Map<String, Technique> columns, List<String> quasiIdentifiers,
-                                 String hash) {
+                                 List<String> freeTextColumns, String hash) {
     this.secretFile = secretFile;
     this.k = k;
     this.columns = Collections.unmodifiableMap(columns);
     this.quasiIdentifiers = quasiIdentifiers == null ? null : List.copyOf(quasiIdentifiers);
+    this.freeTextColumns = List.copyOf(freeTextColumns);
     this.hash = hash;
   }
 
@@ -123,7 +131,7 @@ public final class PseudonymisationConfig {
     if (section == null || !section.isObject())
       throw new IllegalArgumentException(SECTION + " must be an object like {\"secretFile\": \"secret/pseudonym.key\", "
           + "\"k\": 5, \"columns\": {\"rrn\": \"delete\"}}");
-    allowOnly(section, SECTION, List.of("secretFile", "k", "columns", "quasiIdentifiers"));
+    allowOnly(section, SECTION, List.of("secretFile", "k", "columns", "quasiIdentifiers", "freeTextColumns"));
 
     JsonNode secret = section.path("secretFile");
     if (!secret.isTextual() || secret.asText().isBlank())
@@ -180,7 +188,26 @@ public final class PseudonymisationConfig {
         qis.add(n.asText());
       }
     }
-    return new PseudonymisationConfig(secretFile, k, columns, qis, hash(section));
+
+    List<String> freeText = new ArrayList<>();
+    if (section.has("freeTextColumns")) {
+      JsonNode ft = section.get("freeTextColumns");
+      String field = SECTION + ".freeTextColumns";
+      if (!ft.isArray())
+        throw new IllegalArgumentException(field + " must be a list of the names of columns that hold reviewed free text,"
+            + " e.g. [\"note\"]");
+      for (JsonNode n : ft) {
+        if (!n.isTextual() || n.asText().isBlank())
+          throw new IllegalArgumentException(field + " must list column names as strings, found " + n);
+        String name = n.asText();
+        if (freeText.contains(name)) throw new IllegalArgumentException(field + " names \"" + name + "\" twice");
+        if (columns.containsKey(name))
+          throw new IllegalArgumentException(field + ": \"" + name + "\" is also declared in " + SECTION + ".columns as \""
+              + columns.get(name).describe() + "\", which decides what happens to it; list it in one place only");
+        freeText.add(name);
+      }
+    }
+    return new PseudonymisationConfig(secretFile, k, columns, qis, freeText, hash(section));
   }
 
   /** The file holding the site secret (absolute). */
@@ -208,6 +235,14 @@ public final class PseudonymisationConfig {
     return p.size() == 1 ? Optional.of(p.get(0)) : Optional.empty();
   }
 
+  /**
+   * The columns declared free text: kept unchanged and still scanned for resident registration numbers, phone numbers
+   * and e-mail addresses, but not refused for being free text. In config order; none by default.
+   */
+  public List<String> freeTextColumns() {
+    return freeTextColumns;
+  }
+
   /** The configured quasi-identifiers, or empty for the default (generalised columns plus sex/gender). */
   public Optional<List<String>> quasiIdentifiers() {
     return Optional.ofNullable(quasiIdentifiers);
@@ -227,7 +262,8 @@ public final class PseudonymisationConfig {
 
   @Override
   public String toString() {
-    return "PseudonymisationConfig[k=" + k + ", columns=" + columns.keySet() + ", hash=" + hash + "]";
+    return "PseudonymisationConfig[k=" + k + ", columns=" + columns.keySet()
+        + (freeTextColumns.isEmpty() ? "" : ", freeTextColumns=" + freeTextColumns) + ", hash=" + hash + "]";
   }
 
   private static String techniqueName(JsonNode spec, String field) {

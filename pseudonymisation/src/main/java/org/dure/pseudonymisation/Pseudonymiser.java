@@ -29,8 +29,10 @@ import org.dure.learning.data.DataException;
  *   <li>Check the config against the data: every declared column (and every {@code shiftDays.by}) exists,
  *       output names do not clash, every quasi-identifier is an output column.
  *   <li>Return the cached result if the same input was pseudonymised under the same config and secret.
- *   <li>Scan every undeclared column for resident registration numbers, phone numbers and e-mail
- *       addresses; if any value matches, throw {@link IdentifierFoundException} and produce nothing.
+ *   <li>Scan every undeclared column for resident registration numbers (also split over two adjacent
+ *       columns), phone numbers and e-mail addresses, after normalising full-width characters and separators,
+ *       for names of direct identifiers and for free text not listed in {@code freeTextColumns}; if any
+ *       matches, throw {@link IdentifierFoundException} and produce nothing.
  *   <li>Delete, pseudonymise (HMAC-SHA-256 under the site secret) and generalise columns as declared; keep
  *       the rest.
  *   <li>Group records by their quasi-identifier values and suppress every record of a group smaller than k.
@@ -94,15 +96,6 @@ public final class Pseudonymiser {
   }
 
   /**
-   * Pseudonymises {@code input}.
-   *
-   * @throws IllegalArgumentException if the config names a column the data lacks or an output name clashes
-   *     with another column; the message names the config field
-   * @throws IdentifierFoundException if an undeclared column holds identifiers; nothing is produced or cached
-   * @throws DataException if a declared column holds a value its technique cannot read (line and column named, value not shown)
-   * @throws IOException if the cache cannot be written
-   */
-  /**
    * The identifier scan alone, over every column of {@code table}: for a site without a pseudonymisation section,
    * whose extract must then hold no direct identifier at all.
    *
@@ -115,15 +108,27 @@ public final class Pseudonymiser {
     if (!findings.isEmpty()) throw new IdentifierFoundException(table.fileName(), findings);
   }
 
+  /**
+   * Pseudonymises {@code input}.
+   *
+   * @throws IllegalArgumentException if the config names a column the data lacks or an output name clashes
+   *     with another column; the message names the config field
+   * @throws IdentifierFoundException if an undeclared column holds identifiers; nothing is produced or cached
+   * @throws DataException if a declared column holds a value its technique cannot read (line and column named, value not shown)
+   * @throws IOException if the cache cannot be written
+   */
   public PseudonymisedTable apply(CsvTable input) throws IOException, DataException {
     Plan plan = plan(input);
     String inputHash = contentHash(input);
-    String key = PseudonymCache.key(input.fileName(), inputHash, config.hash(), secret.fingerprint());
+    // the scan's version is part of the key: a result cached before the scan learnt more is scanned again
+    String key = PseudonymCache.key(input.fileName(), inputHash, config.hash() + "/scan-" + IdentifierScanner.VERSION,
+        secret.fingerprint());
     if (cache != null) {
       Optional<PseudonymisedTable> cached = cache.get(key);
       if (cached.isPresent()) return cached.get();
     }
-    List<IdentifierFoundException.Finding> findings = IdentifierScanner.scan(input, plan.scanned);
+    List<IdentifierFoundException.Finding> findings = IdentifierScanner.scan(input, plan.scanned,
+        java.util.Set.copyOf(config.freeTextColumns()));
     if (!findings.isEmpty()) throw new IdentifierFoundException(input.fileName(), findings);
 
     computations.incrementAndGet();
@@ -214,6 +219,11 @@ public final class Pseudonymiser {
       if (e.getValue() instanceof Technique.ShiftDays s && input.columnIndex(s.by()) < 0)
         throw new IllegalArgumentException(field + e.getKey() + ".shiftDays.by: " + input.fileName() + " has no column \""
             + s.by() + "\"; its columns are " + input.header());
+    }
+    for (String f : config.freeTextColumns()) {
+      if (input.columnIndex(f) < 0)
+        throw new IllegalArgumentException(PseudonymisationConfig.SECTION + ".freeTextColumns: " + input.fileName()
+            + " has no column \"" + f + "\"; its columns are " + input.header() + ". Fix the name or remove it");
     }
     Plan plan = new Plan();
     Map<String, String> producedBy = new LinkedHashMap<>();

@@ -19,6 +19,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 class IdentifierDetectionTest {
   private static final String CONFIG = "{\"secretFile\": \"secret/key\", \"k\": 2, \"columns\": {\"patient_id\": \"pseudonym\"}}";
+  private static final String NOTE_IS_FREE_TEXT = "{\"secretFile\": \"secret/key\", \"k\": 2, \"columns\": {\"patient_id\":"
+      + " \"pseudonym\"}, \"freeTextColumns\": [\"note\"]}";
 
   @TempDir Path dir;
 
@@ -57,7 +59,8 @@ class IdentifierDetectionTest {
     List<String> notes = new ArrayList<>(List.of("follow up in 2 weeks", "", "NA"));
     notes.add("주민번호 8506152123456 확인함");
 
-    IdentifierFoundException e = refused(withNote(notes), CONFIG);
+    // the column is free text, declared as such: that allows free text, not the identifiers in it
+    IdentifierFoundException e = refused(withNote(notes), NOTE_IS_FREE_TEXT);
 
     assertEquals(List.of(new Finding("note", Kind.RESIDENT_REGISTRATION_NUMBER, 1, 2)), e.findings());
   }

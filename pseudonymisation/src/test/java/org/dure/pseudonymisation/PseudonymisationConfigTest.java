@@ -53,7 +53,8 @@ class PseudonymisationConfigTest {
         + " patient (there is no \"pseudonym\" column to default to)", badConfig(config("\"visit_date\": {\"shiftDays\": {\"max\": 30}}")));
     assertEquals("pseudonymisation.secretFile is required: the file that holds (or will hold) the site secret, e.g."
         + " \"secret/pseudonym.key\", outside the data and cache directories", badConfig("{\"k\": 5, \"columns\": {}}"));
-    assertEquals("pseudonymisation.salt: unknown setting; expected one of [secretFile, k, columns, quasiIdentifiers]",
+    assertEquals("pseudonymisation.salt: unknown setting; expected one of [secretFile, k, columns, quasiIdentifiers,"
+        + " freeTextColumns]",
         badConfig("{\"secretFile\": \"s\", \"salt\": \"x\", \"columns\": {}}"));
     assertEquals("pseudonymisation.columns.address: output column \"region\" is also the output of column \"home\"; give"
         + " one of them another name with \"as\"", badConfig(config("\"home\": \"region\", \"address\": \"region\"")));
