@@ -121,10 +121,30 @@ final class SecuredCoordinator implements AutoCloseable {
   record Reply(int status, JsonNode body) {}
 
   Reply send(String token, String method, String path, String body) throws Exception {
+    return send(token, method, path, body, new String[0]);
+  }
+
+  /** Sends with extra request headers, given as name, value, name, value, .... */
+  Reply send(String token, String method, String path, String body, String... headers) throws Exception {
     HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + coordinator.apiPort() + path))
         .timeout(Duration.ofSeconds(20));
     if (token != null) b.header("Authorization", "Bearer " + token);
+    for (int i = 0; i + 1 < headers.length; i += 2) b.header(headers[i], headers[i + 1]);
     b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+    return send(b);
+  }
+
+  /** Sends a body of unknown length (chunked, no Content-Length). */
+  Reply sendChunked(String token, String method, String path, byte[] body, String... headers) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + coordinator.apiPort() + path))
+        .timeout(Duration.ofSeconds(20));
+    if (token != null) b.header("Authorization", "Bearer " + token);
+    for (int i = 0; i + 1 < headers.length; i += 2) b.header(headers[i], headers[i + 1]);
+    b.method(method, HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(body)));
+    return send(b);
+  }
+
+  private Reply send(HttpRequest.Builder b) throws Exception {
     HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
     JsonNode json = null;
     if (!r.body().isEmpty() && r.headers().firstValue("Content-Type").orElse("").startsWith("application/json")) {

@@ -53,8 +53,10 @@ final class AdminApi {
       String f = it.next();
       if (!f.equals("name") && !f.equals("role")) throw new ApiError(400, "unknown field '" + f + "'; expected name and role", f);
     }
-    if (!body.path("name").isTextual()) throw new ApiError(400, "name is required (the person's user name)", "name");
-    if (!body.path("role").isTextual()) throw new ApiError(400, "role is required: researcher, auditor or admin", "role");
+    if (!body.path("name").isTextual()) throw new ApiError(400, (body.hasNonNull("name") ? "name must be a string"
+        : "name is required") + " (the person's user name)", "name");
+    if (!body.path("role").isTextual()) throw new ApiError(400, (body.hasNonNull("role") ? "role must be a string"
+        : "role is required") + ": researcher, auditor or admin", "role");
     Role role;
     try {
       role = Role.parse(body.path("role").asText());

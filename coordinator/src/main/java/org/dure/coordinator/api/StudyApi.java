@@ -9,7 +9,9 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
-import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.ext.web.Route;
+import io.vertx.ext.web.handler.HttpException;
 import java.io.ByteArrayOutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -92,7 +94,7 @@ public final class StudyApi {
     dashboard.register(r);
     r.get(OpenApi.PATH).handler(OpenApi::serve);
     r.route("/api/*").handler(access::authenticate);
-    r.route("/api/*").handler(BodyHandler.create(false).setBodyLimit(MAX_BODY));
+    r.route("/api/*").handler(JsonBody.reader(MAX_BODY));
     r.get("/api/whoami").handler(rc -> json(rc, 200, Access.caller(rc)));
     r.post("/api/studies").handler(allow(Role.RESEARCHER)).handler(this::submit);
     r.get("/api/studies").handler(allow(Role.RESEARCHER, Role.AUDITOR)).handler(rc -> {
@@ -141,26 +143,65 @@ public final class StudyApi {
     });
     admin.register(r);
     ledgerApi.register(r);
-    r.route().last().handler(rc -> error(rc, new ApiError(404, "no such endpoint: " + rc.request().method() + " " + rc.request().path())));
+    r.route().last().handler(rc -> unrouted(r, rc));
     r.errorHandler(500, rc -> {
       Throwable f = rc.failure();
       if (f instanceof ApiError e) {
         error(rc, e);
+      } else if (f instanceof HttpException h && h.getStatusCode() < 500) {
+        error(rc, clientError(h.getStatusCode(), h.getPayload()));
       } else {
         log.error("API failure on {} {}", rc.request().method(), rc.request().path(), f);
         error(rc, new ApiError(500, "internal error; see the coordinator log"));
       }
     });
-    r.errorHandler(413, rc -> error(rc, new ApiError(413, "request body larger than " + MAX_BODY + " bytes")));
-    r.errorHandler(401, rc -> error(rc, new ApiError(401, "authentication required")));
-    r.errorHandler(405, rc -> error(rc, new ApiError(405, "method not allowed")));
+    for (int status : new int[] {400, 401, 403, 404, 405, 406, 408, 411, 413, 414, 415, 416, 422, 429, 431}) {
+      r.errorHandler(status, rc -> error(rc, rc.failure() instanceof ApiError e ? e : clientError(rc.statusCode(), null)));
+    }
     return r;
+  }
+
+  /** The answer for a status Vert.x itself failed a request with (malformed request line, path, headers ...). */
+  private static ApiError clientError(int status, String detail) {
+    String what = switch (status) {
+      case 400 -> "malformed request";
+      case 401 -> "authentication required: send 'Authorization: Bearer <token>'";
+      case 403 -> "not allowed";
+      case 404 -> "not found";
+      case 405 -> "method not allowed";
+      case 413 -> "request body larger than " + MAX_BODY + " bytes, the most the API accepts";
+      case 414 -> "request URI too long";
+      case 415 -> "unsupported Content-Type: send JSON with 'Content-Type: application/json'";
+      case 431 -> "request headers too large";
+      default -> "request refused";
+    };
+    return new ApiError(status, detail == null || detail.isBlank() ? what : what + ": " + detail);
+  }
+
+  /** No route took the request: 405 naming the allowed methods when the path exists for others, else 404. */
+  private static void unrouted(Router r, RoutingContext rc) {
+    String path = rc.request().path();
+    java.util.Set<String> allowed = new java.util.TreeSet<>();
+    for (Route route : r.getRoutes()) {
+      String p = route.getPath();
+      if (p == null || route.methods() == null || route.methods().isEmpty()) continue;
+      String regex = Pattern.quote(p).replaceAll(":[A-Za-z0-9_]+", java.util.regex.Matcher.quoteReplacement("\\E[^/]+\\Q"));
+      if (Pattern.matches(regex, path)) route.methods().forEach(m -> allowed.add(m.name()));
+    }
+    allowed.remove(rc.request().method().name());
+    if (allowed.isEmpty()) {
+      error(rc, new ApiError(404, "no such endpoint: " + rc.request().method() + " " + path
+          + " (the routes are in GET " + OpenApi.PATH + ")"));
+    } else {
+      rc.response().putHeader("Allow", String.join(", ", allowed));
+      error(rc, new ApiError(405, rc.request().method() + " is not supported on " + path + "; use " + String.join(" or ", allowed)));
+    }
   }
 
   /** The request body as a JSON object, or a 400 naming the problem. */
   static JsonNode bodyJson(RoutingContext rc) {
-    String body = rc.body() == null ? null : rc.body().asString();
-    if (body == null || body.isBlank()) throw new ApiError(400, "empty body: send a JSON object", "$");
+    String body = JsonBody.text(rc);
+    if (body.isBlank()) throw new ApiError(400, "empty body: send a JSON object", "$");
     try {
       JsonNode n = StudyStore.JSON.readTree(body);
       if (n == null || !n.isObject()) throw new ApiError(400, "the body must be a JSON object", "$");
@@ -171,8 +212,8 @@ public final class StudyApi {
   }
 
   private void submit(RoutingContext rc) {
-    String body = rc.body() == null ? null : rc.body().asString();
-    if (body == null || body.isBlank()) throw new ApiError(400, "empty body: send the study definition as JSON", "$");
+    String body = JsonBody.text(rc);
+    if (body.isBlank()) throw new ApiError(400, "empty body: send the study definition as JSON", "$");
     StudySpec spec;
     try {
       spec = StudySpecParser.parse(body);
@@ -278,9 +319,28 @@ public final class StudyApi {
     rc.response().setStatusCode(status).putHeader("Content-Type", "application/json").end(text);
   }
 
+  /**
+   * Answers {@code {"error", "field"}} with the error's status. A client's mistake is logged as one WARN line
+   * (status, method, path, caller, message), never with a stack trace; tokens and bodies are never logged.
+   */
   static void error(RoutingContext rc, ApiError e) {
+    Caller c = rc.get(Access.CALLER);
+    log.warn("API {} on {} {}{}: {}", e.status, rc.request().method(), oneLine(rc.request().path()),
+        c == null ? "" : " by " + c.name(), oneLine(e.getMessage()));
     ObjectNode n = StudyStore.JSON.createObjectNode().put("error", e.getMessage());
     if (e.field != null) n.put("field", e.field);
     if (!rc.response().ended()) json(rc, e.status, n);
+  }
+
+  /** Answers a failure outside the router's handler chain (a body handler's callback). */
+  static void fail(RoutingContext rc, ApiError e) {
+    error(rc, e);
+  }
+
+  /** Text from a request, safe for one log line (no line breaks or control characters, bounded). */
+  private static String oneLine(String s) {
+    if (s == null) return "";
+    String t = s.replaceAll("\\p{Cntrl}", "?");
+    return t.length() > 300 ? t.substring(0, 300) + "..." : t;
   }
 }

@@ -30,8 +30,9 @@ public final class StudySpecParser {
     try {
       root = MAPPER.readTree(json);
     } catch (JsonProcessingException e) {
-      throw new StudySpecException("$", "malformed JSON at line " + e.getLocation().getLineNr()
-          + ", column " + e.getLocation().getColumnNr() + ": " + e.getOriginalMessage());
+      var at = e.getLocation(); // null when a read constraint (nesting depth, number or string length) was exceeded
+      throw new StudySpecException("$", (at == null ? "malformed JSON: " : "malformed JSON at line " + at.getLineNr()
+          + ", column " + at.getColumnNr() + ": ") + e.getOriginalMessage());
     }
     if (root == null || !root.isObject()) throw new StudySpecException("$", "expected a JSON object");
     return parse((ObjectNode) root);
