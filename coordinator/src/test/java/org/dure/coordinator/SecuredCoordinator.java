@@ -38,7 +38,8 @@ final class SecuredCoordinator implements AutoCloseable {
   static final ObjectMapper JSON = new ObjectMapper();
   static final char[] PASSPHRASE = "test passphrase, not secret".toCharArray();
   final ConsortiumAdmin admin;
-  final Coordinator coordinator;
+  Coordinator coordinator;
+  private final Path dir;
   final String adminToken, aliceToken, bobToken, auditorToken;
   final X509Certificate ca;
   private final HttpClient http;
@@ -52,6 +53,7 @@ final class SecuredCoordinator implements AutoCloseable {
     bobToken = users.issue("bob", Role.RESEARCHER, "test").token();
     auditorToken = users.issue("audrey", Role.AUDITOR, "test").token();
     ca = SiteKeys.readCertificate(Files.readString(admin.coordinatorDir().resolve(CoordinatorPki.CA_CERT)));
+    this.dir = dir;
     coordinator = Coordinator.start(CoordinatorConfig.loopback(dir.resolve("data"), admin.coordinatorDir()))
         .toCompletionStage().toCompletableFuture().get();
     http = HttpClient.newBuilder().sslContext(tls(null, null)).connectTimeout(Duration.ofSeconds(5)).build();
@@ -151,6 +153,18 @@ final class SecuredCoordinator implements AutoCloseable {
       json = JSON.readTree(r.body());
     }
     return new Reply(r.statusCode(), json);
+  }
+
+  /** The coordinator's data directory (state, studies, ledger). */
+  Path dataDir() {
+    return dir.resolve("data");
+  }
+
+  /** Stops the coordinator and starts it again on the same consortium and data (new ports). */
+  void restart() throws Exception {
+    coordinator.close();
+    coordinator = Coordinator.start(CoordinatorConfig.loopback(dataDir(), admin.coordinatorDir()))
+        .toCompletionStage().toCompletableFuture().get();
   }
 
   URI agentUri() {

@@ -43,10 +43,27 @@ public final class StudyDirectory implements SiteEvents {
     sites.listener(this);
   }
 
-  /** Loads stored studies; those that were running resume from their latest checkpoint. */
+  /**
+   * Loads stored studies; those that were running resume from their latest checkpoint (read, like the initial model,
+   * on a worker thread when the study resumes). A stored study whose definition no longer validates (one submitted
+   * before a limit such as {@link org.dure.protocol.study.ModelSpec#MAX_PARAMETERS} existed) is not rebuilt: it stays
+   * listed, marked FAILED with the reason if it had not ended.
+   */
   public void restore() {
     for (StudyView v : store.all()) {
-      StudySpec spec = StudySpecParser.parse(v.spec().toString());
+      StudySpec spec;
+      try {
+        spec = StudySpecParser.parse(v.spec().toString());
+      } catch (org.dure.protocol.study.StudySpecException e) {
+        log.error("study {} is not restored: its stored definition is no longer valid: {}", v.id(), e.getMessage());
+        if (!v.status().terminal()) {
+          store.put(new StudyView(v.id(), v.name(), v.owner(), StudyStatus.FAILED, "not restored after a coordinator"
+              + " restart: its definition is no longer valid: " + e.getMessage(), v.createdAt(), v.startedAt(),
+              v.endedAt() == null ? Instant.now() : v.endedAt(), v.rounds(), v.completedRounds(), v.currentRound(), v.sites(),
+              v.scaling(), v.modelDir(), v.spec()));
+        }
+        continue;
+      }
       StudyRunner r = StudyRunner.restore(vertx, sites, store, ledger, dataDir, v, spec, store.rounds(v.id()));
       runners.put(v.id(), r);
       if (v.status().active()) {

@@ -64,6 +64,10 @@ import org.slf4j.LoggerFactory;
  *       {@code report.html} beside it.</li>
  * </ol>
  * A checkpoint of the global model is written to disk after every round.
+ *
+ * <p>The model itself (the initial weights, or the latest checkpoint after a restart) and the aggregation state are
+ * built only when the study starts, on a worker thread: submitting or restoring a study allocates nothing of the
+ * model's size on the event loop.
  */
 public final class StudyRunner {
   private static final Logger log = LoggerFactory.getLogger(StudyRunner.class);
@@ -81,7 +85,8 @@ public final class StudyRunner {
   private final String id;
   private final UUID uuid;
   private final int parameters;
-  private final AggregationStrategy strategy;
+  /** Built with {@link #global} when the study starts (FedAdam holds two doubles per parameter). */
+  private AggregationStrategy strategy;
 
   // persistent view
   private StudyStatus status;
@@ -96,7 +101,10 @@ public final class StudyRunner {
   private String modelDir;
 
   // live state
+  /** The global model; null until {@link #start} has built or read it off the event loop. */
   private float[] global;
+  /** Whether the model is being built or read on a worker thread (the study is started but not yet offered). */
+  private boolean preparing;
   private final Set<String> ready = new LinkedHashSet<>();
   private final Map<Integer, RoundRecord> roundRecords = new TreeMap<>();
   private final Map<Integer, Map<String, Evaluation>> evaluations = new HashMap<>();
@@ -184,10 +192,8 @@ public final class StudyRunner {
     this.specSha256 = Digests.sha256(spec.toJson().getBytes(StandardCharsets.UTF_8));
     this.studyDir = dataDir.resolve("studies").resolve(id);
     this.parameters = spec.model().parameterCount(spec.inputWidth());
-    this.strategy = AggregationStrategy.of(spec.aggregation(), parameters);
     this.createdAt = createdAt;
     this.status = StudyStatus.SUBMITTED;
-    this.global = InitialModel.of(spec);
   }
 
   /** Rebuilds a runner from its stored view and latest checkpoint after a coordinator restart. */
@@ -202,15 +208,30 @@ public final class StudyRunner {
     r.modelDir = v.modelDir();
     r.participation.putAll(v.sites());
     rounds.forEach(rr -> r.roundRecords.put(rr.round(), rr));
-    if (v.modelDir() != null) {
+    r.completedRounds = v.modelDir() == null ? 0 : v.completedRounds(); // the checkpoint is read when the study resumes
+    return r;
+  }
+
+  /** The model and aggregation state to train from, as built on a worker thread. */
+  private record Prepared(float[] global, int completedRounds, AggregationStrategy strategy) {}
+
+  /**
+   * Builds the model the study (re)starts from: its latest checkpoint, or the initial model when it has none or the
+   * checkpoint cannot be read. Runs on a worker thread; reads only fields that do not change before it returns.
+   */
+  private Prepared prepare(String checkpoint, int rounds) {
+    AggregationStrategy strat = AggregationStrategy.of(spec.aggregation(), parameters);
+    if (checkpoint != null) {
       try {
-        r.global = ModelFiles.readParameters(Path.of(v.modelDir()));
-        r.completedRounds = v.completedRounds();
+        float[] p = ModelFiles.readParameters(Path.of(checkpoint));
+        if (p.length == parameters) return new Prepared(p, rounds, strat);
+        log.error("study {}: checkpoint {} has {} parameters, the study's model {}; restarting from the initial model",
+            id, checkpoint, p.length, parameters);
       } catch (java.io.IOException | RuntimeException e) {
-        log.error("study {}: cannot read checkpoint {} ({}); restarting from the initial model", v.id(), v.modelDir(), e.toString());
+        log.error("study {}: cannot read checkpoint {} ({}); restarting from the initial model", id, checkpoint, e.toString());
       }
     }
-    return r;
+    return new Prepared(InitialModel.of(spec), 0, strat);
   }
 
   public String id() {
@@ -248,7 +269,33 @@ public final class StudyRunner {
   /** Starts (or, after a restart, resumes) the study. */
   void start() {
     if (status.terminal()) throw new IllegalStateException("study " + id + " is " + status + " and cannot be started again");
+    if (preparing) throw new IllegalStateException("study " + id + " is already starting");
     if (status == StudyStatus.SUBMITTED || startedAt == null) startedAt = Instant.now();
+    if (global != null) {
+      begin();
+      return;
+    }
+    preparing = true;
+    setStatus(StudyStatus.WAITING_FOR_SITES, "preparing the model (" + parameters + " parameters)");
+    String checkpoint = modelDir;
+    int rounds = completedRounds;
+    vertx.executeBlocking(() -> prepare(checkpoint, rounds), false).onComplete(ar -> {
+      preparing = false;
+      if (status.terminal()) return; // stopped while the model was being built
+      if (ar.failed()) {
+        log.error("study {}: could not prepare the model", id, ar.cause());
+        end(StudyStatus.FAILED, "could not prepare the model: " + ar.cause());
+        return;
+      }
+      global = ar.result().global();
+      completedRounds = ar.result().completedRounds();
+      strategy = ar.result().strategy();
+      begin();
+    });
+  }
+
+  /** Offers the study to the connected sites and waits for enough of them; the model is ready. */
+  private void begin() {
     log.info("study {} ({}) starting: {} rounds, model {}, at least {} sites", id, spec.name(), spec.training().rounds(), spec.model(), spec.minSites());
     for (SiteSession s : sites.sessions()) offer(s);
     awaitSites("waiting for at least " + spec.minSites() + " sites to accept");
@@ -262,7 +309,7 @@ public final class StudyRunner {
   // ---------------------------------------------------------------------------------------------- site events
 
   void siteConnected(SiteSession s) {
-    if (status.active()) offer(s);
+    if (status.active() && !preparing) offer(s); // once prepared, every connected site is offered the study
   }
 
   void siteDisconnected(SiteSession s) {
@@ -831,7 +878,8 @@ public final class StudyRunner {
     endedAt = Instant.now();
     setStatus(terminal, reason);
     log.info("study {} {}: {}", id, terminal, reason);
-    ledger.studyEnded(id, terminal.name(), reason, completedRounds, Digests.modelSha256(global));
+    // No model digest when the study ended before its model was built (stopped before it started).
+    ledger.studyEnded(id, terminal.name(), reason, completedRounds, global == null ? null : Digests.modelSha256(global));
     for (SiteSession s : sites.sessions())
       if (participation.containsKey(s.siteId())) s.send(new CoordinatorMessage.StudyEnded(id, terminal.name(), reason));
     ready.clear();

@@ -28,7 +28,8 @@ import org.dure.protocol.study.StudySpec;
  *   "perSiteMetricsMayLeave": true,            // false: this site's validation metrics never leave (pooled metrics omit it)
  *   "minCellSize": 10,                         // validation-report subgroups with fewer rows here are sent suppressed
  *   "requireSecureAggregation": true,
- *   "maxEpsilonPerStudy": 8, "maxEpsilonTotal": 20
+ *   "maxEpsilonPerStudy": 8, "maxEpsilonTotal": 20,
+ *   "maxModelParameters": 1000000              // largest model (weights and biases) this site trains; default 10 million
  * }
  * }</pre>
  *
@@ -46,10 +47,12 @@ import org.dure.protocol.study.StudySpec;
  * @param maxEpsilonTotal differential-privacy cap over every study; null means no cap
  * @param minCellSize least validation rows a subgroup of the validation report needs at this site for its counts to
  *     leave; a smaller subgroup is sent as suppressed (name only)
+ * @param maxModelParameters most parameters a study's model may have for this site to train it (what it must hold in
+ *     memory several times over); default and upper bound {@link ModelSpec#MAX_PARAMETERS}, what any study may have
  */
 public record LocalPolicy(Approval approval, Set<String> allowedModels, Integer maxRounds, long minLocalCohort,
                           boolean perSiteMetricsMayLeave, boolean requireSecureAggregation, Double maxEpsilonPerStudy,
-                          Double maxEpsilonTotal, int minCellSize) {
+                          Double maxEpsilonTotal, int minCellSize, long maxModelParameters) {
   /** The default {@link #minCellSize}. */
   public static final int DEFAULT_MIN_CELL_SIZE = 10;
 
@@ -62,7 +65,8 @@ public record LocalPolicy(Approval approval, Set<String> allowedModels, Integer 
   }
 
   static final Set<String> SETTINGS = Set.of("approval", "allowedModels", "maxRounds", "minLocalCohort",
-      "perSiteMetricsMayLeave", "requireSecureAggregation", "maxEpsilonPerStudy", "maxEpsilonTotal", "minCellSize");
+      "perSiteMetricsMayLeave", "requireSecureAggregation", "maxEpsilonPerStudy", "maxEpsilonTotal", "minCellSize",
+      "maxModelParameters");
   private static final ObjectMapper JSON = new ObjectMapper();
 
   public LocalPolicy {
@@ -73,6 +77,16 @@ public record LocalPolicy(Approval approval, Set<String> allowedModels, Integer 
     if (minLocalCohort < 0) throw new IllegalArgumentException("minLocalCohort must be >= 0, was " + minLocalCohort);
     new PrivacyBudget.Caps(maxEpsilonPerStudy, maxEpsilonTotal); // validates both caps
     if (minCellSize < 1) throw new IllegalArgumentException("minCellSize must be >= 1, was " + minCellSize);
+    if (maxModelParameters < 1 || maxModelParameters > ModelSpec.MAX_PARAMETERS) throw new IllegalArgumentException(
+        "maxModelParameters must be between 1 and " + ModelSpec.MAX_PARAMETERS + ", was " + maxModelParameters);
+  }
+
+  /** A policy with the default {@link #maxModelParameters}. */
+  public LocalPolicy(Approval approval, Set<String> allowedModels, Integer maxRounds, long minLocalCohort,
+                     boolean perSiteMetricsMayLeave, boolean requireSecureAggregation, Double maxEpsilonPerStudy,
+                     Double maxEpsilonTotal, int minCellSize) {
+    this(approval, allowedModels, maxRounds, minLocalCohort, perSiteMetricsMayLeave, requireSecureAggregation,
+        maxEpsilonPerStudy, maxEpsilonTotal, minCellSize, ModelSpec.MAX_PARAMETERS);
   }
 
   /** A policy with the default {@link #minCellSize}. */
@@ -85,7 +99,12 @@ public record LocalPolicy(Approval approval, Set<String> allowedModels, Integer 
 
   public LocalPolicy withMinCellSize(int cells) {
     return new LocalPolicy(approval, allowedModels, maxRounds, minLocalCohort, perSiteMetricsMayLeave,
-        requireSecureAggregation, maxEpsilonPerStudy, maxEpsilonTotal, cells);
+        requireSecureAggregation, maxEpsilonPerStudy, maxEpsilonTotal, cells, maxModelParameters);
+  }
+
+  public LocalPolicy withMaxModelParameters(long max) {
+    return new LocalPolicy(approval, allowedModels, maxRounds, minLocalCohort, perSiteMetricsMayLeave,
+        requireSecureAggregation, maxEpsilonPerStudy, maxEpsilonTotal, minCellSize, max);
   }
 
   /** The policy without a policy file: manual approval, secure aggregation required, nothing else limited. */
@@ -103,12 +122,12 @@ public record LocalPolicy(Approval approval, Set<String> allowedModels, Integer 
 
   public LocalPolicy withApproval(Approval a) {
     return new LocalPolicy(a, allowedModels, maxRounds, minLocalCohort, perSiteMetricsMayLeave, requireSecureAggregation,
-        maxEpsilonPerStudy, maxEpsilonTotal, minCellSize);
+        maxEpsilonPerStudy, maxEpsilonTotal, minCellSize, maxModelParameters);
   }
 
   public LocalPolicy withCaps(PrivacyBudget.Caps caps) {
     return new LocalPolicy(approval, allowedModels, maxRounds, minLocalCohort, perSiteMetricsMayLeave,
-        requireSecureAggregation, caps.maxEpsilonPerStudy(), caps.maxEpsilonTotal(), minCellSize);
+        requireSecureAggregation, caps.maxEpsilonPerStudy(), caps.maxEpsilonTotal(), minCellSize, maxModelParameters);
   }
 
   /** The differential-privacy caps, for the site's {@link PrivacyBudget}. */
@@ -162,7 +181,8 @@ public record LocalPolicy(Approval approval, Set<String> allowedModels, Integer 
           bool(root, "requireSecureAggregation", d.requireSecureAggregation(), file),
           root.has("maxEpsilonPerStudy") ? number(root, "maxEpsilonPerStudy", file, false) : null,
           root.has("maxEpsilonTotal") ? number(root, "maxEpsilonTotal", file, false) : null,
-          root.has("minCellSize") ? (int) number(root, "minCellSize", file, true) : DEFAULT_MIN_CELL_SIZE);
+          root.has("minCellSize") ? (int) number(root, "minCellSize", file, true) : DEFAULT_MIN_CELL_SIZE,
+          root.has("maxModelParameters") ? (long) number(root, "maxModelParameters", file, true) : ModelSpec.MAX_PARAMETERS);
     } catch (IllegalArgumentException e) {
       throw new IOException("local policy " + file + ": " + e.getMessage(), e);
     }
@@ -176,6 +196,11 @@ public record LocalPolicy(Approval approval, Set<String> allowedModels, Integer 
     String kind = spec.model().kind().wireName();
     if (!allowedModels.isEmpty() && !allowedModels.contains(kind)) {
       return rule("allowedModels", "the study trains a " + kind + " model, this site allows only " + new java.util.TreeSet<>(allowedModels));
+    }
+    long parameters = spec.model().parameters(spec.inputWidth());
+    if (parameters > maxModelParameters) {
+      return rule("maxModelParameters", "the study's model (" + spec.model() + " on " + spec.inputWidth() + " inputs) has "
+          + parameters + " parameters, this site allows at most " + maxModelParameters);
     }
     int rounds = spec.training().rounds();
     if (maxRounds != null && rounds > maxRounds) {
@@ -220,7 +245,8 @@ public record LocalPolicy(Approval approval, Set<String> allowedModels, Integer 
         + (requireSecureAggregation ? ", secure aggregation required" : "")
         + (maxEpsilonPerStudy == null ? "" : ", ε ≤ " + fmt(maxEpsilonPerStudy) + " per study")
         + (maxEpsilonTotal == null ? "" : ", ε ≤ " + fmt(maxEpsilonTotal) + " in total")
-        + (minCellSize == DEFAULT_MIN_CELL_SIZE ? "" : ", report cells of at least " + minCellSize + " rows");
+        + (minCellSize == DEFAULT_MIN_CELL_SIZE ? "" : ", report cells of at least " + minCellSize + " rows")
+        + (maxModelParameters == ModelSpec.MAX_PARAMETERS ? "" : ", models of at most " + maxModelParameters + " parameters");
   }
 
   private static Optional<String> rule(String name, String why) {
