@@ -55,7 +55,8 @@ import org.slf4j.LoggerFactory;
  * GET  /api/studies/{id}/model/{f}  one file of it (model.json, *.npy)    researcher (own)           200
  * GET  /api/studies/{id}/report     validation report (JSON)              researcher (own), auditor  200
  * GET  /api/studies/{id}/report.html the same as an HTML page with plots  researcher (own), auditor  200
- * GET  /api/sites                   connected site agents                 any role                   200
+ * GET  /api/sites                   connected site agents (a researcher:  any role                   200
+ *                                   id and online only)
  * GET  /api/whoami                  the caller's name and role            any role                   200
  * GET  /health                      liveness (no credential, no data)     public                     200
  * GET  /api/openapi.json            OpenAPI 3.0 document of every route   public                     200
@@ -133,12 +134,19 @@ public final class StudyApi {
     r.get("/api/studies/:id/report").handler(allow(Role.RESEARCHER, Role.AUDITOR)).handler(rc -> report(rc, false));
     r.get("/api/studies/:id/report.html").handler(allow(Role.RESEARCHER, Role.AUDITOR)).handler(rc -> report(rc, true));
     r.get("/api/sites").handler(allow(Role.RESEARCHER, Role.AUDITOR, Role.ADMIN)).handler(rc -> {
+      // A researcher needs to know which sites are online to run a study, not where the hospitals' networks are or
+      // how much they send: addresses, byte counters and certificates are for administrators and auditors.
+      boolean operator = Access.caller(rc).role() != Role.RESEARCHER;
       ArrayNode out = StudyStore.JSON.createArrayNode();
-      for (SiteSession s : sites.sessions())
-        out.addObject().put("siteId", s.siteId()).put("connectedAt", s.connectedAt().toString())
-            .put("remoteAddress", s.remoteAddress()).put("bytesSent", s.bytesSent()).put("bytesReceived", s.bytesReceived())
-            .put("certificateSerial", s.certificate().getSerialNumber().toString(16))
-            .put("certificateNotAfter", s.certificate().getNotAfter().toInstant().toString());
+      for (SiteSession s : sites.sessions()) {
+        ObjectNode n = out.addObject().put("siteId", s.siteId()).put("online", true);
+        if (operator) {
+          n.put("connectedAt", s.connectedAt().toString())
+              .put("remoteAddress", s.remoteAddress()).put("bytesSent", s.bytesSent()).put("bytesReceived", s.bytesReceived())
+              .put("certificateSerial", s.certificate().getSerialNumber().toString(16))
+              .put("certificateNotAfter", s.certificate().getNotAfter().toInstant().toString());
+        }
+      }
       json(rc, 200, out);
     });
     admin.register(r);
