@@ -40,7 +40,7 @@ import org.slf4j.LoggerFactory;
 /**
  * The HTTP API (JSON over HTTPS). Every {@code /api} request needs {@code Authorization: Bearer <token>}
  * (401 without a valid one) and a role the route admits (403 otherwise); researchers see and act on their
- * own studies only. Every error is JSON {@code {"error": ..., "field": ...}} with a 4xx status that says
+ * own studies only (those submitted with their credential, see {@link StudyView#ownedBy}). Every error is JSON {@code {"error": ..., "field": ...}} with a 4xx status that says
  * what to fix; reads come from the cluster state.
  *
  * <pre>
@@ -48,7 +48,7 @@ import org.slf4j.LoggerFactory;
  * GET  /api/studies                 list studies (a researcher: own)      researcher, auditor        200
  * GET  /api/studies/{id}            one study, with its sites and reasons researcher (own), auditor  200
  * POST /api/studies/{id}/start      start a submitted study               researcher (own)           202
- * POST /api/studies/{id}/stop       stop a running study                  researcher (own)           200
+ * POST /api/studies/{id}/stop       stop a study that has not ended       researcher (own), admin    200
  * GET  /api/studies/{id}/rounds     per-round metrics                     researcher (own), auditor  200
  * GET  /api/studies/{id}/events     live progress, server-sent events     researcher (own), auditor  200
  * GET  /api/studies/{id}/model      latest global model as a zip          researcher (own)           200
@@ -83,7 +83,7 @@ public final class StudyApi {
     this.studies = studies;
     this.sites = sites;
     this.access = new Access(credentials);
-    this.admin = new AdminApi(vertx, credentials, trust, ledger);
+    this.admin = new AdminApi(vertx, credentials, trust, ledger, studies);
     this.ledgerApi = new LedgerApi(vertx, ledger);
     this.events = new StudyEvents(vertx);
     this.dashboard = new Dashboard();
@@ -101,7 +101,7 @@ public final class StudyApi {
     r.get("/api/studies").handler(allow(Role.RESEARCHER, Role.AUDITOR)).handler(rc -> {
       Caller c = Access.caller(rc);
       blocking(rc, () -> StudyStore.JSON.valueToTree(studies.store().all().stream()
-          .filter(v -> c.role() != Role.RESEARCHER || c.name().equals(v.owner())).toList()));
+          .filter(v -> c.role() != Role.RESEARCHER || v.ownedBy(c)).toList()));
     });
     r.get("/api/studies/:id").handler(allow(Role.RESEARCHER, Role.AUDITOR)).handler(rc -> {
       String id = visibleRunner(rc).id();
@@ -115,10 +115,12 @@ public final class StudyApi {
         throw new ApiError(409, e.getMessage());
       }
     });
-    r.post("/api/studies/:id/stop").handler(allow(Role.RESEARCHER)).handler(rc -> {
-      StudyRunner runner = visibleRunner(rc);
+    r.post("/api/studies/:id/stop").handler(allow(Role.RESEARCHER, Role.ADMIN)).handler(rc -> {
+      StudyRunner runner = visibleRunner(rc); // a researcher their own study, an administrator any
+      Caller c = Access.caller(rc);
       try {
-        json(rc, 200, studies.stop(runner.id(), "stopped by " + Access.caller(rc).name()));
+        json(rc, 200, studies.stop(runner.id(), "stopped by " + (c.role() == Role.ADMIN ? "administrator " : "") + c.name(),
+            c.name()));
       } catch (IllegalStateException e) {
         throw new ApiError(409, e.getMessage());
       }
@@ -228,7 +230,7 @@ public final class StudyApi {
     } catch (StudySpecException e) {
       throw new ApiError(400, e.getMessage(), e.field());
     }
-    studies.submit(spec, Access.caller(rc).name()).onSuccess(v -> {
+    studies.submit(spec, Access.caller(rc)).onSuccess(v -> {
       rc.response().putHeader("Location", "/api/studies/" + v.id());
       json(rc, 201, v);
     }).onFailure(rc::fail);
@@ -293,7 +295,7 @@ public final class StudyApi {
     String id = id(rc);
     StudyRunner r = studies.runner(id).orElseThrow(() -> notFound(id));
     Caller c = Access.caller(rc);
-    if (c.role() == Role.RESEARCHER && !c.name().equals(r.owner())) {
+    if (c.role() == Role.RESEARCHER && !r.ownedBy(c)) {
       throw new ApiError(403, "study " + id + " belongs to another researcher; researchers see and run their own studies only");
     }
     return r;

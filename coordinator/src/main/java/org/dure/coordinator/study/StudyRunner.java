@@ -93,6 +93,10 @@ public final class StudyRunner {
   private String statusReason;
   private final Instant createdAt;
   private final String owner;
+  /** The credential that submitted the study and owns it (null for a study stored before credentials had ids). */
+  private final String ownerId;
+  /** Who ended the study (the ledger's actor): the user who stopped it; null when the protocol ended it. */
+  private String endedBy;
   private Instant startedAt, endedAt;
   private int completedRounds;
   private int currentRound;
@@ -179,8 +183,9 @@ public final class StudyRunner {
   }
 
   StudyRunner(Vertx vertx, SiteRegistry sites, StudyStore store, ParticipationLedger ledger, Path dataDir, String id,
-              StudySpec spec, Instant createdAt, String owner) {
+              StudySpec spec, Instant createdAt, String owner, String ownerId) {
     this.owner = owner;
+    this.ownerId = ownerId;
     this.ledger = ledger;
     this.vertx = vertx;
     this.sites = sites;
@@ -199,7 +204,7 @@ public final class StudyRunner {
   /** Rebuilds a runner from its stored view and latest checkpoint after a coordinator restart. */
   static StudyRunner restore(Vertx vertx, SiteRegistry sites, StudyStore store, ParticipationLedger ledger, Path dataDir,
                              StudyView v, StudySpec spec, List<RoundRecord> rounds) {
-    StudyRunner r = new StudyRunner(vertx, sites, store, ledger, dataDir, v.id(), spec, v.createdAt(), v.owner());
+    StudyRunner r = new StudyRunner(vertx, sites, store, ledger, dataDir, v.id(), spec, v.createdAt(), v.owner(), v.ownerId());
     r.status = v.status();
     r.statusReason = v.statusReason();
     r.startedAt = v.startedAt();
@@ -251,12 +256,22 @@ public final class StudyRunner {
     return owner;
   }
 
+  /** Whether the credential of {@code caller} owns this study. */
+  public boolean ownedBy(org.dure.coordinator.security.Caller caller) {
+    return StudyView.ownedBy(ownerId, owner, createdAt, caller.id(), caller.name(), caller.since());
+  }
+
+  /** Whether credential {@code credentialId} of user {@code name}, issued at {@code issuedAt}, owns this study. */
+  public boolean ownedBy(String credentialId, String name, Instant issuedAt) {
+    return StudyView.ownedBy(ownerId, owner, createdAt, credentialId, name, issuedAt);
+  }
+
   public StudyStatus status() {
     return status;
   }
 
   public StudyView view() {
-    return new StudyView(id, spec.name(), owner, status, statusReason, createdAt, startedAt, endedAt, spec.training().rounds(),
+    return new StudyView(id, spec.name(), owner, ownerId, status, statusReason, createdAt, startedAt, endedAt, spec.training().rounds(),
         completedRounds, currentRound, participation, scaling, modelDir, specJson);
   }
 
@@ -301,8 +316,10 @@ public final class StudyRunner {
     awaitSites("waiting for at least " + spec.minSites() + " sites to accept");
   }
 
-  void stop(String reason) {
+  /** Stops the study; {@code by} (a user name) is recorded in the ledger as who stopped it. */
+  void stop(String reason, String by) {
     if (status.terminal()) return;
+    endedBy = by;
     end(StudyStatus.STOPPED, reason);
   }
 
@@ -879,7 +896,7 @@ public final class StudyRunner {
     setStatus(terminal, reason);
     log.info("study {} {}: {}", id, terminal, reason);
     // No model digest when the study ended before its model was built (stopped before it started).
-    ledger.studyEnded(id, terminal.name(), reason, completedRounds, global == null ? null : Digests.modelSha256(global));
+    ledger.studyEnded(id, terminal.name(), reason, completedRounds, global == null ? null : Digests.modelSha256(global), endedBy);
     for (SiteSession s : sites.sessions())
       if (participation.containsKey(s.siteId())) s.send(new CoordinatorMessage.StudyEnded(id, terminal.name(), reason));
     ready.clear();
