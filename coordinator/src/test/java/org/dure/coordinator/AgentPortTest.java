@@ -146,6 +146,31 @@ class AgentPortTest {
     assertTrue(e instanceof ExecutionException || e instanceof TimeoutException || e instanceof java.io.IOException, e.toString());
   }
 
+  /** Issue 13, finding 11: GET /api/sites showed researchers each hospital's IP:port and byte counters. */
+  @Test void researchersSeeWhichSitesAreOnlineButNotTheirAddressesOrTraffic() throws Exception {
+    Connection conn = connect(enrol("hospital-visible", Duration.ofDays(1)));
+    assertTrue(conn.first.get(10, TimeUnit.SECONDS).contains("welcome"));
+    com.fasterxml.jackson.databind.JsonNode mine = null;
+    for (int i = 0; i < 50 && mine == null; i++) {
+      for (com.fasterxml.jackson.databind.JsonNode n : c.send(c.aliceToken, "GET", "/api/sites", null).body())
+        if (n.path("siteId").asText().equals("hospital-visible")) mine = n;
+      if (mine == null) Thread.sleep(50);
+    }
+    assertTrue(mine != null, "the researcher sees the connected site");
+    assertEquals(List.of("siteId", "online"), toList(mine.fieldNames()), mine.toString());
+    assertTrue(mine.path("online").asBoolean());
+    String all = c.send(c.aliceToken, "GET", "/api/sites", null).body().toString();
+    for (String hidden : List.of("remoteAddress", "bytesSent", "bytesReceived", "certificateSerial", "127.0.0.1"))
+      assertTrue(!all.contains(hidden), hidden + " shown to a researcher: " + all);
+    for (String operator : new String[] {c.adminToken, c.auditorToken}) {
+      com.fasterxml.jackson.databind.JsonNode full = null;
+      for (com.fasterxml.jackson.databind.JsonNode n : c.send(operator, "GET", "/api/sites", null).body())
+        if (n.path("siteId").asText().equals("hospital-visible")) full = n;
+      assertTrue(full != null && full.path("remoteAddress").asText().contains("127.0.0.1:")
+          && full.has("bytesSent") && full.has("bytesReceived") && full.has("certificateSerial"), String.valueOf(full));
+    }
+  }
+
   @Test void revokingALiveSiteDropsItsConnectionAtOnce() throws Exception {
     Connection conn = connect(enrol("hospital-live", Duration.ofDays(1)));
     assertTrue(conn.first.get(10, TimeUnit.SECONDS).contains("welcome"));
@@ -167,5 +192,11 @@ class AgentPortTest {
     String out = new String(p.getInputStream().readAllBytes());
     assertTrue(out.contains("alert certificate required") || out.contains("alert"), out);
     assertTrue(!out.contains("HTTP/1.1"), "the server must not answer HTTP without a client certificate:\n" + out);
+  }
+
+  private static List<String> toList(java.util.Iterator<String> it) {
+    List<String> out = new java.util.ArrayList<>();
+    it.forEachRemaining(out::add);
+    return out;
   }
 }

@@ -38,7 +38,8 @@ final class SecuredCoordinator implements AutoCloseable {
   static final ObjectMapper JSON = new ObjectMapper();
   static final char[] PASSPHRASE = "test passphrase, not secret".toCharArray();
   final ConsortiumAdmin admin;
-  final Coordinator coordinator;
+  Coordinator coordinator;
+  private final Path dir;
   final String adminToken, aliceToken, bobToken, auditorToken;
   final X509Certificate ca;
   private final HttpClient http;
@@ -52,6 +53,7 @@ final class SecuredCoordinator implements AutoCloseable {
     bobToken = users.issue("bob", Role.RESEARCHER, "test").token();
     auditorToken = users.issue("audrey", Role.AUDITOR, "test").token();
     ca = SiteKeys.readCertificate(Files.readString(admin.coordinatorDir().resolve(CoordinatorPki.CA_CERT)));
+    this.dir = dir;
     coordinator = Coordinator.start(CoordinatorConfig.loopback(dir.resolve("data"), admin.coordinatorDir()))
         .toCompletionStage().toCompletableFuture().get();
     http = HttpClient.newBuilder().sslContext(tls(null, null)).connectTimeout(Duration.ofSeconds(5)).build();
@@ -121,16 +123,48 @@ final class SecuredCoordinator implements AutoCloseable {
   record Reply(int status, JsonNode body) {}
 
   Reply send(String token, String method, String path, String body) throws Exception {
+    return send(token, method, path, body, new String[0]);
+  }
+
+  /** Sends with extra request headers, given as name, value, name, value, .... */
+  Reply send(String token, String method, String path, String body, String... headers) throws Exception {
     HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + coordinator.apiPort() + path))
         .timeout(Duration.ofSeconds(20));
     if (token != null) b.header("Authorization", "Bearer " + token);
+    for (int i = 0; i + 1 < headers.length; i += 2) b.header(headers[i], headers[i + 1]);
     b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+    return send(b);
+  }
+
+  /** Sends a body of unknown length (chunked, no Content-Length). */
+  Reply sendChunked(String token, String method, String path, byte[] body, String... headers) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + coordinator.apiPort() + path))
+        .timeout(Duration.ofSeconds(20));
+    if (token != null) b.header("Authorization", "Bearer " + token);
+    for (int i = 0; i + 1 < headers.length; i += 2) b.header(headers[i], headers[i + 1]);
+    b.method(method, HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(body)));
+    return send(b);
+  }
+
+  private Reply send(HttpRequest.Builder b) throws Exception {
     HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
     JsonNode json = null;
     if (!r.body().isEmpty() && r.headers().firstValue("Content-Type").orElse("").startsWith("application/json")) {
       json = JSON.readTree(r.body());
     }
     return new Reply(r.statusCode(), json);
+  }
+
+  /** The coordinator's data directory (state, studies, ledger). */
+  Path dataDir() {
+    return dir.resolve("data");
+  }
+
+  /** Stops the coordinator and starts it again on the same consortium and data (new ports). */
+  void restart() throws Exception {
+    coordinator.close();
+    coordinator = Coordinator.start(CoordinatorConfig.loopback(dataDir(), admin.coordinatorDir()))
+        .toCompletionStage().toCompletableFuture().get();
   }
 
   URI agentUri() {

@@ -17,7 +17,7 @@ import org.dure.coordinator.security.Role;
  * are never logged.
  */
 final class Access {
-  private static final String CALLER = "dure.caller";
+  static final String CALLER = "dure.caller";
   private final Credentials credentials;
 
   Access(Credentials credentials) {

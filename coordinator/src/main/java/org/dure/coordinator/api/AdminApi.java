@@ -19,9 +19,12 @@ import org.dure.coordinator.study.StudyStore;
  * refused connections (also readable by auditors).
  *
  * <pre>
- * GET    /api/users            users, roles, created/revoked (never tokens)   admin
- * POST   /api/users            {"name", "role"} → the token, shown once        admin     201
- * DELETE /api/users/{name}     revoke a user's credential                      admin
+ * GET    /api/users            credentials: id, user, role, created/revoked    admin
+ *                              (never tokens); revoked ones stay listed
+ * POST   /api/users            {"name", "role"} → a new credential id and      admin     201
+ *                              its token, shown once
+ * DELETE /api/users/{name}     revoke the user's credential and stop the       admin
+ *                              studies it owns that have not ended
  * GET    /api/sites/register   enrolled sites, certificate serials, status     admin, auditor
  * GET    /api/sites/refusals   recent refused site connections and why         admin, auditor
  * </pre>
@@ -31,8 +34,11 @@ final class AdminApi {
   private final Credentials credentials;
   private final SiteTrust trust;
   private final ParticipationLedger ledger;
+  private final org.dure.coordinator.study.StudyDirectory studies;
 
-  AdminApi(Vertx vertx, Credentials credentials, SiteTrust trust, ParticipationLedger ledger) {
+  AdminApi(Vertx vertx, Credentials credentials, SiteTrust trust, ParticipationLedger ledger,
+           org.dure.coordinator.study.StudyDirectory studies) {
+    this.studies = studies;
     this.ledger = ledger;
     this.vertx = vertx;
     this.credentials = credentials;
@@ -53,8 +59,10 @@ final class AdminApi {
       String f = it.next();
       if (!f.equals("name") && !f.equals("role")) throw new ApiError(400, "unknown field '" + f + "'; expected name and role", f);
     }
-    if (!body.path("name").isTextual()) throw new ApiError(400, "name is required (the person's user name)", "name");
-    if (!body.path("role").isTextual()) throw new ApiError(400, "role is required: researcher, auditor or admin", "role");
+    if (!body.path("name").isTextual()) throw new ApiError(400, (body.hasNonNull("name") ? "name must be a string"
+        : "name is required") + " (the person's user name)", "name");
+    if (!body.path("role").isTextual()) throw new ApiError(400, (body.hasNonNull("role") ? "role must be a string"
+        : "role is required") + ": researcher, auditor or admin", "role");
     Role role;
     try {
       role = Role.parse(body.path("role").asText());
@@ -64,11 +72,16 @@ final class AdminApi {
     String name = body.path("name").asText();
     String by = Access.caller(rc).name();
     vertx.executeBlocking(() -> credentials.issue(name, role, by), false)
-        .compose(issued -> ledger.credentialIssued(issued.name(), issued.role().label(), by).map(i -> issued))
+        .compose(issued -> ledger.credentialIssued(issued.name(), issued.id(), issued.role().label(), by).map(i -> issued))
         .onSuccess(issued -> {
-      ObjectNode out = StudyStore.JSON.createObjectNode().put("name", issued.name()).put("role", issued.role().label())
-          .put("token", issued.token())
+      ObjectNode out = StudyStore.JSON.createObjectNode().put("id", issued.id()).put("name", issued.name())
+          .put("role", issued.role().label()).put("token", issued.token())
           .put("note", "store this token now: it is shown only once and the coordinator keeps only its hash");
+      if (issued.revokedBefore() > 0) {
+        out.put("revokedBefore", issued.revokedBefore()).put("warning", "the user name " + issued.name() + " had "
+            + issued.revokedBefore() + " revoked credential(s) before; this is a new credential (id " + issued.id()
+            + ") that owns none of their studies, and their records are kept");
+      }
       rc.response().putHeader("Cache-Control", "no-store");
       json(rc, 201, out);
     }).onFailure(e -> rc.fail(e instanceof IllegalArgumentException ? new ApiError(400, e.getMessage(), "name")
@@ -82,8 +95,16 @@ final class AdminApi {
     }
     String by = Access.caller(rc).name();
     vertx.executeBlocking(() -> credentials.revoke(name), false)
-        .compose(u -> ledger.credentialRevoked(name, by).map(i -> u))
-        .onSuccess(u -> json(rc, 200, u))
+        .compose(u -> ledger.credentialRevoked(u.name(), u.id(), by).map(i -> u))
+        .onSuccess(u -> {
+          // A revoked researcher's studies do not run on without them: each one that has not ended is stopped, with
+          // the reason and the administrator in the ledger.
+          java.util.List<String> stopped = studies.stopOwnedBy(u.id(), u.name(), u.createdAt(),
+              "stopped: the owner's credential (" + u.name() + ", id " + u.id() + ") was revoked by administrator " + by, by);
+          ObjectNode out = StudyStore.JSON.valueToTree(u);
+          stopped.forEach(out.putArray("stoppedStudies")::add);
+          json(rc, 200, out);
+        })
         .onFailure(e -> rc.fail(e instanceof IllegalArgumentException ? new ApiError(404, e.getMessage()) : e));
   }
 }

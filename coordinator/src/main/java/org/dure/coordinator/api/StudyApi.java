@@ -9,7 +9,9 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
-import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.ext.web.Route;
+import io.vertx.ext.web.handler.HttpException;
 import java.io.ByteArrayOutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -38,7 +40,7 @@ import org.slf4j.LoggerFactory;
 /**
  * The HTTP API (JSON over HTTPS). Every {@code /api} request needs {@code Authorization: Bearer <token>}
  * (401 without a valid one) and a role the route admits (403 otherwise); researchers see and act on their
- * own studies only. Every error is JSON {@code {"error": ..., "field": ...}} with a 4xx status that says
+ * own studies only (those submitted with their credential, see {@link StudyView#ownedBy}). Every error is JSON {@code {"error": ..., "field": ...}} with a 4xx status that says
  * what to fix; reads come from the cluster state.
  *
  * <pre>
@@ -46,14 +48,15 @@ import org.slf4j.LoggerFactory;
  * GET  /api/studies                 list studies (a researcher: own)      researcher, auditor        200
  * GET  /api/studies/{id}            one study, with its sites and reasons researcher (own), auditor  200
  * POST /api/studies/{id}/start      start a submitted study               researcher (own)           202
- * POST /api/studies/{id}/stop       stop a running study                  researcher (own)           200
+ * POST /api/studies/{id}/stop       stop a study that has not ended       researcher (own), admin    200
  * GET  /api/studies/{id}/rounds     per-round metrics                     researcher (own), auditor  200
  * GET  /api/studies/{id}/events     live progress, server-sent events     researcher (own), auditor  200
  * GET  /api/studies/{id}/model      latest global model as a zip          researcher (own)           200
  * GET  /api/studies/{id}/model/{f}  one file of it (model.json, *.npy)    researcher (own)           200
  * GET  /api/studies/{id}/report     validation report (JSON)              researcher (own), auditor  200
  * GET  /api/studies/{id}/report.html the same as an HTML page with plots  researcher (own), auditor  200
- * GET  /api/sites                   connected site agents                 any role                   200
+ * GET  /api/sites                   connected site agents (a researcher:  any role                   200
+ *                                   id and online only)
  * GET  /api/whoami                  the caller's name and role            any role                   200
  * GET  /health                      liveness (no credential, no data)     public                     200
  * GET  /api/openapi.json            OpenAPI 3.0 document of every route   public                     200
@@ -80,7 +83,7 @@ public final class StudyApi {
     this.studies = studies;
     this.sites = sites;
     this.access = new Access(credentials);
-    this.admin = new AdminApi(vertx, credentials, trust, ledger);
+    this.admin = new AdminApi(vertx, credentials, trust, ledger, studies);
     this.ledgerApi = new LedgerApi(vertx, ledger);
     this.events = new StudyEvents(vertx);
     this.dashboard = new Dashboard();
@@ -92,13 +95,13 @@ public final class StudyApi {
     dashboard.register(r);
     r.get(OpenApi.PATH).handler(OpenApi::serve);
     r.route("/api/*").handler(access::authenticate);
-    r.route("/api/*").handler(BodyHandler.create(false).setBodyLimit(MAX_BODY));
+    r.route("/api/*").handler(JsonBody.reader(MAX_BODY));
     r.get("/api/whoami").handler(rc -> json(rc, 200, Access.caller(rc)));
     r.post("/api/studies").handler(allow(Role.RESEARCHER)).handler(this::submit);
     r.get("/api/studies").handler(allow(Role.RESEARCHER, Role.AUDITOR)).handler(rc -> {
       Caller c = Access.caller(rc);
       blocking(rc, () -> StudyStore.JSON.valueToTree(studies.store().all().stream()
-          .filter(v -> c.role() != Role.RESEARCHER || c.name().equals(v.owner())).toList()));
+          .filter(v -> c.role() != Role.RESEARCHER || v.ownedBy(c)).toList()));
     });
     r.get("/api/studies/:id").handler(allow(Role.RESEARCHER, Role.AUDITOR)).handler(rc -> {
       String id = visibleRunner(rc).id();
@@ -112,10 +115,12 @@ public final class StudyApi {
         throw new ApiError(409, e.getMessage());
       }
     });
-    r.post("/api/studies/:id/stop").handler(allow(Role.RESEARCHER)).handler(rc -> {
-      StudyRunner runner = visibleRunner(rc);
+    r.post("/api/studies/:id/stop").handler(allow(Role.RESEARCHER, Role.ADMIN)).handler(rc -> {
+      StudyRunner runner = visibleRunner(rc); // a researcher their own study, an administrator any
+      Caller c = Access.caller(rc);
       try {
-        json(rc, 200, studies.stop(runner.id(), "stopped by " + Access.caller(rc).name()));
+        json(rc, 200, studies.stop(runner.id(), "stopped by " + (c.role() == Role.ADMIN ? "administrator " : "") + c.name(),
+            c.name()));
       } catch (IllegalStateException e) {
         throw new ApiError(409, e.getMessage());
       }
@@ -131,36 +136,82 @@ public final class StudyApi {
     r.get("/api/studies/:id/report").handler(allow(Role.RESEARCHER, Role.AUDITOR)).handler(rc -> report(rc, false));
     r.get("/api/studies/:id/report.html").handler(allow(Role.RESEARCHER, Role.AUDITOR)).handler(rc -> report(rc, true));
     r.get("/api/sites").handler(allow(Role.RESEARCHER, Role.AUDITOR, Role.ADMIN)).handler(rc -> {
+      // A researcher needs to know which sites are online to run a study, not where the hospitals' networks are or
+      // how much they send: addresses, byte counters and certificates are for administrators and auditors.
+      boolean operator = Access.caller(rc).role() != Role.RESEARCHER;
       ArrayNode out = StudyStore.JSON.createArrayNode();
-      for (SiteSession s : sites.sessions())
-        out.addObject().put("siteId", s.siteId()).put("connectedAt", s.connectedAt().toString())
-            .put("remoteAddress", s.remoteAddress()).put("bytesSent", s.bytesSent()).put("bytesReceived", s.bytesReceived())
-            .put("certificateSerial", s.certificate().getSerialNumber().toString(16))
-            .put("certificateNotAfter", s.certificate().getNotAfter().toInstant().toString());
+      for (SiteSession s : sites.sessions()) {
+        ObjectNode n = out.addObject().put("siteId", s.siteId()).put("online", true);
+        if (operator) {
+          n.put("connectedAt", s.connectedAt().toString())
+              .put("remoteAddress", s.remoteAddress()).put("bytesSent", s.bytesSent()).put("bytesReceived", s.bytesReceived())
+              .put("certificateSerial", s.certificate().getSerialNumber().toString(16))
+              .put("certificateNotAfter", s.certificate().getNotAfter().toInstant().toString());
+        }
+      }
       json(rc, 200, out);
     });
     admin.register(r);
     ledgerApi.register(r);
-    r.route().last().handler(rc -> error(rc, new ApiError(404, "no such endpoint: " + rc.request().method() + " " + rc.request().path())));
+    r.route().last().handler(rc -> unrouted(r, rc));
     r.errorHandler(500, rc -> {
       Throwable f = rc.failure();
       if (f instanceof ApiError e) {
         error(rc, e);
+      } else if (f instanceof HttpException h && h.getStatusCode() < 500) {
+        error(rc, clientError(h.getStatusCode(), h.getPayload()));
       } else {
         log.error("API failure on {} {}", rc.request().method(), rc.request().path(), f);
         error(rc, new ApiError(500, "internal error; see the coordinator log"));
       }
     });
-    r.errorHandler(413, rc -> error(rc, new ApiError(413, "request body larger than " + MAX_BODY + " bytes")));
-    r.errorHandler(401, rc -> error(rc, new ApiError(401, "authentication required")));
-    r.errorHandler(405, rc -> error(rc, new ApiError(405, "method not allowed")));
+    for (int status : new int[] {400, 401, 403, 404, 405, 406, 408, 411, 413, 414, 415, 416, 422, 429, 431}) {
+      r.errorHandler(status, rc -> error(rc, rc.failure() instanceof ApiError e ? e : clientError(rc.statusCode(), null)));
+    }
     return r;
+  }
+
+  /** The answer for a status Vert.x itself failed a request with (malformed request line, path, headers ...). */
+  private static ApiError clientError(int status, String detail) {
+    String what = switch (status) {
+      case 400 -> "malformed request";
+      case 401 -> "authentication required: send 'Authorization: Bearer <token>'";
+      case 403 -> "not allowed";
+      case 404 -> "not found";
+      case 405 -> "method not allowed";
+      case 413 -> "request body larger than " + MAX_BODY + " bytes, the most the API accepts";
+      case 414 -> "request URI too long";
+      case 415 -> "unsupported Content-Type: send JSON with 'Content-Type: application/json'";
+      case 431 -> "request headers too large";
+      default -> "request refused";
+    };
+    return new ApiError(status, detail == null || detail.isBlank() ? what : what + ": " + detail);
+  }
+
+  /** No route took the request: 405 naming the allowed methods when the path exists for others, else 404. */
+  private static void unrouted(Router r, RoutingContext rc) {
+    String path = rc.request().path();
+    java.util.Set<String> allowed = new java.util.TreeSet<>();
+    for (Route route : r.getRoutes()) {
+      String p = route.getPath();
+      if (p == null || route.methods() == null || route.methods().isEmpty()) continue;
+      String regex = Pattern.quote(p).replaceAll(":[A-Za-z0-9_]+", java.util.regex.Matcher.quoteReplacement("\\E[^/]+\\Q"));
+      if (Pattern.matches(regex, path)) route.methods().forEach(m -> allowed.add(m.name()));
+    }
+    allowed.remove(rc.request().method().name());
+    if (allowed.isEmpty()) {
+      error(rc, new ApiError(404, "no such endpoint: " + rc.request().method() + " " + path
+          + " (the routes are in GET " + OpenApi.PATH + ")"));
+    } else {
+      rc.response().putHeader("Allow", String.join(", ", allowed));
+      error(rc, new ApiError(405, rc.request().method() + " is not supported on " + path + "; use " + String.join(" or ", allowed)));
+    }
   }
 
   /** The request body as a JSON object, or a 400 naming the problem. */
   static JsonNode bodyJson(RoutingContext rc) {
-    String body = rc.body() == null ? null : rc.body().asString();
-    if (body == null || body.isBlank()) throw new ApiError(400, "empty body: send a JSON object", "$");
+    String body = JsonBody.text(rc);
+    if (body.isBlank()) throw new ApiError(400, "empty body: send a JSON object", "$");
     try {
       JsonNode n = StudyStore.JSON.readTree(body);
       if (n == null || !n.isObject()) throw new ApiError(400, "the body must be a JSON object", "$");
@@ -171,15 +222,15 @@ public final class StudyApi {
   }
 
   private void submit(RoutingContext rc) {
-    String body = rc.body() == null ? null : rc.body().asString();
-    if (body == null || body.isBlank()) throw new ApiError(400, "empty body: send the study definition as JSON", "$");
+    String body = JsonBody.text(rc);
+    if (body.isBlank()) throw new ApiError(400, "empty body: send the study definition as JSON", "$");
     StudySpec spec;
     try {
       spec = StudySpecParser.parse(body);
     } catch (StudySpecException e) {
       throw new ApiError(400, e.getMessage(), e.field());
     }
-    studies.submit(spec, Access.caller(rc).name()).onSuccess(v -> {
+    studies.submit(spec, Access.caller(rc)).onSuccess(v -> {
       rc.response().putHeader("Location", "/api/studies/" + v.id());
       json(rc, 201, v);
     }).onFailure(rc::fail);
@@ -244,7 +295,7 @@ public final class StudyApi {
     String id = id(rc);
     StudyRunner r = studies.runner(id).orElseThrow(() -> notFound(id));
     Caller c = Access.caller(rc);
-    if (c.role() == Role.RESEARCHER && !c.name().equals(r.owner())) {
+    if (c.role() == Role.RESEARCHER && !r.ownedBy(c)) {
       throw new ApiError(403, "study " + id + " belongs to another researcher; researchers see and run their own studies only");
     }
     return r;
@@ -278,9 +329,28 @@ public final class StudyApi {
     rc.response().setStatusCode(status).putHeader("Content-Type", "application/json").end(text);
   }
 
+  /**
+   * Answers {@code {"error", "field"}} with the error's status. A client's mistake is logged as one WARN line
+   * (status, method, path, caller, message), never with a stack trace; tokens and bodies are never logged.
+   */
   static void error(RoutingContext rc, ApiError e) {
+    Caller c = rc.get(Access.CALLER);
+    log.warn("API {} on {} {}{}: {}", e.status, rc.request().method(), oneLine(rc.request().path()),
+        c == null ? "" : " by " + c.name(), oneLine(e.getMessage()));
     ObjectNode n = StudyStore.JSON.createObjectNode().put("error", e.getMessage());
     if (e.field != null) n.put("field", e.field);
     if (!rc.response().ended()) json(rc, e.status, n);
+  }
+
+  /** Answers a failure outside the router's handler chain (a body handler's callback). */
+  static void fail(RoutingContext rc, ApiError e) {
+    error(rc, e);
+  }
+
+  /** Text from a request, safe for one log line (no line breaks or control characters, bounded). */
+  private static String oneLine(String s) {
+    if (s == null) return "";
+    String t = s.replaceAll("\\p{Cntrl}", "?");
+    return t.length() > 300 ? t.substring(0, 300) + "..." : t;
   }
 }

@@ -85,8 +85,11 @@ public final class ParticipationLedger implements AutoCloseable {
 
   // ------------------------------------------------------------------------------------------------ events
 
-  public Future<Long> studySubmitted(String studyId, String owner, String name, String specSha256, ObjectNode privacy) {
+  /** A study was submitted by user {@code owner} with credential {@code ownerCredential} (which owns it). */
+  public Future<Long> studySubmitted(String studyId, String owner, String ownerCredential, String name, String specSha256,
+                                     ObjectNode privacy) {
     ObjectNode d = JSON.createObjectNode().put("name", name).put("specSha256", specSha256);
+    if (ownerCredential != null) d.put("ownerCredential", ownerCredential);
     d.set("privacy", privacy);
     return append(EventType.STUDY_SUBMITTED, studyId, null, owner, d, null);
   }
@@ -146,18 +149,24 @@ public final class ParticipationLedger implements AutoCloseable {
     return append(EventType.AGGREGATE_COMMITTED, studyId, null, null, d, null);
   }
 
-  public Future<Long> studyEnded(String studyId, String status, String reason, int rounds, String modelSha256) {
+  /**
+   * A study ended; {@code actor} is the user who stopped it (an administrator or its owner, or the administrator who
+   * revoked the owner's credential), null when the protocol ended it.
+   */
+  public Future<Long> studyEnded(String studyId, String status, String reason, int rounds, String modelSha256, String actor) {
     ObjectNode d = JSON.createObjectNode().put("status", status).put("reason", reason).put("completedRounds", rounds);
     if (modelSha256 != null) d.put("modelSha256", modelSha256);
-    return append(EventType.STUDY_COMPLETED, studyId, null, null, d, null);
+    return append(EventType.STUDY_COMPLETED, studyId, null, actor, d, null);
   }
 
-  public Future<Long> credentialIssued(String name, String role, String actor) {
-    return append(EventType.CREDENTIAL_ISSUED, null, null, actor, JSON.createObjectNode().put("name", name).put("role", role), null);
+  public Future<Long> credentialIssued(String name, String credential, String role, String actor) {
+    return append(EventType.CREDENTIAL_ISSUED, null, null, actor,
+        JSON.createObjectNode().put("name", name).put("credential", credential).put("role", role), null);
   }
 
-  public Future<Long> credentialRevoked(String name, String actor) {
-    return append(EventType.CREDENTIAL_REVOKED, null, null, actor, JSON.createObjectNode().put("name", name), null);
+  public Future<Long> credentialRevoked(String name, String credential, String actor) {
+    return append(EventType.CREDENTIAL_REVOKED, null, null, actor,
+        JSON.createObjectNode().put("name", name).put("credential", credential), null);
   }
 
   public Future<Long> siteEnrolled(String site, String serial) {

@@ -8,7 +8,10 @@ public enum Role {
   RESEARCHER,
   /** Reads every study, its participation and rounds, the sites and the refusals; changes nothing. */
   AUDITOR,
-  /** Manages API users and reads the site register and refusals; runs no study. */
+  /**
+   * Manages API users and reads the site register, refusals and ledger; submits and runs no study, but may stop any
+   * (and revoking a credential stops the studies it owns).
+   */
   ADMIN;
 
   public String label() {

@@ -43,10 +43,27 @@ public final class StudyDirectory implements SiteEvents {
     sites.listener(this);
   }
 
-  /** Loads stored studies; those that were running resume from their latest checkpoint. */
+  /**
+   * Loads stored studies; those that were running resume from their latest checkpoint (read, like the initial model,
+   * on a worker thread when the study resumes). A stored study whose definition no longer validates (one submitted
+   * before a limit such as {@link org.dure.protocol.study.ModelSpec#MAX_PARAMETERS} existed) is not rebuilt: it stays
+   * listed, marked FAILED with the reason if it had not ended.
+   */
   public void restore() {
     for (StudyView v : store.all()) {
-      StudySpec spec = StudySpecParser.parse(v.spec().toString());
+      StudySpec spec;
+      try {
+        spec = StudySpecParser.parse(v.spec().toString());
+      } catch (org.dure.protocol.study.StudySpecException e) {
+        log.error("study {} is not restored: its stored definition is no longer valid: {}", v.id(), e.getMessage());
+        if (!v.status().terminal()) {
+          store.put(new StudyView(v.id(), v.name(), v.owner(), v.ownerId(), StudyStatus.FAILED, "not restored after a coordinator"
+              + " restart: its definition is no longer valid: " + e.getMessage(), v.createdAt(), v.startedAt(),
+              v.endedAt() == null ? Instant.now() : v.endedAt(), v.rounds(), v.completedRounds(), v.currentRound(), v.sites(),
+              v.scaling(), v.modelDir(), v.spec()));
+        }
+        continue;
+      }
       StudyRunner r = StudyRunner.restore(vertx, sites, store, ledger, dataDir, v, spec, store.rounds(v.id()));
       runners.put(v.id(), r);
       if (v.status().active()) {
@@ -57,18 +74,18 @@ public final class StudyDirectory implements SiteEvents {
   }
 
   /**
-   * Registers a new study owned by researcher {@code owner}; completes once the submission is in the
-   * participation ledger (on disk).
+   * Registers a new study owned by the credential of researcher {@code owner}; completes once the submission is in
+   * the participation ledger (on disk).
    */
-  public Future<StudyView> submit(StudySpec spec, String owner) {
+  public Future<StudyView> submit(StudySpec spec, org.dure.coordinator.security.Caller owner) {
     String id = UUID.randomUUID().toString();
-    StudyRunner r = new StudyRunner(vertx, sites, store, ledger, dataDir, id, spec, Instant.now(), owner);
+    StudyRunner r = new StudyRunner(vertx, sites, store, ledger, dataDir, id, spec, Instant.now(), owner.name(), owner.id());
     runners.put(id, r);
     store.put(r.view());
-    log.info("study {} submitted by {}: {}", id, owner, spec.name());
+    log.info("study {} submitted by {} (credential {}): {}", id, owner.name(), owner.id(), spec.name());
     com.fasterxml.jackson.databind.node.ObjectNode privacy = (com.fasterxml.jackson.databind.node.ObjectNode)
         r.view().spec().path("privacy").deepCopy();
-    return ledger.studySubmitted(id, owner, spec.name(), r.specSha256Hex(), privacy).map(index -> r.view());
+    return ledger.studySubmitted(id, owner.name(), owner.id(), spec.name(), r.specSha256Hex(), privacy).map(index -> r.view());
   }
 
   public ParticipationLedger ledger() {
@@ -88,11 +105,28 @@ public final class StudyDirectory implements SiteEvents {
     return r.view();
   }
 
-  public StudyView stop(String id, String reason) {
+  /** Stops a study that has not ended; {@code by} (a user name) is recorded in the ledger as who stopped it. */
+  public StudyView stop(String id, String reason, String by) {
     StudyRunner r = runners.get(id);
     if (r.status().terminal()) throw new IllegalStateException("study " + id + " already ended: " + r.status());
-    r.stop(reason);
+    r.stop(reason, by);
     return r.view();
+  }
+
+  /**
+   * Stops every study of credential {@code credentialId} (user {@code name}, issued at {@code issuedAt}) that has not
+   * ended — submitted, waiting or running — when that credential is revoked. Returns the ids of the studies stopped.
+   */
+  public java.util.List<String> stopOwnedBy(String credentialId, String name, Instant issuedAt, String reason, String by) {
+    java.util.List<String> stopped = new java.util.ArrayList<>();
+    for (StudyRunner r : java.util.List.copyOf(runners.values())) {
+      if (!r.status().terminal() && r.ownedBy(credentialId, name, issuedAt)) {
+        r.stop(reason, by);
+        stopped.add(r.id());
+      }
+    }
+    if (!stopped.isEmpty()) log.info("stopped {} studies of revoked credential {} ({}): {}", stopped.size(), credentialId, name, stopped);
+    return stopped;
   }
 
   public StudyStore store() {

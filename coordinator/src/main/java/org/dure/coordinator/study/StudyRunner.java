@@ -65,6 +65,10 @@ import org.slf4j.LoggerFactory;
  *       {@code report.html} beside it.</li>
  * </ol>
  * A checkpoint of the global model is written to disk after every round.
+ *
+ * <p>The model itself (the initial weights, or the latest checkpoint after a restart) and the aggregation state are
+ * built only when the study starts, on a worker thread: submitting or restoring a study allocates nothing of the
+ * model's size on the event loop.
  */
 public final class StudyRunner {
   private static final Logger log = LoggerFactory.getLogger(StudyRunner.class);
@@ -82,13 +86,18 @@ public final class StudyRunner {
   private final String id;
   private final UUID uuid;
   private final int parameters;
-  private final AggregationStrategy strategy;
+  /** Built with {@link #global} when the study starts (FedAdam holds two doubles per parameter). */
+  private AggregationStrategy strategy;
 
   // persistent view
   private StudyStatus status;
   private String statusReason;
   private final Instant createdAt;
   private final String owner;
+  /** The credential that submitted the study and owns it (null for a study stored before credentials had ids). */
+  private final String ownerId;
+  /** Who ended the study (the ledger's actor): the user who stopped it; null when the protocol ended it. */
+  private String endedBy;
   private Instant startedAt, endedAt;
   private int completedRounds;
   private int currentRound;
@@ -97,7 +106,10 @@ public final class StudyRunner {
   private String modelDir;
 
   // live state
+  /** The global model; null until {@link #start} has built or read it off the event loop. */
   private float[] global;
+  /** Whether the model is being built or read on a worker thread (the study is started but not yet offered). */
+  private boolean preparing;
   private final Set<String> ready = new LinkedHashSet<>();
   private final Map<Integer, RoundRecord> roundRecords = new TreeMap<>();
   private final Map<Integer, Map<String, Evaluation>> evaluations = new HashMap<>();
@@ -172,8 +184,9 @@ public final class StudyRunner {
   }
 
   StudyRunner(Vertx vertx, SiteRegistry sites, StudyStore store, ParticipationLedger ledger, Path dataDir, String id,
-              StudySpec spec, Instant createdAt, String owner) {
+              StudySpec spec, Instant createdAt, String owner, String ownerId) {
     this.owner = owner;
+    this.ownerId = ownerId;
     this.ledger = ledger;
     this.vertx = vertx;
     this.sites = sites;
@@ -185,16 +198,14 @@ public final class StudyRunner {
     this.specSha256 = Digests.sha256(spec.toJson().getBytes(StandardCharsets.UTF_8));
     this.studyDir = dataDir.resolve("studies").resolve(id);
     this.parameters = spec.model().parameterCount(spec.inputWidth());
-    this.strategy = AggregationStrategy.of(spec.aggregation(), parameters);
     this.createdAt = createdAt;
     this.status = StudyStatus.SUBMITTED;
-    this.global = InitialModel.of(spec);
   }
 
   /** Rebuilds a runner from its stored view and latest checkpoint after a coordinator restart. */
   static StudyRunner restore(Vertx vertx, SiteRegistry sites, StudyStore store, ParticipationLedger ledger, Path dataDir,
                              StudyView v, StudySpec spec, List<RoundRecord> rounds) {
-    StudyRunner r = new StudyRunner(vertx, sites, store, ledger, dataDir, v.id(), spec, v.createdAt(), v.owner());
+    StudyRunner r = new StudyRunner(vertx, sites, store, ledger, dataDir, v.id(), spec, v.createdAt(), v.owner(), v.ownerId());
     r.status = v.status();
     r.statusReason = v.statusReason();
     r.startedAt = v.startedAt();
@@ -203,15 +214,30 @@ public final class StudyRunner {
     r.modelDir = v.modelDir();
     r.participation.putAll(v.sites());
     rounds.forEach(rr -> r.roundRecords.put(rr.round(), rr));
-    if (v.modelDir() != null) {
+    r.completedRounds = v.modelDir() == null ? 0 : v.completedRounds(); // the checkpoint is read when the study resumes
+    return r;
+  }
+
+  /** The model and aggregation state to train from, as built on a worker thread. */
+  private record Prepared(float[] global, int completedRounds, AggregationStrategy strategy) {}
+
+  /**
+   * Builds the model the study (re)starts from: its latest checkpoint, or the initial model when it has none or the
+   * checkpoint cannot be read. Runs on a worker thread; reads only fields that do not change before it returns.
+   */
+  private Prepared prepare(String checkpoint, int rounds) {
+    AggregationStrategy strat = AggregationStrategy.of(spec.aggregation(), parameters);
+    if (checkpoint != null) {
       try {
-        r.global = ModelFiles.readParameters(Path.of(v.modelDir()));
-        r.completedRounds = v.completedRounds();
+        float[] p = ModelFiles.readParameters(Path.of(checkpoint));
+        if (p.length == parameters) return new Prepared(p, rounds, strat);
+        log.error("study {}: checkpoint {} has {} parameters, the study's model {}; restarting from the initial model",
+            id, checkpoint, p.length, parameters);
       } catch (java.io.IOException | RuntimeException e) {
-        log.error("study {}: cannot read checkpoint {} ({}); restarting from the initial model", v.id(), v.modelDir(), e.toString());
+        log.error("study {}: cannot read checkpoint {} ({}); restarting from the initial model", id, checkpoint, e.toString());
       }
     }
-    return r;
+    return new Prepared(InitialModel.of(spec), 0, strat);
   }
 
   public String id() {
@@ -231,12 +257,22 @@ public final class StudyRunner {
     return owner;
   }
 
+  /** Whether the credential of {@code caller} owns this study. */
+  public boolean ownedBy(org.dure.coordinator.security.Caller caller) {
+    return StudyView.ownedBy(ownerId, owner, createdAt, caller.id(), caller.name(), caller.since());
+  }
+
+  /** Whether credential {@code credentialId} of user {@code name}, issued at {@code issuedAt}, owns this study. */
+  public boolean ownedBy(String credentialId, String name, Instant issuedAt) {
+    return StudyView.ownedBy(ownerId, owner, createdAt, credentialId, name, issuedAt);
+  }
+
   public StudyStatus status() {
     return status;
   }
 
   public StudyView view() {
-    return new StudyView(id, spec.name(), owner, status, statusReason, createdAt, startedAt, endedAt, spec.training().rounds(),
+    return new StudyView(id, spec.name(), owner, ownerId, status, statusReason, createdAt, startedAt, endedAt, spec.training().rounds(),
         completedRounds, currentRound, participation, scaling, modelDir, specJson);
   }
 
@@ -249,21 +285,49 @@ public final class StudyRunner {
   /** Starts (or, after a restart, resumes) the study. */
   void start() {
     if (status.terminal()) throw new IllegalStateException("study " + id + " is " + status + " and cannot be started again");
+    if (preparing) throw new IllegalStateException("study " + id + " is already starting");
     if (status == StudyStatus.SUBMITTED || startedAt == null) startedAt = Instant.now();
+    if (global != null) {
+      begin();
+      return;
+    }
+    preparing = true;
+    setStatus(StudyStatus.WAITING_FOR_SITES, "preparing the model (" + parameters + " parameters)");
+    String checkpoint = modelDir;
+    int rounds = completedRounds;
+    vertx.executeBlocking(() -> prepare(checkpoint, rounds), false).onComplete(ar -> {
+      preparing = false;
+      if (status.terminal()) return; // stopped while the model was being built
+      if (ar.failed()) {
+        log.error("study {}: could not prepare the model", id, ar.cause());
+        end(StudyStatus.FAILED, "could not prepare the model: " + ar.cause());
+        return;
+      }
+      global = ar.result().global();
+      completedRounds = ar.result().completedRounds();
+      strategy = ar.result().strategy();
+      begin();
+    });
+  }
+
+  /** Offers the study to the connected sites and waits for enough of them; the model is ready. */
+  private void begin() {
     log.info("study {} ({}) starting: {} rounds, model {}, at least {} sites", id, spec.name(), spec.training().rounds(), spec.model(), spec.minSites());
     for (SiteSession s : sites.sessions()) offer(s);
     awaitSites("waiting for at least " + spec.minSites() + " sites to accept");
   }
 
-  void stop(String reason) {
+  /** Stops the study; {@code by} (a user name) is recorded in the ledger as who stopped it. */
+  void stop(String reason, String by) {
     if (status.terminal()) return;
+    endedBy = by;
     end(StudyStatus.STOPPED, reason);
   }
 
   // ---------------------------------------------------------------------------------------------- site events
 
   void siteConnected(SiteSession s) {
-    if (status.active()) offer(s);
+    if (status.active() && !preparing) offer(s); // once prepared, every connected site is offered the study
   }
 
   void siteDisconnected(SiteSession s) {
@@ -832,7 +896,8 @@ public final class StudyRunner {
     endedAt = Instant.now();
     setStatus(terminal, reason);
     log.info("study {} {}: {}", id, terminal, reason);
-    ledger.studyEnded(id, terminal.name(), reason, completedRounds, Digests.modelSha256(global));
+    // No model digest when the study ended before its model was built (stopped before it started).
+    ledger.studyEnded(id, terminal.name(), reason, completedRounds, global == null ? null : Digests.modelSha256(global), endedBy);
     for (SiteSession s : sites.sessions())
       if (participation.containsKey(s.siteId())) s.send(new CoordinatorMessage.StudyEnded(id, terminal.name(), reason));
     ready.clear();

@@ -22,6 +22,16 @@ public record ModelSpec(Kind kind, int[] hiddenLayers, String activation) {
   }
 
   public static final List<String> ACTIVATIONS = List.of("relu", "tanh", "sigmoid");
+  /** Most hidden layers an MLP may have. */
+  public static final int MAX_HIDDEN_LAYERS = 16;
+  /** Widest hidden layer. */
+  public static final int MAX_LAYER_WIDTH = 4096;
+  /**
+   * Most parameters (weights and biases) a study's model may have: 10 million, 40 MB per float32 copy. The
+   * coordinator holds a few copies per study and sends one to every site each round; sites may set a lower cap
+   * ({@code maxModelParameters} in their local policy).
+   */
+  public static final long MAX_PARAMETERS = 10_000_000L;
 
   public ModelSpec {
     hiddenLayers = hiddenLayers == null ? new int[0] : hiddenLayers.clone();
@@ -54,8 +64,23 @@ public record ModelSpec(Kind kind, int[] hiddenLayers, String activation) {
     return out;
   }
 
+  /** The number of parameters for {@code inputs} model inputs, exact for any layer sizes (no {@code int} overflow). */
+  public long parameters(long inputs) {
+    long total = 0, in = inputs;
+    for (int l = 0; l <= hiddenLayers.length; l++) {
+      long out = l < hiddenLayers.length ? hiddenLayers[l] : 1;
+      total = Math.addExact(total, Math.addExact(Math.multiplyExact(in, out), out));
+      in = out;
+    }
+    return total;
+  }
+
+  /** The number of parameters, for a model within {@link #MAX_PARAMETERS}; fails rather than overflows. */
   public int parameterCount(int inputs) {
-    return tensors(inputs).stream().mapToInt(Tensor::length).sum();
+    long n = parameters(inputs);
+    if (n > Integer.MAX_VALUE) throw new IllegalStateException(this + " on " + inputs + " inputs has " + n
+        + " parameters, more than a flat float vector can hold; StudySpecParser allows at most " + MAX_PARAMETERS);
+    return (int) n;
   }
 
   /** One named slice of the flat parameter vector. */

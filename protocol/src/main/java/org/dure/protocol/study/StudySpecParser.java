@@ -21,7 +21,6 @@ import java.util.Set;
 public final class StudySpecParser {
   private static final ObjectMapper MAPPER = new ObjectMapper();
   static final int MAX_FEATURES = 10_000;
-  static final int MAX_LAYER = 100_000;
 
   private StudySpecParser() {}
 
@@ -30,8 +29,9 @@ public final class StudySpecParser {
     try {
       root = MAPPER.readTree(json);
     } catch (JsonProcessingException e) {
-      throw new StudySpecException("$", "malformed JSON at line " + e.getLocation().getLineNr()
-          + ", column " + e.getLocation().getColumnNr() + ": " + e.getOriginalMessage());
+      var at = e.getLocation(); // null when a read constraint (nesting depth, number or string length) was exceeded
+      throw new StudySpecException("$", (at == null ? "malformed JSON: " : "malformed JSON at line " + at.getLineNr()
+          + ", column " + at.getColumnNr() + ": ") + e.getOriginalMessage());
     }
     if (root == null || !root.isObject()) throw new StudySpecException("$", "expected a JSON object");
     return parse((ObjectNode) root);
@@ -45,6 +45,7 @@ public final class StudySpecParser {
     if (name.length() > 200) throw new StudySpecException("name", "must be at most 200 characters");
     ModelSpec model = model(r.obj("model", true));
     List<FeatureSpec> features = features(r.node("features", true));
+    checkSize(model, features);
     Obj label = r.obj("label", true);
     label.allow("column", "positive");
     String labelColumn = label.requiredText("column");
@@ -114,6 +115,27 @@ public final class StudySpecParser {
     return new ReportPlan(threshold, out);
   }
 
+  /**
+   * Refuses a model over {@link ModelSpec#MAX_PARAMETERS}, counted in {@code long} from the encoded input width (a
+   * categorical feature counts one input per category) and the layer sizes, so that no size overflows an {@code int}.
+   */
+  private static void checkSize(ModelSpec model, List<FeatureSpec> features) {
+    long inputs = 0;
+    for (FeatureSpec f : features) inputs += f.width();
+    long n;
+    try {
+      n = model.parameters(inputs);
+    } catch (ArithmeticException e) {
+      n = Long.MAX_VALUE;
+    }
+    if (n > ModelSpec.MAX_PARAMETERS) {
+      boolean mlp = model.kind() == ModelSpec.Kind.MLP;
+      throw new StudySpecException(mlp ? "model.hiddenLayers" : "features", "the model would have " + n
+          + " parameters (" + inputs + " encoded inputs" + (mlp ? ", hidden layers " + Arrays.toString(model.hiddenLayers()) : "")
+          + "); at most " + ModelSpec.MAX_PARAMETERS + " are allowed: use " + (mlp ? "narrower or fewer layers" : "fewer features or categories"));
+    }
+  }
+
   private static ModelSpec model(Obj m) {
     m.allow("kind", "hiddenLayers", "activation");
     ModelSpec.Kind kind = m.choice("kind", null, ModelSpec.Kind.values(), ModelSpec.Kind::wireName);
@@ -125,12 +147,15 @@ public final class StudySpecParser {
     JsonNode layers = m.node("hiddenLayers", true);
     if (!layers.isArray() || layers.isEmpty())
       throw new StudySpecException(m.path("hiddenLayers"), "expected a non-empty array of layer sizes, e.g. [64, 32]");
+    if (layers.size() > ModelSpec.MAX_HIDDEN_LAYERS)
+      throw new StudySpecException(m.path("hiddenLayers"), "at most " + ModelSpec.MAX_HIDDEN_LAYERS + " hidden layers are"
+          + " allowed, was " + layers.size());
     int[] sizes = new int[layers.size()];
     for (int i = 0; i < sizes.length; i++) {
       JsonNode n = layers.get(i);
-      if (!n.canConvertToInt() || !n.isIntegralNumber() || n.asInt() < 1 || n.asInt() > MAX_LAYER)
+      if (!n.canConvertToInt() || !n.isIntegralNumber() || n.asInt() < 1 || n.asInt() > ModelSpec.MAX_LAYER_WIDTH)
         throw new StudySpecException(m.path("hiddenLayers") + "[" + i + "]",
-            "expected an integer between 1 and " + MAX_LAYER + ", was " + n);
+            "expected a layer width between 1 and " + ModelSpec.MAX_LAYER_WIDTH + ", was " + n);
       sizes[i] = n.asInt();
     }
     String act = m.text("activation", "relu").toLowerCase(Locale.ROOT);
@@ -165,11 +190,12 @@ public final class StudySpecParser {
         if (!cats.isArray() || cats.isEmpty())
           throw new StudySpecException(o.path("categories"), "a categorical feature lists its categories, e.g. [\"F\", \"M\"]");
         List<String> list = new ArrayList<>();
+        Set<String> listed = new HashSet<>(); // not list.contains: quadratic in the number of categories
         for (int c = 0; c < cats.size(); c++) {
           JsonNode cat = cats.get(c);
           if (!cat.isTextual() && !cat.isNumber())
             throw new StudySpecException(o.path("categories") + "[" + c + "]", "expected a string, was " + cat);
-          if (list.contains(cat.asText()))
+          if (!listed.add(cat.asText()))
             throw new StudySpecException(o.path("categories") + "[" + c + "]", "category '" + cat.asText() + "' is listed twice");
           list.add(cat.asText());
         }

@@ -275,7 +275,7 @@ class StudySpecParserTest {
 
     // Assert
     assertEquals("model.hiddenLayers[1]", e.field());
-    assertEquals("model.hiddenLayers[1]: expected an integer between 1 and 100000, was 8.5", e.getMessage());
+    assertEquals("model.hiddenLayers[1]: expected a layer width between 1 and 4096, was 8.5", e.getMessage());
   }
 
   @Test void hiddenLayerGivenAsStringIsRejected() {
@@ -283,7 +283,7 @@ class StudySpecParserTest {
     StudySpecException e = rejected(s -> ((ArrayNode) child(s, "model").get("hiddenLayers")).set(0, "16"));
 
     // Assert
-    assertEquals("model.hiddenLayers[0]: expected an integer between 1 and 100000, was \"16\"", e.getMessage());
+    assertEquals("model.hiddenLayers[0]: expected a layer width between 1 and 4096, was \"16\"", e.getMessage());
   }
 
   @Test void zeroWidthHiddenLayerIsRejected() {
@@ -291,7 +291,48 @@ class StudySpecParserTest {
     StudySpecException e = rejected(s -> ((ArrayNode) child(s, "model").get("hiddenLayers")).set(1, 0));
 
     // Assert
-    assertEquals("model.hiddenLayers[1]: expected an integer between 1 and 100000, was 0", e.getMessage());
+    assertEquals("model.hiddenLayers[1]: expected a layer width between 1 and 4096, was 0", e.getMessage());
+  }
+
+  /** Issue 13, finding 5: a layer of 2^31 - 1 units overflowed an int and was allocated at submission. */
+  @Test void intOverflowingHiddenLayerIsRejectedNamingTheLayer() {
+    StudySpecException e = rejected(s -> child(s, "model").putArray("hiddenLayers").add(2147483647).add(2));
+    assertEquals("model.hiddenLayers[0]", e.field());
+    assertTrue(e.getMessage().contains("between 1 and 4096"), e.getMessage());
+  }
+
+  @Test void hundredThousandSquaredModelIsRejectedNamingTheLayer() {
+    StudySpecException e = rejected(s -> child(s, "model").putArray("hiddenLayers").add(100000).add(100000));
+    assertEquals("model.hiddenLayers[0]", e.field());
+  }
+
+  @Test void tooManyHiddenLayersAreRejected() {
+    StudySpecException e = rejected(s -> {
+      ArrayNode layers = child(s, "model").putArray("hiddenLayers");
+      for (int i = 0; i < 17; i++) layers.add(4);
+    });
+    assertEquals("model.hiddenLayers: at most 16 hidden layers are allowed, was 17", e.getMessage());
+  }
+
+  /** Widths within the per-layer limit can still multiply past the parameter cap: counted in long, refused. */
+  @Test void modelOverTenMillionParametersIsRejectedWithItsParameterCount() {
+    StudySpecException e = rejected(s -> {
+      ArrayNode layers = child(s, "model").putArray("hiddenLayers");
+      for (int i = 0; i < 16; i++) layers.add(4096);
+    });
+    assertEquals("model.hiddenLayers", e.field());
+    long expected = new ModelSpec(ModelSpec.Kind.MLP, new int[] {4096, 4096, 4096, 4096, 4096, 4096, 4096, 4096, 4096, 4096,
+        4096, 4096, 4096, 4096, 4096, 4096}, "relu").parameters(4);
+    assertTrue(e.getMessage().contains("the model would have " + expected + " parameters (4 encoded inputs"), e.getMessage());
+    assertTrue(e.getMessage().contains("at most 10000000 are allowed"), e.getMessage());
+  }
+
+  @Test void modelAtTheParameterCapIsAccepted() {
+    // 4 inputs -> 3000 -> 3000 -> 1: 4*3000 + 3000 + 3000*3000 + 3000 + 3000 + 1 = 9 021 001 parameters
+    ObjectNode study = fullStudy();
+    child(study, "model").putArray("hiddenLayers").add(3000).add(3000);
+    StudySpec spec = StudySpecParser.parse(study.toString());
+    assertEquals(9_021_001, spec.model().parameterCount(spec.inputWidth()));
   }
 
   @Test void mlpWithoutHiddenLayersIsRejected() {

@@ -32,7 +32,8 @@ import org.dure.protocol.study.StudySpec;
  *   "minSecureRoster": 3,                      // least sites in a securely aggregated round this site takes part in
  *   "reportBands": {"age": [40, 60, 80]},      // the only cut points this site bands a numeric report column by
  *   "requireSecureAggregation": true,
- *   "maxEpsilonPerStudy": 8, "maxEpsilonTotal": 20
+ *   "maxEpsilonPerStudy": 8, "maxEpsilonTotal": 20,
+ *   "maxModelParameters": 1000000              // largest model (weights and biases) this site trains; default 10 million
  * }
  * }</pre>
  *
@@ -56,11 +57,13 @@ import org.dure.protocol.study.StudySpec;
  * @param reportBands per numeric report column, the cut points this site bands it by, whatever a study asks (two studies
  *     with cut points one year apart would otherwise give one patient's outcome as a difference); a banded column not
  *     listed is not reported. Null (only in {@link #rehearsal()}) uses the study's cut points.
+ * @param maxModelParameters most parameters a study's model may have for this site to train it (what it must hold in
+ *     memory several times over); default and upper bound {@link ModelSpec#MAX_PARAMETERS}, what any study may have
  */
 public record LocalPolicy(Approval approval, Set<String> allowedModels, Integer maxRounds, long minLocalCohort,
                           boolean perSiteMetricsMayLeave, boolean requireSecureAggregation, Double maxEpsilonPerStudy,
                           Double maxEpsilonTotal, int minCellSize, int minSecureRoster,
-                          Map<String, List<Double>> reportBands) {
+                          Map<String, List<Double>> reportBands, long maxModelParameters) {
   /** The default {@link #minCellSize}. */
   public static final int DEFAULT_MIN_CELL_SIZE = 10;
   /** The default {@link #minSecureRoster}. */
@@ -78,7 +81,7 @@ public record LocalPolicy(Approval approval, Set<String> allowedModels, Integer 
 
   static final Set<String> SETTINGS = Set.of("approval", "allowedModels", "maxRounds", "minLocalCohort",
       "perSiteMetricsMayLeave", "requireSecureAggregation", "maxEpsilonPerStudy", "maxEpsilonTotal", "minCellSize",
-      "minSecureRoster", "reportBands");
+      "minSecureRoster", "reportBands", "maxModelParameters");
   private static final ObjectMapper JSON = new ObjectMapper();
 
   public LocalPolicy {
@@ -95,6 +98,8 @@ public record LocalPolicy(Approval approval, Set<String> allowedModels, Integer 
       reportBands.forEach((column, cuts) -> copy.put(column, org.dure.protocol.study.ReportPlan.Subgroup.banded(column, cuts).bands()));
       reportBands = java.util.Collections.unmodifiableMap(copy);
     }
+    if (maxModelParameters < 1 || maxModelParameters > ModelSpec.MAX_PARAMETERS) throw new IllegalArgumentException(
+        "maxModelParameters must be between 1 and " + ModelSpec.MAX_PARAMETERS + ", was " + maxModelParameters);
   }
 
   /** A policy with the default {@link #minSecureRoster} and {@link #reportBands}. */
@@ -102,7 +107,8 @@ public record LocalPolicy(Approval approval, Set<String> allowedModels, Integer 
                      boolean perSiteMetricsMayLeave, boolean requireSecureAggregation, Double maxEpsilonPerStudy,
                      Double maxEpsilonTotal, int minCellSize) {
     this(approval, allowedModels, maxRounds, minLocalCohort, perSiteMetricsMayLeave, requireSecureAggregation,
-        maxEpsilonPerStudy, maxEpsilonTotal, minCellSize, DEFAULT_MIN_SECURE_ROSTER, DEFAULT_REPORT_BANDS);
+        maxEpsilonPerStudy, maxEpsilonTotal, minCellSize, DEFAULT_MIN_SECURE_ROSTER, DEFAULT_REPORT_BANDS,
+        ModelSpec.MAX_PARAMETERS);
   }
 
   /** A policy with the default {@link #minCellSize}. */
@@ -115,7 +121,7 @@ public record LocalPolicy(Approval approval, Set<String> allowedModels, Integer 
 
   public LocalPolicy withMinCellSize(int cells) {
     return new LocalPolicy(approval, allowedModels, maxRounds, minLocalCohort, perSiteMetricsMayLeave,
-        requireSecureAggregation, maxEpsilonPerStudy, maxEpsilonTotal, cells, minSecureRoster, reportBands);
+        requireSecureAggregation, maxEpsilonPerStudy, maxEpsilonTotal, cells, minSecureRoster, reportBands, maxModelParameters);
   }
 
   /** The policy without a policy file: manual approval, secure aggregation required, nothing else limited. */
@@ -128,28 +134,34 @@ public record LocalPolicy(Approval approval, Set<String> allowedModels, Integer 
    * which run on synthetic or the researcher's own files.
    */
   public static LocalPolicy rehearsal() {
-    return new LocalPolicy(Approval.AUTOMATIC, Set.of(), null, 0, true, false, null, null, DEFAULT_MIN_CELL_SIZE, 2, null);
+    return new LocalPolicy(Approval.AUTOMATIC, Set.of(), null, 0, true, false, null, null, DEFAULT_MIN_CELL_SIZE, 2, null,
+        ModelSpec.MAX_PARAMETERS);
+  }
+
+  public LocalPolicy withMaxModelParameters(long max) {
+    return new LocalPolicy(approval, allowedModels, maxRounds, minLocalCohort, perSiteMetricsMayLeave,
+        requireSecureAggregation, maxEpsilonPerStudy, maxEpsilonTotal, minCellSize, minSecureRoster, reportBands, max);
   }
 
   public LocalPolicy withMinSecureRoster(int sites) {
     return new LocalPolicy(approval, allowedModels, maxRounds, minLocalCohort, perSiteMetricsMayLeave,
-        requireSecureAggregation, maxEpsilonPerStudy, maxEpsilonTotal, minCellSize, sites, reportBands);
+        requireSecureAggregation, maxEpsilonPerStudy, maxEpsilonTotal, minCellSize, sites, reportBands, maxModelParameters);
   }
 
   public LocalPolicy withReportBands(Map<String, List<Double>> bands) {
     return new LocalPolicy(approval, allowedModels, maxRounds, minLocalCohort, perSiteMetricsMayLeave,
-        requireSecureAggregation, maxEpsilonPerStudy, maxEpsilonTotal, minCellSize, minSecureRoster, bands);
+        requireSecureAggregation, maxEpsilonPerStudy, maxEpsilonTotal, minCellSize, minSecureRoster, bands, maxModelParameters);
   }
 
   public LocalPolicy withApproval(Approval a) {
     return new LocalPolicy(a, allowedModels, maxRounds, minLocalCohort, perSiteMetricsMayLeave, requireSecureAggregation,
-        maxEpsilonPerStudy, maxEpsilonTotal, minCellSize, minSecureRoster, reportBands);
+        maxEpsilonPerStudy, maxEpsilonTotal, minCellSize, minSecureRoster, reportBands, maxModelParameters);
   }
 
   public LocalPolicy withCaps(PrivacyBudget.Caps caps) {
     return new LocalPolicy(approval, allowedModels, maxRounds, minLocalCohort, perSiteMetricsMayLeave,
         requireSecureAggregation, caps.maxEpsilonPerStudy(), caps.maxEpsilonTotal(), minCellSize, minSecureRoster,
-        reportBands);
+        reportBands, maxModelParameters);
   }
 
   /** The differential-privacy caps, for the site's {@link PrivacyBudget}. */
@@ -205,7 +217,8 @@ public record LocalPolicy(Approval approval, Set<String> allowedModels, Integer 
           root.has("maxEpsilonTotal") ? number(root, "maxEpsilonTotal", file, false) : null,
           root.has("minCellSize") ? (int) number(root, "minCellSize", file, true) : DEFAULT_MIN_CELL_SIZE,
           root.has("minSecureRoster") ? (int) number(root, "minSecureRoster", file, true) : DEFAULT_MIN_SECURE_ROSTER,
-          root.has("reportBands") ? bands(root.path("reportBands"), file) : DEFAULT_REPORT_BANDS);
+          root.has("reportBands") ? bands(root.path("reportBands"), file) : DEFAULT_REPORT_BANDS,
+          root.has("maxModelParameters") ? (long) number(root, "maxModelParameters", file, true) : ModelSpec.MAX_PARAMETERS);
     } catch (IllegalArgumentException e) {
       throw new IOException("local policy " + file + ": " + e.getMessage(), e);
     }
@@ -219,6 +232,11 @@ public record LocalPolicy(Approval approval, Set<String> allowedModels, Integer 
     String kind = spec.model().kind().wireName();
     if (!allowedModels.isEmpty() && !allowedModels.contains(kind)) {
       return rule("allowedModels", "the study trains a " + kind + " model, this site allows only " + new java.util.TreeSet<>(allowedModels));
+    }
+    long parameters = spec.model().parameters(spec.inputWidth());
+    if (parameters > maxModelParameters) {
+      return rule("maxModelParameters", "the study's model (" + spec.model() + " on " + spec.inputWidth() + " inputs) has "
+          + parameters + " parameters, this site allows at most " + maxModelParameters);
     }
     int rounds = spec.training().rounds();
     if (maxRounds != null && rounds > maxRounds) {
@@ -264,7 +282,8 @@ public record LocalPolicy(Approval approval, Set<String> allowedModels, Integer 
         + (maxEpsilonPerStudy == null ? "" : ", ε ≤ " + fmt(maxEpsilonPerStudy) + " per study")
         + (maxEpsilonTotal == null ? "" : ", ε ≤ " + fmt(maxEpsilonTotal) + " in total")
         + (minCellSize == DEFAULT_MIN_CELL_SIZE ? "" : ", cells of at least " + minCellSize + " patients")
-        + (minSecureRoster == DEFAULT_MIN_SECURE_ROSTER ? "" : ", secure rounds of at least " + minSecureRoster + " sites");
+        + (minSecureRoster == DEFAULT_MIN_SECURE_ROSTER ? "" : ", secure rounds of at least " + minSecureRoster + " sites")
+        + (maxModelParameters == ModelSpec.MAX_PARAMETERS ? "" : ", models of at most " + maxModelParameters + " parameters");
   }
 
   private static Optional<String> rule(String name, String why) {

@@ -107,6 +107,19 @@ class LocalPolicyTest {
     assertTrue(shape.getMessage().contains("\"reportBands\" must be an object"), shape.getMessage());
   }
 
+  /** Issue 13, finding 5: a site declines a model larger than it is willing to hold, with the reason. */
+  @Test void maxModelParametersDeclinesALargerModelNamingBothValues() throws Exception {
+    LocalPolicy p = load("{\"maxModelParameters\": 1000}");
+    String wide = "{\"kind\": \"mlp\", \"hiddenLayers\": [512, 4]}"; // 2*512+512 + 512*4+4 + 4+1 = 3593
+
+    assertEquals(Optional.of("policy rule maxModelParameters: the study's model (mlp[512, 4]/relu on 2 inputs) has 3593"
+        + " parameters, this site allows at most 1000"), p.refusal(study(wide, 5, true, null)));
+    assertEquals(Optional.empty(), p.refusal(study(MLP, 5, true, null)));
+    assertEquals(org.dure.protocol.study.ModelSpec.MAX_PARAMETERS, LocalPolicy.defaults().maxModelParameters());
+    IOException tooHigh = assertThrows(IOException.class, () -> load("{\"maxModelParameters\": 20000000}"));
+    assertTrue(tooHigh.getMessage().contains("maxModelParameters must be between 1 and 10000000"), tooHigh.getMessage());
+  }
+
   @Test void anInvalidPolicyFileFailsClosedNamingTheSetting() {
     IOException unknown = assertThrows(IOException.class, () -> load("{\"maxRound\": 20}"));
     assertTrue(unknown.getMessage().contains("unknown setting \"maxRound\""), unknown.getMessage());
