@@ -97,6 +97,7 @@ public final class Coordinator implements AutoCloseable {
           SiteRegistry sites = new SiteRegistry(vertx, state.sites(), VERSION, trust, limits);
           StudyDirectory studies = new StudyDirectory(vertx, sites, new StudyStore(state), config.dataDir(), ledger);
           studies.restore();
+          sites.modelFrameBound(studies::largestModelFrame);
           PemKeyCertOptions serverCert = new PemKeyCertOptions()
               .setCertPath(pki.resolve(CoordinatorPki.TLS_CERT).toString())
               .setKeyPath(pki.resolve(CoordinatorPki.TLS_KEY).toString());

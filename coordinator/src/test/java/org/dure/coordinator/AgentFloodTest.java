@@ -168,9 +168,9 @@ class AgentFloodTest {
     hello(conn);
     conn.welcome.get(10, TimeUnit.SECONDS);
     long t0 = System.nanoTime();
-    for (int i = 0; i < 40 && !conn.isClosed(); i++) {
+    for (int i = 0; i < 400 && !conn.isClosed(); i++) {
       try {
-        conn.ws.sendBinary(ByteBuffer.allocate(256 * 1024), true).get(5, TimeUnit.SECONDS);
+        conn.ws.sendBinary(ByteBuffer.allocate(32 * 1024), true).get(5, TimeUnit.SECONDS);
       } catch (Exception e) {
         break; // the coordinator closed the connection under us
       }
@@ -180,5 +180,23 @@ class AgentFloodTest {
     assertTrue(closed.contains("rate"), closed);
     assertTrue((System.nanoTime() - t0) / 1e9 < 8, "closed within the burst plus a few seconds of the rate");
     assertHealthAnswersQuickly();
+  }
+
+  @Test void aModelFrameLargerThanTheLargestStudyPermitsIsRefusedAfterHello() throws Exception {
+    // 3 inputs (age, sex F/M), hidden 1000 and 100: 104,201 parameters, frames of about 417 KB
+    String study = HazelcastMemberPortTest.STUDY.replace("\"hiddenLayers\": [8]", "\"hiddenLayers\": [1000, 100]");
+    assertEquals(201, c.send(c.aliceToken, "POST", "/api/studies", study).status());
+    long frame = 48 + 4L * (104_201 + 2) + 512;
+    Conn conn = connect(enrol("hospital-model-size"));
+    hello(conn);
+    conn.welcome.get(10, TimeUnit.SECONDS);
+    conn.ws.sendBinary(ByteBuffer.allocate(300 * 1024), true).get(5, TimeUnit.SECONDS);
+    long deadline = System.nanoTime() + 5_000_000_000L;
+    while (conn.texts.stream().noneMatch(t -> t.contains("undecodable")) && System.nanoTime() < deadline) Thread.sleep(20);
+    assertFalse(conn.isClosed(), "a frame within the study's model size is read: " + conn.closed.getNow(""));
+    conn.ws.sendBinary(ByteBuffer.allocate((int) frame + 1), true);
+    String closed = conn.closed.get(10, TimeUnit.SECONDS);
+    assertEquals(1009, conn.status, closed);
+    assertTrue(conn.texts.stream().anyMatch(t -> t.contains("at most " + frame + " bytes")), conn.texts.toString());
   }
 }

@@ -16,6 +16,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.LongSupplier;
 import javax.net.ssl.SSLPeerUnverifiedException;
 import org.dure.coordinator.NetworkLimits;
 import org.dure.coordinator.security.SiteTrust;
@@ -51,6 +52,7 @@ public final class SiteRegistry {
   private final NetworkLimits limits;
   private final Map<String, Deque<Open>> open = new HashMap<>();
   private SiteEvents events;
+  private LongSupplier modelFrameBound = () -> Long.MAX_VALUE;
   private volatile InboundObserver observer = (site, binary, payload) -> {};
 
   /** Sees every message an authenticated site sends, exactly as received (for audit tooling and tests). */
@@ -69,6 +71,11 @@ public final class SiteRegistry {
 
   public void observeInbound(InboundObserver observer) {
     this.observer = observer;
+  }
+
+  /** The largest model frame the current studies permit (binary messages after hello are capped by it). */
+  public void modelFrameBound(LongSupplier bound) {
+    this.modelFrameBound = bound;
   }
 
   public void listener(SiteEvents events) {
@@ -100,7 +107,7 @@ public final class SiteRegistry {
     long helloTimer = vertx.setTimer(limits.agentHelloSeconds() * 1000L, t -> {
       if (current[0] == null && !ws.isClosed()) refuse(ws, "no hello within " + limits.agentHelloSeconds() + " s");
     });
-    InboundMessages inbound = new InboundMessages(ws, limits, () -> current[0] != null);
+    InboundMessages inbound = new InboundMessages(ws, limits, () -> current[0] != null, () -> modelFrameBound.getAsLong());
     inbound.onText(text -> {
       AgentMessage msg;
       try {

@@ -230,6 +230,11 @@ public final class StudyRunner {
     return owner;
   }
 
+  /** Number of model parameters (the length of every model frame of this study). */
+  public int parameterCount() {
+    return parameters;
+  }
+
   public StudyStatus status() {
     return status;
   }

@@ -22,6 +22,11 @@ public final class StudySpecParser {
   private static final ObjectMapper MAPPER = new ObjectMapper();
   static final int MAX_FEATURES = 10_000;
   static final int MAX_LAYER = 100_000;
+  /**
+   * Largest model: its binary frames (48-byte header, one 4-byte value per parameter plus two for a masked input,
+   * a signature of at most {@code Frames.MAX_SIGNATURE}) must fit the agents' and coordinator's 256 MiB message cap.
+   */
+  public static final long MAX_PARAMETERS = 64L * 1024 * 1024 - 256;
 
   private StudySpecParser() {}
 
@@ -62,8 +67,24 @@ public final class StudySpecParser {
     if (!(validation > 0 && validation < 1))
       throw new StudySpecException("validationFraction", "must be between 0 and 1 (exclusive), was " + validation);
     ReportPlan report = report(r.obj("report", false), labelColumn);
+    long parameters = parameters(model, features.stream().mapToLong(FeatureSpec::width).sum());
+    if (parameters > MAX_PARAMETERS)
+      throw new StudySpecException("model", "the model has " + parameters + " parameters with these features; at most "
+          + MAX_PARAMETERS + " fit in a model frame (256 MiB): use fewer or smaller hidden layers");
     return new StudySpec(name, model, features, labelColumn, labelPositive, missing, training, aggregation,
         privacy, minSites, deadline, validation, report);
+  }
+
+  /** The parameter count in long arithmetic (the int of {@link ModelSpec#parameterCount} would overflow first). */
+  private static long parameters(ModelSpec model, long inputs) {
+    long total = 0, in = inputs;
+    int[] hidden = model.hiddenLayers();
+    for (int l = 0; l <= hidden.length; l++) {
+      long out = l < hidden.length ? hidden[l] : 1;
+      total += in * out + out;
+      in = out;
+    }
+    return total;
   }
 
   /**

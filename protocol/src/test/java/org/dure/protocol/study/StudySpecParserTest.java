@@ -278,6 +278,19 @@ class StudySpecParserTest {
     assertEquals("model.hiddenLayers[1]: expected an integer between 1 and 100000, was 8.5", e.getMessage());
   }
 
+  @Test void aModelTooLargeForAModelFrameIsRejectedInsteadOfOverflowing() {
+    // Execute: 100000 x 100000 hidden weights alone are 10^10 parameters (an int would overflow)
+    StudySpecException e = rejected(s -> {
+      ArrayNode layers = (ArrayNode) child(s, "model").get("hiddenLayers");
+      layers.set(0, 100_000);
+      layers.set(1, 100_000);
+    });
+
+    // Assert
+    assertEquals("model", e.field());
+    assertTrue(e.getMessage().contains("at most " + StudySpecParser.MAX_PARAMETERS), e.getMessage());
+  }
+
   @Test void hiddenLayerGivenAsStringIsRejected() {
     // Execute
     StudySpecException e = rejected(s -> ((ArrayNode) child(s, "model").get("hiddenLayers")).set(0, "16"));
