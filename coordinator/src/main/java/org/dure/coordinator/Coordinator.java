@@ -8,13 +8,15 @@ import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.net.PemKeyCertOptions;
 import io.vertx.core.net.TrustOptions;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.dure.coordinator.net.ApiConnectionGuard;
 import org.dure.coordinator.api.StudyApi;
 import org.dure.coordinator.ledger.ParticipationLedger;
 import org.dure.coordinator.security.CoordinatorPki;
+import org.dure.crypto.SecureFiles;
 import org.dure.coordinator.security.Credentials;
 import org.dure.coordinator.security.Refusals;
 import org.dure.coordinator.security.SiteTrust;
@@ -36,7 +38,7 @@ public final class Coordinator implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Coordinator.class);
   public static final String VERSION = "0.1.0";
   /** Largest WebSocket message accepted from an agent (a model of 64M float parameters). */
-  static final int MAX_MESSAGE = 256 * 1024 * 1024 + 64;
+  static final int MAX_MESSAGE = NetworkLimits.MAX_MODEL_FRAME;
   static final long RELOAD_MS = 1000;
   static final Set<String> TLS_PROTOCOLS = Set.of("TLSv1.3");
 
@@ -64,19 +66,21 @@ public final class Coordinator implements AutoCloseable {
 
   /** Starts a coordinator and completes once both listeners are up. */
   public static Future<Coordinator> start(CoordinatorConfig config) {
+    if (config.clustered()) return Future.failedFuture(new IllegalArgumentException(CoordinatorConfig.CLUSTERING_UNSUPPORTED));
     Vertx vertx = Vertx.vertx();
     Promise<Coordinator> done = Promise.promise();
     Path pki = config.pkiDir();
     vertx.executeBlocking(() -> {
       CoordinatorPki.requireComplete(pki);
-      Files.createDirectories(config.dataDir());
+      if (SecureFiles.ensureOwnerOnlyDirectory(config.dataDir()))
+        log.warn("the data directory {} was readable by others; it is owner-only now", config.dataDir().toAbsolutePath());
       ParticipationLedger ledger = ParticipationLedger.open(config.dataDir().resolve("ledger"),
           pki.resolve(CoordinatorPki.TLS_KEY), pki.resolve(CoordinatorPki.TLS_CERT));
       try {
         SiteTrust siteTrust = SiteTrust.load(pki, Clock.systemUTC());
         ledger.syncRegister(siteTrust.sites());
         return new Loaded(siteTrust, Credentials.load(pki.resolve(CoordinatorPki.CREDENTIALS)), ledger,
-            ClusterState.start(config.clusterName(), config.host(), config.hazelcastPort(), config.clusterMembers(), config.dataDir()));
+            ClusterState.start(config.clusterHost(), config.hazelcastPort(), config.clusterMembers(), config.dataDir()));
       } catch (Exception | Error e) {
         ledger.close();
         throw e;
@@ -89,15 +93,20 @@ public final class Coordinator implements AutoCloseable {
       Promise<Coordinator> started = Promise.promise();
       vertx.runOnContext(v -> {
         try {
-          SiteRegistry sites = new SiteRegistry(state.sites(), VERSION, trust);
+          NetworkLimits limits = config.limits();
+          SiteRegistry sites = new SiteRegistry(vertx, state.sites(), VERSION, trust, limits);
           StudyDirectory studies = new StudyDirectory(vertx, sites, new StudyStore(state), config.dataDir(), ledger);
           studies.restore();
+          sites.modelFrameBound(studies::largestModelFrame);
           PemKeyCertOptions serverCert = new PemKeyCertOptions()
               .setCertPath(pki.resolve(CoordinatorPki.TLS_CERT).toString())
               .setKeyPath(pki.resolve(CoordinatorPki.TLS_KEY).toString());
           HttpServerOptions agentOpts = new HttpServerOptions().setHost(config.host()).setPort(config.agentPort())
               .setSsl(true).setKeyCertOptions(serverCert).setEnabledSecureTransportProtocols(TLS_PROTOCOLS)
               .setClientAuth(ClientAuth.REQUIRED).setTrustOptions(TrustOptions.wrap(trust.trustManager()))
+              .setSslHandshakeTimeout(limits.tlsHandshakeSeconds()).setSslHandshakeTimeoutUnit(TimeUnit.SECONDS)
+              .setMaxHeaderSize(limits.apiMaxHeaderBytes())
+              // Messages are assembled by SiteRegistry under per-connection limits (small before hello).
               .setMaxWebSocketMessageSize(MAX_MESSAGE).setMaxWebSocketFrameSize(1 << 20);
           HttpServer agents = vertx.createHttpServer(agentOpts)
               .webSocketHandshakeHandler(h -> {
@@ -107,11 +116,17 @@ public final class Coordinator implements AutoCloseable {
               .requestHandler(req -> req.response().setStatusCode(404).end("the agent port speaks WebSocket on " + SiteRegistry.PATH));
           HttpServerOptions apiOpts = new HttpServerOptions().setHost(config.host()).setPort(config.apiPort())
               .setSsl(true).setKeyCertOptions(serverCert).setEnabledSecureTransportProtocols(TLS_PROTOCOLS)
-              .setCompressionSupported(true);
+              .setCompressionSupported(true)
+              .setSslHandshakeTimeout(limits.tlsHandshakeSeconds()).setSslHandshakeTimeoutUnit(TimeUnit.SECONDS)
+              .setIdleTimeout(limits.apiIdleSeconds()).setIdleTimeoutUnit(TimeUnit.SECONDS)
+              .setMaxHeaderSize(limits.apiMaxHeaderBytes());
+          ApiConnectionGuard guard = new ApiConnectionGuard(vertx, limits);
           HttpServer api = vertx.createHttpServer(apiOpts)
-              .requestHandler(new StudyApi(vertx, studies, sites, credentials, trust, ledger).router());
+              .connectionHandler(guard::connected)
+              .requestHandler(guard.guard(new StudyApi(vertx, studies, sites, credentials, trust, ledger).router()));
           agents.listen().compose(a -> api.listen())
               .map(a -> new Coordinator(vertx, state, api, agents, sites, trust, ledger))
+              .onSuccess(c -> log.info("Hazelcast member on {} (member protocol only, no client endpoint)", state.memberAddress()))
               .onSuccess(c -> vertx.setPeriodic(RELOAD_MS, t -> vertx.executeBlocking(trust::reloadIfChanged, false)
                   .onSuccess(changed -> {
                     if (changed) {
@@ -141,6 +156,11 @@ public final class Coordinator implements AutoCloseable {
 
   public int agentPort() {
     return agents.actualPort();
+  }
+
+  /** Where the embedded Hazelcast member listens (loopback, member protocol only). */
+  public java.net.InetSocketAddress hazelcastMemberAddress() {
+    return state.memberAddress();
   }
 
   /** Sees every message an authenticated site sends, as received (for audit tooling and tests). */

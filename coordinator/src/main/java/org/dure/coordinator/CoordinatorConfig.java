@@ -8,24 +8,41 @@ import java.util.Objects;
  * How a coordinator runs. Both listeners use TLS 1.3 with the certificate in {@code pkiDir}: the agent
  * port requires a site client certificate (mutual TLS), the API port serves HTTPS to people (bearer tokens).
  *
- * @param host address both listeners bind to
+ * @param host address both listeners (API and agents) bind to
  * @param apiPort HTTPS port of the API; 0 picks a free one
  * @param agentPort mutual-TLS WebSocket port of the site agents; 0 picks a free one
- * @param dataDir where state, checkpoints and models are written
+ * @param dataDir where state, checkpoints and models are written (created owner-only)
  * @param pkiDir the coordinator's security directory from {@code dure admin init} (certificate, key, CA, CRL,
  *     site register, credentials)
- * @param clusterName Hazelcast cluster name
+ * @param clusterName Hazelcast cluster name for a configured cluster; a single coordinator ignores it and uses
+ *     a random secret name of its own
+ * @param clusterHost address the embedded Hazelcast member binds to, independent of {@code host}; loopback
+ *     unless clustering is configured
  * @param hazelcastPort first Hazelcast member port; 0 picks a free one
- * @param clusterMembers other coordinators' Hazelcast {@code host:port}, empty for one coordinator
+ * @param clusterMembers other coordinators' Hazelcast {@code host:port}, empty for one coordinator (a non-empty
+ *     list is refused at start: see {@link #CLUSTERING_UNSUPPORTED})
+ * @param limits timeouts and connection budgets of both listeners
  */
 public record CoordinatorConfig(String host, int apiPort, int agentPort, Path dataDir, Path pkiDir, String clusterName,
-                                int hazelcastPort, List<String> clusterMembers) {
+                                String clusterHost, int hazelcastPort, List<String> clusterMembers, NetworkLimits limits) {
+  public static final String LOOPBACK = "127.0.0.1";
+  /** Why {@code --member} is refused (issue 17). */
+  public static final String CLUSTERING_UNSUPPORTED = "clustering (--member) is not supported yet: Hazelcast member "
+      + "traffic would be unauthenticated and unencrypted (TLS and member authentication are Enterprise-only in "
+      + "Hazelcast 5.3), so any host that reaches the member port could read and rewrite every study. Clustering "
+      + "needs an authenticated, encrypted member transport, which arrives with the clustering work (issue 17). "
+      + "Run one coordinator without --member; its Hazelcast member stays on loopback.";
+
   public CoordinatorConfig {
     Objects.requireNonNull(host, "host");
     Objects.requireNonNull(dataDir, "dataDir");
     Objects.requireNonNull(pkiDir, "pkiDir");
+    Objects.requireNonNull(clusterName, "clusterName");
+    Objects.requireNonNull(clusterHost, "clusterHost");
+    Objects.requireNonNull(limits, "limits");
     requirePort(apiPort, "apiPort");
     requirePort(agentPort, "agentPort");
+    requirePort(hazelcastPort, "hazelcastPort");
     if (apiPort != 0 && apiPort == agentPort) {
       throw new IllegalArgumentException("the API and agent ports must differ (both " + apiPort
           + "): the agent port requires site certificates, which browsers and API clients do not have");
@@ -33,12 +50,27 @@ public record CoordinatorConfig(String host, int apiPort, int agentPort, Path da
     clusterMembers = List.copyOf(clusterMembers);
   }
 
+  /** A coordinator with the Hazelcast member on loopback and the default limits. */
+  public CoordinatorConfig(String host, int apiPort, int agentPort, Path dataDir, Path pkiDir, String clusterName,
+                           int hazelcastPort, List<String> clusterMembers) {
+    this(host, apiPort, agentPort, dataDir, pkiDir, clusterName, LOOPBACK, hazelcastPort, clusterMembers, NetworkLimits.DEFAULTS);
+  }
+
   private static void requirePort(int port, String name) {
     if (port < 0 || port > 65535) throw new IllegalArgumentException(name + " must be 0..65535, was " + port);
   }
 
+  /** Whether other coordinators are configured (refused at start until issue 17). */
+  public boolean clustered() {
+    return !clusterMembers.isEmpty();
+  }
+
+  public CoordinatorConfig withLimits(NetworkLimits l) {
+    return new CoordinatorConfig(host, apiPort, agentPort, dataDir, pkiDir, clusterName, clusterHost, hazelcastPort, clusterMembers, l);
+  }
+
   /** Loopback, ephemeral ports, one coordinator: for tests and the local demo. */
   public static CoordinatorConfig loopback(Path dataDir, Path pkiDir) {
-    return new CoordinatorConfig("127.0.0.1", 0, 0, dataDir, pkiDir, "dure", 0, List.of());
+    return new CoordinatorConfig(LOOPBACK, 0, 0, dataDir, pkiDir, "dure", 0, List.of());
   }
 }

@@ -7,14 +7,19 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 import picocli.CommandLine;
 
 /** {@code dure coordinator}: runs a coordinator until interrupted. */
 @Command(name = "coordinator", mixinStandardHelpOptions = true, version = Coordinator.VERSION,
     description = "Run the Dure coordinator: the HTTPS API and the site agents' mutual-TLS WebSocket channel.")
 public final class CoordinatorMain implements Callable<Integer> {
-  @Option(names = "--host", description = "Address to bind (default: ${DEFAULT-VALUE}).", defaultValue = "127.0.0.1")
+  @Spec CommandSpec spec;
+  @Option(names = "--host", description = "Address the API and agent listeners bind to, e.g. 0.0.0.0 (default: ${DEFAULT-VALUE}). "
+      + "The embedded Hazelcast member does not follow it: see --cluster-host.", defaultValue = "127.0.0.1")
   String host;
   @Option(names = "--api-port", description = "HTTPS API port; 0 picks a free one (default: ${DEFAULT-VALUE}).", defaultValue = "8470")
   int apiPort;
@@ -25,18 +30,49 @@ public final class CoordinatorMain implements Callable<Integer> {
   Path pki;
   @Option(names = "--data-dir", description = "State, checkpoints and models (default: ${DEFAULT-VALUE}).", defaultValue = "dure-data")
   Path dataDir;
-  @Option(names = "--cluster-name", description = "Hazelcast cluster name (default: ${DEFAULT-VALUE}).", defaultValue = "dure")
+  @Option(names = "--cluster-name", description = "Hazelcast cluster name of a configured cluster (with --member, "
+      + "not supported yet). A single coordinator uses a random secret name (default: ${DEFAULT-VALUE}).", defaultValue = "dure")
   String clusterName;
-  @Option(names = "--hazelcast-port", description = "Hazelcast member port; 0 picks a free one (default: ${DEFAULT-VALUE}).", defaultValue = "0")
+  @Option(names = "--cluster-host", description = "Loopback address the embedded Hazelcast member binds to, independent of "
+      + "--host (default: ${DEFAULT-VALUE}). It speaks only the member protocol (no Hazelcast clients).", defaultValue = "127.0.0.1")
+  String clusterHost;
+  @Option(names = "--hazelcast-port", description = "Hazelcast member port on --cluster-host; 0 picks a free one (default: ${DEFAULT-VALUE}).", defaultValue = "0")
   int hazelcastPort;
-  @Option(names = "--member", description = "Another coordinator's Hazelcast host:port (repeatable).")
+  @Option(names = "--member", description = "Another coordinator's Hazelcast host:port (repeatable). Refused for now: "
+      + "clustering needs an authenticated, encrypted member transport (issue 17).")
   List<String> members = new ArrayList<>();
+  @Option(names = "--api-header-timeout", description = "Seconds an API connection has to send a complete request head "
+      + "(default: ${DEFAULT-VALUE}).", defaultValue = "10")
+  int apiHeaderSeconds;
+  @Option(names = "--api-idle-timeout", description = "Seconds without traffic after which an API connection is closed "
+      + "(default: ${DEFAULT-VALUE}).", defaultValue = "120")
+  int apiIdleSeconds;
+  @Option(names = "--api-connections-per-client", description = "Simultaneous API connections from one IP address "
+      + "(default: ${DEFAULT-VALUE}); raise it when many users share one proxy or NAT address.", defaultValue = "64")
+  int apiConnectionsPerClient;
   @Option(names = "--port-file", description = "Once listening, write {\"api\": port, \"agents\": port} to this file (for scripts).")
   Path portFile;
 
+  /** The configuration these options describe; refuses clustering and a non-loopback Hazelcast address. */
+  CoordinatorConfig config() {
+    if (!members.isEmpty()) throw new ParameterException(spec.commandLine(), CoordinatorConfig.CLUSTERING_UNSUPPORTED);
+    try {
+      if (!java.net.InetAddress.getByName(clusterHost).isLoopbackAddress())
+        throw new ParameterException(spec.commandLine(), "--cluster-host must be a loopback address (e.g. 127.0.0.1), not "
+            + clusterHost + ": Hazelcast member traffic is unauthenticated and unencrypted (clustering: issue 17)");
+    } catch (java.net.UnknownHostException e) {
+      throw new ParameterException(spec.commandLine(), "--cluster-host " + clusterHost + " does not resolve");
+    }
+    try {
+      return new CoordinatorConfig(host, apiPort, agentPort, dataDir, pki, clusterName, clusterHost, hazelcastPort, members,
+          NetworkLimits.DEFAULTS.withApi(apiHeaderSeconds, apiIdleSeconds, apiConnectionsPerClient));
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), e.getMessage());
+    }
+  }
+
   @Override public Integer call() throws Exception {
-    Coordinator c = Coordinator.start(new CoordinatorConfig(host, apiPort, agentPort, dataDir, pki, clusterName, hazelcastPort, members))
-        .toCompletionStage().toCompletableFuture().get();
+    Coordinator c = Coordinator.start(config()).toCompletionStage().toCompletableFuture().get();
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       c.close();

@@ -45,6 +45,11 @@ final class SecuredCoordinator implements AutoCloseable {
   private final HttpClient http;
 
   SecuredCoordinator(Path dir) throws Exception {
+    this(dir, config -> config);
+  }
+
+  /** With the loopback configuration changed by {@code configure} (limits, ports). */
+  SecuredCoordinator(Path dir, java.util.function.UnaryOperator<CoordinatorConfig> configure) throws Exception {
     admin = new ConsortiumAdmin(dir.resolve("consortium"));
     adminToken = admin.init("Test consortium", List.of("localhost", "127.0.0.1"), "admin", PASSPHRASE,
         Duration.ofDays(2), Duration.ofDays(2)).admin().token();
@@ -54,7 +59,7 @@ final class SecuredCoordinator implements AutoCloseable {
     auditorToken = users.issue("audrey", Role.AUDITOR, "test").token();
     ca = SiteKeys.readCertificate(Files.readString(admin.coordinatorDir().resolve(CoordinatorPki.CA_CERT)));
     this.dir = dir;
-    coordinator = Coordinator.start(CoordinatorConfig.loopback(dir.resolve("data"), admin.coordinatorDir()))
+    coordinator = Coordinator.start(configure.apply(CoordinatorConfig.loopback(dir.resolve("data"), admin.coordinatorDir())))
         .toCompletionStage().toCompletableFuture().get();
     http = HttpClient.newBuilder().sslContext(tls(null, null)).connectTimeout(Duration.ofSeconds(5)).build();
   }

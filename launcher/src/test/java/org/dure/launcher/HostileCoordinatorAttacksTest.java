@@ -176,6 +176,27 @@ class HostileCoordinatorAttacksTest {
   }
 
   @Test
+  void trainingTwiceFromTheSameModelDrawsFreshRandomnessSoTwoAttemptsNeverGiveTheSameUpdate() throws Exception {
+    // In a plain study the coordinator reads each update, so the repeat is visible: the same round, the same model.
+    try (HostileCoordinator c = new HostileCoordinator(dir, FOUR.subList(0, 1), TestConsortium.plain(study(3, 20)), 300)) {
+      assertEquals(Map.of(), c.offer());
+      c.setUp();
+      float[] global0 = InitialModel.of(c.spec);
+      byte[] frame = Frames.encode(Frames.Kind.GLOBAL_TRAIN, c.uuid, 1, 0, 0, Float.NaN, global0);
+      HostileCoordinator.Site a = c.site("hospital-a");
+      a.work.handle(Frames.decodeModel(frame));
+      Frames.ModelFrame first = a.next(Frames.ModelFrame.class, HostileCoordinator.WAIT);
+      a.work.handle(Frames.decodeModel(frame));
+      Frames.ModelFrame second = a.next(Frames.ModelFrame.class, HostileCoordinator.WAIT);
+      assertNotNull(first);
+      assertNotNull(second);
+      double diff = 0;
+      for (int i = 0; i < first.valuesUnsafe().length; i++) diff = Math.max(diff, Math.abs(first.valuesUnsafe()[i] - second.valuesUnsafe()[i]));
+      assertTrue(diff > 1e-6, "the second training from the same model repeated the first exactly (max |Δ| " + diff + ")");
+    }
+  }
+
+  @Test
   void aRosterBelowTheSitesMinimumIsRefused() throws Exception {
     List<String> three = FOUR.subList(0, 3);
     LocalPolicy policy = LocalPolicy.rehearsal().withMinSecureRoster(3);

@@ -159,15 +159,18 @@ public final class TransparencyLog implements AutoCloseable {
       throw new IllegalArgumentException("signingKey is not the private key of publicKey, or they are not EC keys;"
           + " open the log with the coordinator's ledger key pair (EC P-256)");
     }
-    Files.createDirectories(dir);
+    org.dure.crypto.SecureFiles.createOwnerOnlyDirectories(dir);
     Path entries = dir.resolve(ENTRIES_FILE);
     Path heads = dir.resolve(TREE_HEADS_FILE);
     boolean creating = !Files.exists(entries) || !Files.exists(heads);
-    FileChannel entriesChannel = FileChannel.open(entries, CREATE, READ, WRITE);
+    // Owner-only from creation: the entries name sites and studies.
+    FileChannel entriesChannel = FileChannel.open(entries, java.util.EnumSet.of(CREATE, READ, WRITE),
+        org.dure.crypto.SecureFiles.ownerOnlyFile(entries));
     FileChannel headsChannel = null;
     try {
       lockOrThrow(entriesChannel, dir);
-      headsChannel = FileChannel.open(heads, CREATE, READ, WRITE);
+      headsChannel = FileChannel.open(heads, java.util.EnumSet.of(CREATE, READ, WRITE),
+          org.dure.crypto.SecureFiles.ownerOnlyFile(heads));
       if (creating) syncDirectory(dir);
       Loaded loaded = load(dir, publicKey);
       return new TransparencyLog(dir, signingKey, options, entriesChannel, headsChannel, loaded);

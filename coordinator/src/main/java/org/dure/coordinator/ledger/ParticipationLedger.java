@@ -46,7 +46,7 @@ public final class ParticipationLedger implements AutoCloseable {
   public static ParticipationLedger open(Path dir, Path keyPem, Path certPem) throws IOException {
     PrivateKey key = SiteKeys.readPrivateKey(Files.readString(keyPem));
     X509Certificate cert = SiteKeys.readCertificate(Files.readString(certPem));
-    Files.createDirectories(dir);
+    org.dure.crypto.SecureFiles.createOwnerOnlyDirectories(dir);
     return new ParticipationLedger(TransparencyLog.open(dir, key, cert.getPublicKey()), cert.getPublicKey(), dir);
   }
 

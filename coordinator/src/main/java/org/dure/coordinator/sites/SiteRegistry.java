@@ -2,17 +2,23 @@ package org.dure.coordinator.sites;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.hazelcast.map.IMap;
+import io.vertx.core.Vertx;
 import io.vertx.core.http.ServerWebSocket;
 import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashMap;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.LongSupplier;
 import javax.net.ssl.SSLPeerUnverifiedException;
+import org.dure.coordinator.NetworkLimits;
 import org.dure.coordinator.security.SiteTrust;
 import org.dure.crypto.pki.SiteCertificateException;
 import org.dure.protocol.wire.AgentMessage;
@@ -30,6 +36,10 @@ import org.slf4j.LoggerFactory;
  * {@link SiteEvents}. When the CRL or register changes, {@link #recheck} drops every session whose
  * certificate no longer passes. Site presence is mirrored into the cluster's site map. All methods run on
  * the coordinator's event loop.
+ *
+ * <p>Limits (issue 13, finding 6; {@link NetworkLimits}): messages are assembled by {@link InboundMessages} under a
+ * small size cap until {@code hello} is accepted, a connection must say hello within a deadline, one site's
+ * certificate may hold only a few connections at once, and each connection has an inbound byte-rate budget.
  */
 public final class SiteRegistry {
   private static final Logger log = LoggerFactory.getLogger(SiteRegistry.class);
@@ -38,7 +48,11 @@ public final class SiteRegistry {
   private final IMap<String, String> siteMap;
   private final String version;
   private final SiteTrust trust;
+  private final Vertx vertx;
+  private final NetworkLimits limits;
+  private final Map<String, Deque<Open>> open = new HashMap<>();
   private SiteEvents events;
+  private LongSupplier modelFrameBound = () -> Long.MAX_VALUE;
   private volatile InboundObserver observer = (site, binary, payload) -> {};
 
   /** Sees every message an authenticated site sends, exactly as received (for audit tooling and tests). */
@@ -47,7 +61,9 @@ public final class SiteRegistry {
     void received(String siteId, boolean binary, byte[] payload);
   }
 
-  public SiteRegistry(IMap<String, String> siteMap, String version, SiteTrust trust) {
+  public SiteRegistry(Vertx vertx, IMap<String, String> siteMap, String version, SiteTrust trust, NetworkLimits limits) {
+    this.vertx = vertx;
+    this.limits = limits;
     this.siteMap = siteMap;
     this.version = version;
     this.trust = trust;
@@ -55,6 +71,11 @@ public final class SiteRegistry {
 
   public void observeInbound(InboundObserver observer) {
     this.observer = observer;
+  }
+
+  /** The largest model frame the current studies permit (binary messages after hello are capped by it). */
+  public void modelFrameBound(LongSupplier bound) {
+    this.modelFrameBound = bound;
   }
 
   public void listener(SiteEvents events) {
@@ -82,7 +103,12 @@ public final class SiteRegistry {
       return;
     }
     SiteSession[] current = new SiteSession[1];
-    ws.textMessageHandler(text -> {
+    admit(siteId, ws, current);
+    long helloTimer = vertx.setTimer(limits.agentHelloSeconds() * 1000L, t -> {
+      if (current[0] == null && !ws.isClosed()) refuse(ws, "no hello within " + limits.agentHelloSeconds() + " s");
+    });
+    InboundMessages inbound = new InboundMessages(ws, limits, () -> current[0] != null, () -> modelFrameBound.getAsLong());
+    inbound.onText(text -> {
       AgentMessage msg;
       try {
         msg = WireJson.readAgent(text);
@@ -95,6 +121,7 @@ public final class SiteRegistry {
           refuse(ws, "the first message must be hello");
           return;
         }
+        vertx.cancelTimer(helloTimer);
         SiteSession previous = sessions.remove(siteId);
         if (previous != null) {
           log.info("site {} reconnected from {}; closing its previous connection", siteId, ws.remoteAddress());
@@ -119,7 +146,7 @@ public final class SiteRegistry {
       }
       events.message(current[0], msg);
     });
-    ws.binaryMessageHandler(buf -> {
+    inbound.onBinary(buf -> {
       SiteSession s = current[0];
       if (s == null) {
         refuse(ws, "send hello before any model frame");
@@ -137,7 +164,17 @@ public final class SiteRegistry {
       }
       events.frame(s, frame);
     });
+    inbound.onViolation(reason -> {
+      log.warn("closing the connection of site {} from {}: {}", siteId, ws.remoteAddress(), reason.text());
+      if (!ws.isClosed()) {
+        ws.writeTextMessage(WireJson.write(new CoordinatorMessage.Refused(reason.text())));
+        ws.close(reason.code(), reason.text().length() > 120 ? reason.text().substring(0, 120) : reason.text());
+      }
+    });
+    ws.frameHandler(inbound::frame);
     ws.closeHandler(v -> {
+      vertx.cancelTimer(helloTimer);
+      release(siteId, ws);
       SiteSession s = current[0];
       if (s != null && sessions.get(s.siteId()) == s) {
         sessions.remove(s.siteId());
@@ -148,6 +185,43 @@ public final class SiteRegistry {
     });
     ws.exceptionHandler(e -> log.debug("agent connection error: {}", e.toString()));
   }
+
+  /**
+   * Counts the connection against its site's budget. Beyond {@link NetworkLimits#agentConnectionsPerSite()} the
+   * oldest other connection of the site is closed, one that has not said hello first: a reconnecting agent
+   * replaces its stale connection, and a flood of connections for one certificate keeps only the allowed number.
+   */
+  private void admit(String siteId, ServerWebSocket ws, SiteSession[] current) {
+    Deque<Open> mine = open.computeIfAbsent(siteId, k -> new ArrayDeque<>());
+    mine.addLast(new Open(ws, current));
+    while (mine.size() > limits.agentConnectionsPerSite()) {
+      Open victim = mine.stream().filter(o -> o.ws() != ws && o.session()[0] == null).findFirst()
+          .orElseGet(() -> mine.stream().filter(o -> o.ws() != ws).findFirst().orElseThrow());
+      mine.remove(victim);
+      String why = "more than " + limits.agentConnectionsPerSite() + " connections for site " + siteId
+          + "; closing the oldest";
+      log.warn("{} (from {})", why, victim.ws().remoteAddress());
+      if (!victim.ws().isClosed()) {
+        victim.ws().writeTextMessage(WireJson.write(new CoordinatorMessage.Refused(why)));
+        victim.ws().close((short) 1008, "too many connections for this site");
+      }
+    }
+  }
+
+  private void release(String siteId, ServerWebSocket ws) {
+    Deque<Open> mine = open.get(siteId);
+    if (mine == null) return;
+    mine.removeIf(o -> o.ws() == ws);
+    if (mine.isEmpty()) open.remove(siteId);
+  }
+
+  /** Open connections presenting this site's certificate, with or without hello (for tests and monitoring). */
+  public int connectionsOf(String siteId) {
+    Deque<Open> mine = open.get(siteId);
+    return mine == null ? 0 : mine.size();
+  }
+
+  private record Open(ServerWebSocket ws, SiteSession[] session) {}
 
   private static X509Certificate[] peerChain(ServerWebSocket ws) throws SiteCertificateException {
     try {

@@ -25,7 +25,7 @@ final class FileMapStore implements MapStore<String, String> {
   FileMapStore(Path dir) {
     this.dir = dir;
     try {
-      Files.createDirectories(dir);
+      org.dure.crypto.SecureFiles.createOwnerOnlyDirectories(dir);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot create state directory " + dir, e);
     }
@@ -38,7 +38,7 @@ final class FileMapStore implements MapStore<String, String> {
 
   @Override public void store(String key, String value) {
     try {
-      Path tmp = Files.createTempFile(dir, ".tmp-", ".json");
+      Path tmp = Files.createTempFile(dir, ".tmp-", ".json", org.dure.crypto.SecureFiles.ownerOnlyFile(dir));
       Files.writeString(tmp, value, StandardCharsets.UTF_8);
       Files.move(tmp, file(key), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     } catch (IOException e) {

@@ -129,6 +129,15 @@ public final class StudyDirectory implements SiteEvents {
     return stopped;
   }
 
+  /**
+   * Largest binary frame a site may legitimately send now: a model frame of the largest study that is not over
+   * (header, one value per parameter plus two for a masked input, a signature); 0 when no study is.
+   */
+  public long largestModelFrame() {
+    return runners.values().stream().filter(r -> !r.status().terminal())
+        .mapToLong(r -> Frames.HEADER_BYTES + 4L * (r.parameterCount() + 2L) + Frames.MAX_SIGNATURE).max().orElse(0);
+  }
+
   public StudyStore store() {
     return store;
   }

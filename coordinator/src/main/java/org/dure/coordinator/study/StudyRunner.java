@@ -267,6 +267,11 @@ public final class StudyRunner {
     return StudyView.ownedBy(ownerId, owner, createdAt, credentialId, name, issuedAt);
   }
 
+  /** Number of model parameters (the length of every model frame of this study). */
+  public int parameterCount() {
+    return parameters;
+  }
+
   public StudyStatus status() {
     return status;
   }

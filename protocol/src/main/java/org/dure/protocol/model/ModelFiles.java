@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.Arrays;
 import java.util.List;
+import org.dure.crypto.SecureFiles;
 import org.dure.protocol.study.ModelSpec;
 import org.dure.protocol.study.StudySpec;
 
@@ -77,14 +78,13 @@ public final class ModelFiles {
     if (parameters.length != expected)
       throw new IllegalArgumentException("model " + spec.model() + " with " + inputs + " inputs has " + expected + " parameters, got " + parameters.length);
     Path parent = dir.toAbsolutePath().getParent();
-    Files.createDirectories(parent);
-    Path tmp = Files.createTempDirectory(parent, "." + dir.getFileName() + ".tmp");
-    tmp.toFile().setReadable(true, false);
-    tmp.toFile().setExecutable(true, false);
+    SecureFiles.createOwnerOnlyDirectories(parent);
+    // Owner-only, like every file below it: a model is derived from the sites' patients.
+    Path tmp = Files.createTempDirectory(parent, "." + dir.getFileName() + ".tmp", SecureFiles.ownerOnlyDirectory(parent));
     try {
       for (ModelSpec.Tensor t : spec.model().tensors(inputs))
         Npy.write(tmp.resolve(t.name() + ".npy"), t.shape(), parameters, t.offset(), t.length());
-      MAPPER.writeValue(tmp.resolve("model.json").toFile(), describe(spec, scaling, meta));
+      SecureFiles.writeOwnerOnly(tmp.resolve("model.json"), MAPPER.writeValueAsBytes(describe(spec, scaling, meta)));
       Path old = null;
       if (Files.exists(dir)) {
         old = parent.resolve("." + dir.getFileName() + ".old-" + System.nanoTime());

@@ -45,7 +45,7 @@ public final class Npy {
   }
 
   public static void write(Path file, int[] shape, float[] data, int offset, int length) throws IOException {
-    Files.write(file, encode(shape, data, offset, length));
+    org.dure.crypto.SecureFiles.writeOwnerOnly(file, encode(shape, data, offset, length));
   }
 
   public static Array read(Path file) throws IOException {
