@@ -66,6 +66,8 @@ final class HostileCoordinator implements AutoCloseable {
   final Map<String, Path> csv = new LinkedHashMap<>();
   /** Whether contributions get their ledger receipts (an honest coordinator's behaviour). */
   boolean sendReceipts = true;
+  /** Sites whose masked input the coordinator ignores, to claim at unmasking that they dropped out. */
+  final java.util.Set<String> ignoreMaskedFrom = new java.util.HashSet<>();
 
   /** One site: its study work and everything it sent. */
   final class Site {
@@ -245,6 +247,8 @@ final class HostileCoordinator implements AutoCloseable {
         u1.add(id);
       } else {
         refused.put(id, m == null ? "no answer" : ((AgentMessage.RoundFailed) m).reason());
+        // and the global model that followed the refused announcement is refused too: take that answer now
+        s.next(AgentMessage.RoundFailed.class, f -> f.round() == round, WAIT);
       }
     }
     Step<List<AdvertiseKeys>> keys = protocol.closeKeyAdvertisement();
@@ -273,7 +277,9 @@ final class HostileCoordinator implements AutoCloseable {
       Site s = sites.get(id);
       Object m = s.next(Object.class, x -> x instanceof Frames.MaskedFrame mf && mf.round() == round
           || x instanceof AgentMessage.RoundFailed f && f.round() == round, WAIT);
-      if (m instanceof Frames.MaskedFrame f) {
+      if (m instanceof Frames.MaskedFrame f && ignoreMaskedFrom.contains(id)) {
+        refused.put(id, "its masked input was ignored by the coordinator");
+      } else if (m instanceof Frames.MaskedFrame f) {
         protocol.acceptMaskedInput(new MaskedInput(id, f.masked()));
         if (sendReceipts) {
           long index = ledger.contribution(studyId, id, round, attempt, org.dure.crypto.Digests.modelSha256(global),

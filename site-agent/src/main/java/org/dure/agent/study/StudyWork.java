@@ -305,7 +305,7 @@ public final class StudyWork implements AutoCloseable {
         out.send(new AgentMessage.RoundFailed(m.studyId(), m.round(), siteId + " is not set up for this study"));
         return;
       }
-      String refusal = journal.refusalForRound(m.studyId(), m.round()).orElse(null);
+      String refusal = journal.refusalForRound(m.studyId(), m.round(), start.roster()).orElse(null);
       if (refusal == null && start.roster().size() < approvals.policy.minSecureRoster()) {
         refusal = "the round's roster has " + start.roster().size() + " sites, fewer than the " + approvals.policy
             .minSecureRoster() + " this site's policy requires (minSecureRoster): in a smaller sum each site's update is"
@@ -363,6 +363,8 @@ public final class StudyWork implements AutoCloseable {
           throw new IllegalArgumentException("the unmask request names " + request.survivors().size() + " survivors,"
               + " fewer than the " + approvals.policy.minSecureRoster() + " this site's policy requires (minSecureRoster)");
         }
+        java.util.Optional<String> again = journal.refusalForReveal(m.studyId(), m.round(), request.survivors());
+        if (again.isPresent()) throw new IllegalArgumentException(again.get());
         // The masked input must be provably in the participation ledger before this site reveals what unmasks it.
         java.util.Optional<String> missing = receipts.awaitReceipt(m.studyId(), m.round(),
             receiptWait(studies.get(id) == null ? null : studies.get(id).spec));
@@ -372,7 +374,7 @@ public final class StudyWork implements AutoCloseable {
         }
         AgentMessage.SecAggReveal reveal = c.reveal(request);
         try {
-          journal.revealed(m.studyId(), m.round(), c.globalSha256());
+          journal.revealed(m.studyId(), m.round(), c.globalSha256(), request.survivors());
         } catch (IOException e) {
           throw new IllegalStateException("cannot record the reveal in the contribution journal (" + e.getMessage()
               + "); revealing nothing", e);
@@ -566,7 +568,7 @@ public final class StudyWork implements AutoCloseable {
             + " version " + (f.round() - 1) + ", not " + f.modelVersion()));
         return;
       }
-      java.util.Optional<String> again = journal.refusalForModel(study, org.dure.crypto.Digests.modelSha256(global));
+      java.util.Optional<String> again = journal.refusalForModel(study, f.round(), org.dure.crypto.Digests.modelSha256(global));
       if (again.isPresent()) {
         secure.remove(f.studyId());
         log.warn("study {}: refusing round {}: {}", study, f.round(), again.get());
