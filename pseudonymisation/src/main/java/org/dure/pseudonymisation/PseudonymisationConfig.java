@@ -84,7 +84,9 @@ public final class PseudonymisationConfig {
   /** The default k. */
   public static final int DEFAULT_K = 5;
 
-  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final ObjectMapper JSON = com.fasterxml.jackson.databind.json.JsonMapper.builder() // a key twice, or text after the document, is an error
+      .enable(com.fasterxml.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+      .enable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS).build();
   private static final List<String> TECHNIQUES = List.of("delete", "keep", "pseudonym", "age", "ageBand", "band",
       "month", "year", "shiftDays", "region");
 

@@ -77,7 +77,9 @@ public record AgentConfig(String siteId, URI coordinator, DataSource data, Path 
     if (!Files.isReadable(file)) throw new IOException("cannot read agent config " + file.toAbsolutePath());
     JsonNode root;
     try {
-      root = new ObjectMapper().readTree(file.toFile());
+      root = org.dure.protocol.json.StrictJson.read(file);
+    } catch (org.dure.protocol.json.StrictJson.MalformedJsonException e) {
+      throw new IOException("agent config " + file + ": " + e.getMessage(), e);
     } catch (IOException e) {
       throw new IOException(file + " is not valid JSON: " + e.getMessage(), e);
     }

@@ -213,11 +213,11 @@ public final class StudyApi {
     String body = JsonBody.text(rc);
     if (body.isBlank()) throw new ApiError(400, "empty body: send a JSON object", "$");
     try {
-      JsonNode n = StudyStore.JSON.readTree(body);
+      JsonNode n = org.dure.protocol.json.StrictJson.read(body);
       if (n == null || !n.isObject()) throw new ApiError(400, "the body must be a JSON object", "$");
       return n;
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-      throw new ApiError(400, "malformed JSON: " + e.getOriginalMessage(), "$");
+      throw new ApiError(400, e.getMessage(), "$");
     }
   }
 

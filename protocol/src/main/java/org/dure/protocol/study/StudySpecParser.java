@@ -27,11 +27,9 @@ public final class StudySpecParser {
   public static StudySpec parse(String json) {
     JsonNode root;
     try {
-      root = MAPPER.readTree(json);
+      root = org.dure.protocol.json.StrictJson.read(json); // a key given twice, or text after the document, is refused
     } catch (JsonProcessingException e) {
-      var at = e.getLocation(); // null when a read constraint (nesting depth, number or string length) was exceeded
-      throw new StudySpecException("$", (at == null ? "malformed JSON: " : "malformed JSON at line " + at.getLineNr()
-          + ", column " + at.getColumnNr() + ": ") + e.getOriginalMessage());
+      throw new StudySpecException("$", e.getMessage());
     }
     if (root == null || !root.isObject()) throw new StudySpecException("$", "expected a JSON object");
     return parse((ObjectNode) root);

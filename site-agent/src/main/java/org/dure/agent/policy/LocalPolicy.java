@@ -178,7 +178,9 @@ public record LocalPolicy(Approval approval, Set<String> allowedModels, Integer 
         + "; the agent does not start without the policy its config names");
     JsonNode root;
     try {
-      root = JSON.readTree(file.toFile());
+      root = org.dure.protocol.json.StrictJson.read(file);
+    } catch (org.dure.protocol.json.StrictJson.MalformedJsonException e) {
+      throw new IOException("local policy " + file + " is not valid JSON: " + e.getMessage(), e);
     } catch (IOException e) {
       throw new IOException("local policy " + file + " is not valid JSON: " + e.getMessage(), e);
     }
