@@ -24,7 +24,7 @@ import org.dure.agent.data.CsvSource;
 import org.dure.agent.data.LocalData;
 import org.dure.agent.policy.LocalPolicy;
 import org.dure.cohort.CohortGenerator;
-import org.dure.learning.data.CsvTable;
+import org.dure.tabular.CsvTable;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

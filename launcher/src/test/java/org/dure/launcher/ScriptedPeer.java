@@ -4,7 +4,6 @@ import java.io.ByteArrayOutputStream;
 import java.net.http.HttpClient;
 import java.net.http.WebSocket;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyStore;
@@ -20,7 +19,6 @@ import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
 import org.dure.cohort.CohortGenerator;
-import org.dure.crypto.Digests;
 import org.dure.crypto.pki.SiteKeys;
 import org.dure.crypto.sign.SiteSignatures.Purpose;
 import org.dure.crypto.sign.SiteSignatures;
@@ -79,7 +77,7 @@ final class ScriptedPeer {
           try {
             if (m instanceof CoordinatorMessage.StudyOffer o) {
               byte[] sig = SiteSignatures.sign(peer.key, Purpose.STUDY_APPROVAL, site, o.studyId(), 0,
-                  Digests.sha256(o.spec().getBytes(StandardCharsets.UTF_8)));
+                  StudySpec.sha256(o.spec()));
               ws.sendText(WireJson.write(new AgentMessage.StudyAccepted(o.studyId(), 100, Base64.getEncoder().encodeToString(sig))), true);
             } else if (m instanceof CoordinatorMessage.StatisticsRequest r) {
               ws.sendText(WireJson.write(new AgentMessage.Statistics(r.studyId(), statistics())), true);

@@ -16,7 +16,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import org.dure.learning.data.CsvTable;
+import org.dure.tabular.CsvTable;
 import org.dure.learning.data.EncodedSplit;
 import org.dure.learning.data.StudyData;
 import org.dure.learning.eval.BinaryMetrics;

@@ -11,7 +11,7 @@ import java.util.Base64;
 import java.util.Iterator;
 import java.util.Objects;
 import java.util.Set;
-import org.dure.crypto.ledger.MerkleProofs;
+import org.dure.ledger.merkle.MerkleProofs;
 
 /**
  * One event in the participation ledger, as logged and signed by the coordinator.

@@ -9,7 +9,7 @@ import java.security.PublicKey;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.Objects;
-import org.dure.crypto.ledger.MerkleTree;
+import org.dure.ledger.merkle.MerkleTree;
 
 /**
  * The audit of a ledger directory: recomputes the whole Merkle tree from the stored entries and checks every

@@ -34,7 +34,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.dure.crypto.ledger.MerkleTree;
+import org.dure.ledger.merkle.MerkleTree;
 import org.dure.crypto.pki.SiteKeys;
 import org.dure.ledger.LedgerException.Reason;
 
@@ -240,7 +240,7 @@ public final class TransparencyLog implements AutoCloseable {
   /**
    * The inclusion proof of entry {@code index} in the tree of the first {@code treeSize} entries (the size of a
    * published tree head), ordered from the leaf up; verify with
-   * {@link org.dure.crypto.ledger.MerkleProofs#verifyInclusion} or {@link TreeHeadMonitor#checkInclusion}.
+   * {@link org.dure.ledger.merkle.MerkleProofs#verifyInclusion} or {@link TreeHeadMonitor#checkInclusion}.
    */
   public List<byte[]> inclusionProof(long index, long treeSize) {
     long n = size();

@@ -9,8 +9,8 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import org.dure.crypto.SecureFiles;
-import org.dure.crypto.ledger.MerkleProofException;
-import org.dure.crypto.ledger.MerkleProofs;
+import org.dure.ledger.merkle.MerkleProofException;
+import org.dure.ledger.merkle.MerkleProofs;
 import org.dure.ledger.LedgerException.Reason;
 
 /**

@@ -10,7 +10,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.dure.learning.data.CsvTable;
+import org.dure.tabular.CsvTable;
 import org.dure.pseudonymisation.IdentifierFoundException.Finding;
 import org.dure.pseudonymisation.IdentifierFoundException.Kind;
 

@@ -16,7 +16,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import org.dure.crypto.SecureFiles;
-import org.dure.learning.data.CsvTable;
+import org.dure.tabular.CsvTable;
 
 /**
  * Pseudonymised results on disk, one owner-only JSON file per (input content, config, secret fingerprint),

@@ -1,7 +1,7 @@
 package org.dure.pseudonymisation;
 
 import java.util.Objects;
-import org.dure.learning.data.CsvTable;
+import org.dure.tabular.CsvTable;
 
 /**
  * The result of {@link Pseudonymiser#apply}: the table a study may read, and the report of what was done.

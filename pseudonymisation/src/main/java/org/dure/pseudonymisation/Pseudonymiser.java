@@ -18,8 +18,8 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.dure.learning.data.CsvTable;
-import org.dure.learning.data.DataException;
+import org.dure.tabular.CsvTable;
+import org.dure.tabular.DataException;
 
 /**
  * Turns a hospital's extract into pseudonymised information in the sense of Korea's Personal Information

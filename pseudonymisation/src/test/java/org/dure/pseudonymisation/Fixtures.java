@@ -8,7 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.dure.cohort.CohortGenerator;
 import org.dure.cohort.SiteCohort;
-import org.dure.learning.data.CsvTable;
+import org.dure.tabular.CsvTable;
 
 /** A generated hospital cohort (with names, RRNs, phones, MRNs and addresses) and configs for it. */
 final class Fixtures {

@@ -11,7 +11,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.dure.cohort.Patient;
-import org.dure.learning.data.CsvTable;
+import org.dure.tabular.CsvTable;
 import org.dure.pseudonymisation.IdentifierFoundException.Finding;
 import org.dure.pseudonymisation.IdentifierFoundException.Kind;
 import org.junit.jupiter.api.Test;

@@ -12,7 +12,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Random;
 import org.dure.cohort.Patient;
-import org.dure.learning.data.CsvTable;
+import org.dure.tabular.CsvTable;
 import org.dure.pseudonymisation.IdentifierFoundException.Finding;
 import org.dure.pseudonymisation.IdentifierFoundException.Kind;
 import org.junit.jupiter.api.Test;

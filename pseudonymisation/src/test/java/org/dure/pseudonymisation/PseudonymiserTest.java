@@ -14,8 +14,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.dure.cohort.Patient;
-import org.dure.learning.data.CsvTable;
-import org.dure.learning.data.DataException;
+import org.dure.tabular.CsvTable;
+import org.dure.tabular.DataException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -92,13 +92,13 @@ public final class SiteAgent implements AutoCloseable {
   private static LocalData checkedData(AgentConfig config) throws IOException {
     LocalData data = LocalData.open(config.data(), config.pseudonymisation(), config.workDir());
     try {
-      org.dure.learning.data.CsvTable t = data.read();
+      org.dure.tabular.CsvTable t = data.read();
       log.info("data {}: {} rows, {} columns after pseudonymisation{}", data.describe(), t.rowCount(), t.header().size(),
           data.pseudonymised() ? " (report: " + config.workDir().resolve(LocalData.REPORT_TEXT) + ")" : " (none configured;"
               + " identifier scan passed)");
     } catch (org.dure.pseudonymisation.IdentifierFoundException | IllegalArgumentException e) {
       throw new IOException(e.getMessage(), e);
-    } catch (org.dure.learning.data.DataException | IOException e) {
+    } catch (org.dure.tabular.DataException | IOException e) {
       log.warn("cannot prepare the data {} now: {}; studies will be declined until this is fixed", data.describe(), e.getMessage());
     }
     return data;

@@ -16,6 +16,8 @@ import org.dure.protocol.study.MissingValuePolicy;
 import org.dure.protocol.study.StudySpec;
 import org.dure.protocol.wire.SiteStatistics;
 import org.dure.protocol.wire.SiteStatistics.NumericMoments;
+import org.dure.tabular.CsvTable;
+import org.dure.tabular.DataException;
 
 /**
  * A site's rows prepared for one study: what a site agent builds from its local CSV before round 1.

@@ -18,6 +18,8 @@ import org.dure.protocol.study.StudySpec;
 import org.dure.protocol.study.StudySpecParser;
 import org.dure.protocol.wire.SiteStatistics;
 import org.dure.protocol.wire.SiteStatistics.NumericMoments;
+import org.dure.tabular.CsvTable;
+import org.dure.tabular.DataException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

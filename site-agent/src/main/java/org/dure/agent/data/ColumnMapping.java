@@ -7,8 +7,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import org.dure.learning.data.CsvTable;
-import org.dure.learning.data.DataException;
+import org.dure.tabular.CsvTable;
+import org.dure.tabular.DataException;
 
 /**
  * Maps the column names studies ask for (e.g. {@code "hba1c"}) to the site's own column names (e.g.

@@ -3,8 +3,8 @@ package org.dure.agent.data;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Objects;
-import org.dure.learning.data.CsvTable;
-import org.dure.learning.data.DataException;
+import org.dure.tabular.CsvTable;
+import org.dure.tabular.DataException;
 
 /**
  * A UTF-8 CSV extract with a header row (see {@link CsvTable} for the accepted format).

@@ -1,8 +1,8 @@
 package org.dure.agent.data;
 
 import java.io.IOException;
-import org.dure.learning.data.CsvTable;
-import org.dure.learning.data.DataException;
+import org.dure.tabular.CsvTable;
+import org.dure.tabular.DataException;
 
 /**
  * Where a site agent reads its data from: a CSV extract ({@link CsvSource}) or a read-only query against the

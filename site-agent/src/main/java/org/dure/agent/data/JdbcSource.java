@@ -23,8 +23,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Properties;
-import org.dure.learning.data.CsvTable;
-import org.dure.learning.data.DataException;
+import org.dure.tabular.CsvTable;
+import org.dure.tabular.DataException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -35,7 +35,7 @@ import org.dure.agent.outbound.OutboundLedger;
 import org.dure.agent.outbound.OutboundReader;
 import org.dure.agent.outbound.OutboundRecorder;
 import org.dure.crypto.pki.SiteKeys;
-import org.dure.learning.data.CsvTable;
+import org.dure.tabular.CsvTable;
 
 /**
  * Checks a site agent's installation the way the agent will use it, and says in plain words what is wrong and how

@@ -9,8 +9,8 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.dure.learning.data.CsvTable;
-import org.dure.learning.data.DataException;
+import org.dure.tabular.CsvTable;
+import org.dure.tabular.DataException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -1,4 +1,4 @@
-package org.dure.crypto.ledger;
+package org.dure.ledger.merkle;
 
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;

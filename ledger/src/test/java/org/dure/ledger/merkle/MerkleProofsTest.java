@@ -1,10 +1,10 @@
-package org.dure.crypto.ledger;
+package org.dure.ledger.merkle;
 
-import static org.dure.crypto.ledger.MerkleProofException.Reason.INDEX_OUT_OF_RANGE;
-import static org.dure.crypto.ledger.MerkleProofException.Reason.ROOT_MISMATCH;
-import static org.dure.crypto.ledger.MerkleProofException.Reason.SIZE_OUT_OF_RANGE;
-import static org.dure.crypto.ledger.MerkleProofException.Reason.WRONG_HASH_LENGTH;
-import static org.dure.crypto.ledger.MerkleProofException.Reason.WRONG_PROOF_LENGTH;
+import static org.dure.ledger.merkle.MerkleProofException.Reason.INDEX_OUT_OF_RANGE;
+import static org.dure.ledger.merkle.MerkleProofException.Reason.ROOT_MISMATCH;
+import static org.dure.ledger.merkle.MerkleProofException.Reason.SIZE_OUT_OF_RANGE;
+import static org.dure.ledger.merkle.MerkleProofException.Reason.WRONG_HASH_LENGTH;
+import static org.dure.ledger.merkle.MerkleProofException.Reason.WRONG_PROOF_LENGTH;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 

@@ -1,4 +1,4 @@
-package org.dure.crypto.ledger;
+package org.dure.ledger.merkle;
 
 /**
  * A Merkle inclusion or consistency proof did not verify. The {@link Reason} separates proofs that are

@@ -1,4 +1,4 @@
-package org.dure.learning.data;
+package org.dure.tabular;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;

@@ -1,4 +1,4 @@
-package org.dure.learning.data;
+package org.dure.tabular;
 
 import java.io.BufferedReader;
 import java.io.IOException;

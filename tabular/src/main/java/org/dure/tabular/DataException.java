@@ -1,4 +1,4 @@
-package org.dure.learning.data;
+package org.dure.tabular;
 
 /**
  * A site's data cannot be used for a study as it is: the file is malformed, lacks the study's columns, or

@@ -1,4 +1,4 @@
-package org.dure.crypto.ledger;
+package org.dure.ledger.merkle;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

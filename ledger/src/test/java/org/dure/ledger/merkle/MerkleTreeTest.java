@@ -1,4 +1,4 @@
-package org.dure.crypto.ledger;
+package org.dure.ledger.merkle;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
