@@ -195,7 +195,7 @@ public final class StudyRunner {
     this.uuid = UUID.fromString(id);
     this.spec = spec;
     this.specJson = parseJson(spec.toJson());
-    this.specSha256 = Digests.sha256(spec.toJson().getBytes(StandardCharsets.UTF_8));
+    this.specSha256 = spec.sha256();
     this.studyDir = dataDir.resolve("studies").resolve(id);
     this.parameters = spec.model().parameterCount(spec.inputWidth());
     this.createdAt = createdAt;

@@ -31,7 +31,8 @@ public record ScoreHistogram(long[] positives, long[] negatives) {
     return new ScoreHistogram(pos, neg);
   }
 
-  static int bin(double p) {
+  /** The bin of a predicted probability: {@code floor(1000 p)}, NaN or p <= 0 in the first, 1 in the last. */
+  public static int bin(double p) {
     if (!(p > 0)) return 0;
     return (int) Math.min(BINS - 1, Math.floor(p * BINS));
   }

@@ -6,7 +6,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.Base64;
-import java.util.HexFormat;
 import org.dure.agent.identity.SiteIdentity;
 import org.dure.agent.policy.LocalPolicy;
 import org.dure.agent.policy.StudyDecisions;
@@ -45,7 +44,7 @@ final class Approvals {
 
   /** Hex SHA-256 of the study definition exactly as offered (what an approval signs). */
   static String specSha256(CoordinatorMessage.StudyOffer o) {
-    return HexFormat.of().formatHex(Digests.sha256(o.spec().getBytes(StandardCharsets.UTF_8)));
+    return org.dure.protocol.study.StudySpec.sha256Hex(o.spec());
   }
 
   /** The study as the data officer sees it in {@code dure agent studies}. */

@@ -143,8 +143,8 @@ final class SecureContribution {
    * The locally trained model change and training loss, once training is done. With site-level noise the change
    * is clipped to L2 norm S, gets this site's share of the Gaussian noise, and the training loss is not sent.
    */
-  void trained(float[] global, float[] trainedParameters, double meanLoss) {
-    globalSha256 = Digests.modelSha256(global);
+  void trained(float[] global, String globalSha256, float[] trainedParameters, double meanLoss) {
+    this.globalSha256 = globalSha256;
     float[] x = new float[global.length + 1];
     for (int i = 0; i < global.length; i++) x[i] = trainedParameters[i] - global[i];
     if (noise.enabled()) {

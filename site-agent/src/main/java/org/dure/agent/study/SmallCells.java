@@ -77,7 +77,7 @@ final class SmallCells {
     long[] posRows = new long[bins], negRows = new long[bins];
     List<Set<Integer>> pp = sets(bins), np = sets(bins);
     for (int r : rows) {
-      int b = bin(probabilities[r]);
+      int b = ScoreHistogram.bin(probabilities[r]);
       boolean positive = labels01[r] > 0.5f;
       (positive ? pp : np).get(b).add(patientOfRow == null ? r : patientOfRow[r]);
       if (positive) posRows[b]++; else negRows[b]++;
@@ -173,10 +173,5 @@ final class SmallCells {
     for (int b = 0; b < nb; b++) bins.add(new ValidationCounts.CalibrationBin(count[b], sum[b], positives[b]));
     return new ValidationCounts(c.count(), c.positives(), h, c.truePositives(), c.falsePositives(), c.trueNegatives(),
         c.falseNegatives(), c.sumSquaredError(), bins);
-  }
-
-  private static int bin(double p) {
-    if (!(p > 0)) return 0;
-    return (int) Math.min(ScoreHistogram.BINS - 1, Math.floor(p * ScoreHistogram.BINS));
   }
 }

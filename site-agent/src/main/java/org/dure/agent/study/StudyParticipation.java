@@ -57,6 +57,8 @@ final class StudyParticipation implements AutoCloseable {
   private final java.util.Set<String> trainedFrom = new java.util.HashSet<>();
   /** What each model version's evaluation sent (a retried attempt resends it; nothing is computed twice). */
   private final java.util.Map<Integer, Evaluation> evaluations = new java.util.HashMap<>();
+  /** This site's statistics of its training split (computed once: the data does not change during a study). */
+  private org.dure.protocol.wire.SiteStatistics statistics;
   /** Each validation row's patient (dense index), or null when every row is a patient. */
   private final int[] patientOfValidationRow;
 
@@ -87,6 +89,12 @@ final class StudyParticipation implements AutoCloseable {
       this.mechanism = null;
       this.stepsPerRound = 0;
     }
+  }
+
+  /** What this site tells the coordinator about its training split, and checks the scaling against. */
+  org.dure.protocol.wire.SiteStatistics statistics() {
+    if (statistics == null) statistics = data.statistics();
+    return statistics;
   }
 
   /** Encodes both splits with the study's scaling (again only if the scaling changed). */
@@ -197,7 +205,7 @@ final class StudyParticipation implements AutoCloseable {
     if (scaling == null) return "no feature scaling was set up";
     double[] means = scaling.means(), scales = scaling.scales();
     java.util.Map<String, org.dure.protocol.wire.SiteStatistics.NumericMoments> own = new java.util.HashMap<>();
-    for (var m : data.statistics().numeric()) own.put(m.feature(), m);
+    for (var m : statistics().numeric()) own.put(m.feature(), m);
     int col = 0;
     for (org.dure.protocol.study.FeatureSpec f : spec.features()) {
       if (f.type() == org.dure.protocol.study.FeatureSpec.Type.NUMERIC) {
@@ -255,11 +263,11 @@ final class StudyParticipation implements AutoCloseable {
    * Local training from the global model; deterministic for the study seed, site and round — except with DP-SGD,
    * whose sampling and noise are drawn from a SecureRandom-seeded generator so that no one can reproduce them.
    */
-  TrainOutcome train(float[] global, int round) {
+  TrainOutcome train(float[] global, String globalSha256, int round) {
     long seed = spec.training().seed() * 1_000_003L + siteId.hashCode() * 31L + round;
     // Training again from a model already trained from (a retried attempt): randomness that no one can repeat, so that
     // two sums over rosters differing by one site never differ by exactly that site's update.
-    if (!trainedFrom.add(org.dure.crypto.Digests.modelSha256(global))) seed ^= org.dure.learning.train.LocalTrainer.secureNoise().nextLong();
+    if (!trainedFrom.add(globalSha256)) seed ^= org.dure.learning.train.LocalTrainer.secureNoise().nextLong();
     TrainOutcome o = trainer.train(global, train, seed);
     lastTrainedRound = round;
     lastTrainedGlobal = global.clone();
@@ -275,11 +283,6 @@ final class StudyParticipation implements AutoCloseable {
   /** Whether round {@code round} was already trained here from exactly {@code global} (a retried attempt). */
   boolean trainedBefore(int round, float[] global) {
     return lastOutcome != null && lastTrainedRound == round && java.util.Arrays.equals(lastTrainedGlobal, global);
-  }
-
-  /** Whether this site already trained round {@code round} (with DP: its budget is already spent for it). */
-  boolean trainedRound(int round) {
-    return mechanism != null && lastOutcome != null && lastTrainedRound == round;
   }
 
   TrainOutcome lastOutcome() {

@@ -1,7 +1,6 @@
 package org.dure.agent.study;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
@@ -127,8 +126,7 @@ public final class StudyWork implements AutoCloseable {
         if (m instanceof AgentMessage.EvaluationReport e && keepMetrics) {
           // The local policy keeps this site's validation metrics in the hospital: an empty report keeps the
           // protocol moving, and the coordinator's pooled metrics are computed without this site.
-          m = new AgentMessage.EvaluationReport(e.studyId(), e.modelVersion(), new Evaluation(0, 0, Double.NaN,
-              Double.NaN, Double.NaN, org.dure.protocol.metrics.ScoreHistogram.empty()));
+          m = new AgentMessage.EvaluationReport(e.studyId(), e.modelVersion(), SmallCells.withheld());
         }
         if (m instanceof AgentMessage.ValidationReport v && keepMetrics) {
           // Likewise for the validation report: any counts that would let the coordinator pool this site's figures are
@@ -488,8 +486,7 @@ public final class StudyWork implements AutoCloseable {
 
   /** The approval, signed over the exact study definition this site was offered. */
   private AgentMessage.StudyAccepted accepted(CoordinatorMessage.StudyOffer o, long rows) {
-    byte[] specSha256 = Digests.sha256(o.spec().getBytes(StandardCharsets.UTF_8));
-    byte[] signature = identity.sign(Purpose.STUDY_APPROVAL, o.studyId(), 0, specSha256);
+    byte[] signature = identity.sign(Purpose.STUDY_APPROVAL, o.studyId(), 0, StudySpec.sha256(o.spec()));
     return new AgentMessage.StudyAccepted(o.studyId(), rows, Base64.getEncoder().encodeToString(signature));
   }
 
@@ -503,7 +500,7 @@ public final class StudyWork implements AutoCloseable {
 
   private void statistics(CoordinatorMessage.StatisticsRequest r) {
     StudyParticipation p = studies.get(UUID.fromString(r.studyId()));
-    if (p != null) out.send(new AgentMessage.Statistics(r.studyId(), p.data.statistics()));
+    if (p != null) out.send(new AgentMessage.Statistics(r.studyId(), p.statistics()));
   }
 
   private void setUp(CoordinatorMessage.TrainingSetup s) {
@@ -542,6 +539,7 @@ public final class StudyWork implements AutoCloseable {
       return;
     }
     float[] global = f.valuesUnsafe();
+    String globalSha256 = org.dure.crypto.Digests.modelSha256(global); // once per frame: models can be large
     long t0 = System.nanoTime();
     boolean secureStudy = p.spec.privacy().secureAggregation().enabled();
     String halted = journal.halted(study);
@@ -550,7 +548,7 @@ public final class StudyWork implements AutoCloseable {
       return;
     }
     if (f.kind() != Frames.Kind.GLOBAL_TRAIN) { // the final evaluation, before the validation report
-      evaluate(p, f.modelVersion(), global, secureStudy);
+      evaluate(p, f.modelVersion(), global, globalSha256, secureStudy);
       return;
     }
     SecureContribution c = null;
@@ -568,7 +566,7 @@ public final class StudyWork implements AutoCloseable {
             + " version " + (f.round() - 1) + ", not " + f.modelVersion()));
         return;
       }
-      java.util.Optional<String> again = journal.refusalForModel(study, f.round(), org.dure.crypto.Digests.modelSha256(global));
+      java.util.Optional<String> again = journal.refusalForModel(study, f.round(), globalSha256);
       if (again.isPresent()) {
         secure.remove(f.studyId());
         log.warn("study {}: refusing round {}: {}", study, f.round(), again.get());
@@ -598,7 +596,7 @@ public final class StudyWork implements AutoCloseable {
       return;
     }
     // Every check passed: evaluate the model this round starts from (once per version, provenance checked), then train.
-    evaluate(p, f.modelVersion(), global, secureStudy);
+    evaluate(p, f.modelVersion(), global, globalSha256, secureStudy);
     TrainOutcome o;
     if (resend) {
       // A plain study's retried attempt from the same model: resend the update already trained (and accounted) instead
@@ -607,13 +605,13 @@ public final class StudyWork implements AutoCloseable {
       o = p.lastOutcome();
       out.send(privacySpent(p, f.round()));
     } else {
-      o = p.train(global, f.round());
+      o = p.train(global, globalSha256, f.round());
       if (p.mechanism != null && !accountPrivacy(p, f.round(), o)) return;
     }
     // With DP-SGD the training loss is a function of the sampled rows with no noise: it does not leave.
     double loss = p.mechanism != null ? 0 : o.meanLoss();
     if (c != null) {
-      c.trained(global, o.parameters(), loss);
+      c.trained(global, globalSha256, o.parameters(), loss);
       log.info("study {}: round {} trained on {} rows in {} ms (loss {}); waiting to mask it", f.studyId(), f.round(),
           p.trainRows(), (System.nanoTime() - t0) / 1_000_000, String.format("%.4f", o.meanLoss()));
       return;
@@ -632,9 +630,8 @@ public final class StudyWork implements AutoCloseable {
    * for this site, and once per version: the same version again gets the same answer, another model under a version
    * already evaluated gets none. Metrics leave only under the site's minimum cell size ({@link SmallCells}).
    */
-  private void evaluate(StudyParticipation p, int version, float[] model, boolean secureStudy) {
+  private void evaluate(StudyParticipation p, int version, float[] model, String sha, boolean secureStudy) {
     String study = p.studyId.toString();
-    String sha = org.dure.crypto.Digests.modelSha256(model);
     String before = journal.evaluated(study, version);
     if (before != null) {
       Evaluation again = before.equals(sha) ? p.evaluated(version) : null;
