@@ -214,6 +214,7 @@
     const sites = h('div', { id: 'study-sites' });
     const privacy = h('div', { id: 'study-privacy' });
     const rounds = h('div', { id: 'study-rounds' });
+    const withheld = h('p', { id: 'metrics-withheld', class: 'muted' });
     const charts = {
       auc: h('div', { id: 'chart-auc', class: 'chart', 'data-points': '0' }),
       loss: h('div', { id: 'chart-loss', class: 'chart', 'data-points': '0' }),
@@ -222,7 +223,7 @@
     page(h('p', {}, h('a', { href: '#/studies' }, '← Studies')), header,
       h('div', { class: 'card summary' }, h('div', {}, h('div', { class: 'muted' }, 'Rounds completed'), counter), live),
       h('div', { class: 'grid' },
-        h('div', { class: 'card' }, h('h3', {}, 'Validation AUC per round'), charts.auc),
+        h('div', { class: 'card' }, h('h3', {}, 'Validation AUC per round'), charts.auc, withheld),
         h('div', { class: 'card' }, h('h3', {}, 'Validation loss per round'), charts.loss)),
       h('div', { class: 'card' }, h('h3', {}, 'Validation report'), report),
       h('div', { class: 'card' }, h('h3', {}, 'Sites'), sites),
@@ -279,6 +280,14 @@
       const siteIds = [...new Set(list.flatMap(r => Object.keys(r.bySite || {})))].sort();
       const epsSites = [...new Set(list.flatMap(r => Object.keys(r.epsilonSpent || {})))].sort();
       const measured = list.filter(r => r.pooled);
+      // A site that sent an evaluation carrying nothing (count 0) kept its figures in the hospital: its validation
+      // split has too few patients of a class for its minimum cell size, or its policy keeps per-site metrics.
+      const latest = measured.length ? measured[measured.length - 1] : null;
+      const quiet = latest ? Object.keys(latest.bySite || {}).filter(s => latest.bySite[s].count === 0).sort() : [];
+      withheld.dataset.sites = quiet.join(',');
+      withheld.textContent = quiet.length === 0 ? '' : 'No per-round figures from ' + quiet.join(', ')
+        + ': too few patients of a class in the site\'s validation split for its minimum cell size, or its policy keeps'
+        + ' per-site metrics in the hospital. The pooled line leaves them out.';
       const xs = measured.map(r => r.round);
       chart('auc', xs, 'AUC', [{ label: 'pooled', values: measured.map(r => num(r.pooled.auc)), colour: POOLED, width: 3 }]
         .concat(siteIds.map((s, i) => ({ label: s, values: measured.map(r => r.bySite && r.bySite[s] ? num(r.bySite[s].auc) : null), colour: COLOURS[i % COLOURS.length] }))));
