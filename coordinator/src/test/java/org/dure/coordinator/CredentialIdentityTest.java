@@ -60,11 +60,11 @@ class CredentialIdentityTest {
 
   private static JsonNode endedEntry(String studyId) throws Exception {
     for (int i = 0; i < 100; i++) {
-      JsonNode entries = c.send(c.auditorToken, "GET", "/api/ledger/entries?study=" + studyId + "&type=STUDY_COMPLETED", null).body();
+      JsonNode entries = c.send(c.auditorToken, "GET", "/api/ledger/entries?study=" + studyId + "&type=STUDY_ENDED", null).body();
       if (entries.size() > 0) return entries.get(0);
       Thread.sleep(50);
     }
-    throw new AssertionError("no STUDY_COMPLETED entry for " + studyId);
+    throw new AssertionError("no STUDY_ENDED entry for " + studyId);
   }
 
   @Test void reissuedUserNameDoesNotInheritTheRevokedCredentialsStudiesAndTheOldRecordIsKept() throws Exception {

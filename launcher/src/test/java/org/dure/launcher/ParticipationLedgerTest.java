@@ -63,7 +63,7 @@ class ParticipationLedgerTest {
       assertEquals(3, byType.get("ROUND_STARTED"), byType.toString());
       assertEquals(9, byType.get("CONTRIBUTION_RECEIVED"), byType.toString());
       assertEquals(3, byType.get("AGGREGATE_COMMITTED"), byType.toString());
-      assertEquals(1, byType.get("STUDY_COMPLETED"), byType.toString());
+      assertEquals(1, byType.get("STUDY_ENDED"), byType.toString());
       for (JsonNode e : entries) {
         if (e.path("type").asText().equals("CONTRIBUTION_RECEIVED")) {
           assertEquals("masked-input", e.path("details").path("kind").asText(), e.toString());

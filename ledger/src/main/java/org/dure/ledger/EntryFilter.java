@@ -8,7 +8,7 @@ import java.time.Instant;
  *
  * @param studyId only entries about this study
  * @param siteId only entries whose {@code siteId} is this site
- * @param type only entries of this type
+ * @param type only entries of this type ({@link EventType#STUDY_ENDED} also matches its legacy name, STUDY_COMPLETED)
  * @param from only entries logged at or after this instant
  * @param to only entries logged strictly before this instant
  */
@@ -40,7 +40,7 @@ public record EntryFilter(String studyId, String siteId, EventType type, Instant
   public boolean matches(LedgerEntry entry) {
     return (studyId == null || studyId.equals(entry.studyId()))
         && (siteId == null || siteId.equals(entry.siteId()))
-        && (type == null || type == entry.type())
+        && (type == null || type.includes(entry.type()))
         && (from == null || !entry.timestamp().isBefore(from))
         && (to == null || entry.timestamp().isBefore(to));
   }

@@ -23,7 +23,11 @@ public enum EventType {
   ROUND_ABORTED,
   /** A round's aggregate was committed: the new model hash, participants and ε spent per site. */
   AGGREGATE_COMMITTED,
-  /** A study completed. */
+  /**
+   * Written before 0.2 when a study ended, however it ended (completed, stopped, failed): its details' {@code status}
+   * says which. No longer written — {@link #STUDY_ENDED} replaces it — but entries of this type stay valid and verify,
+   * and a filter on {@link #STUDY_ENDED} matches them too.
+   */
   STUDY_COMPLETED,
   /** A site was enrolled in the consortium. */
   SITE_ENROLLED,
@@ -32,5 +36,15 @@ public enum EventType {
   /** A credential (researcher, auditor, administrator) was issued. */
   CREDENTIAL_ISSUED,
   /** A credential was revoked. */
-  CREDENTIAL_REVOKED
+  CREDENTIAL_REVOKED,
+  /**
+   * A study ended: its details' {@code status} is COMPLETED, STOPPED or FAILED, with the reason, the rounds completed and
+   * the final model's hash when there is one; the actor is the user who stopped it, absent when the protocol ended it.
+   */
+  STUDY_ENDED;
+
+  /** Whether an entry of type {@code actual} is one a filter on this type asks for (STUDY_ENDED includes its legacy name). */
+  public boolean includes(EventType actual) {
+    return this == actual || (this == STUDY_ENDED && actual == STUDY_COMPLETED);
+  }
 }

@@ -54,7 +54,7 @@ final class Fixtures {
     ObjectNode commit = details("modelSha256", "ee55");
     commit.putObject("epsilonSpent").put("hospital-a", 0.25).put("hospital-b", 0.5);
     log.appendAndWait(EventType.AGGREGATE_COMMITTED, studyId, null, "coordinator", commit, null);
-    log.appendAndWait(EventType.STUDY_COMPLETED, studyId, null, "coordinator", details(), null);
+    log.appendAndWait(EventType.STUDY_ENDED, studyId, null, "coordinator", details(), null);
   }
 
   /** A stand-in for a site's signature: base64 of "signed by SITE" (real ones are checked by a callback). */

@@ -54,7 +54,7 @@ class TreeHeadMonitorTest {
       shownToOthers.appendAndWait(EventType.SITE_REFUSED, "s2", "hospital-a", "hospital-a", details(), null);
       shownToOthers.appendAndWait(EventType.ROUND_ABORTED, "s2", null, "coordinator", details("reason", "x"), null);
       SignedTreeHead sameSize = shownToOthers.signedTreeHead();
-      shownToOthers.appendAndWait(EventType.STUDY_COMPLETED, "s2", null, "coordinator", details(), null);
+      shownToOthers.appendAndWait(EventType.STUDY_ENDED, "s2", null, "coordinator", details(), null);
       SignedTreeHead larger = shownToOthers.signedTreeHead();
 
       LedgerException sameSizeFork = assertThrows(LedgerException.class, () -> site.accept(sameSize, List.of()));

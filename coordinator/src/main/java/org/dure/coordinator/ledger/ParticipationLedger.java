@@ -156,7 +156,7 @@ public final class ParticipationLedger implements AutoCloseable {
   public Future<Long> studyEnded(String studyId, String status, String reason, int rounds, String modelSha256, String actor) {
     ObjectNode d = JSON.createObjectNode().put("status", status).put("reason", reason).put("completedRounds", rounds);
     if (modelSha256 != null) d.put("modelSha256", modelSha256);
-    return append(EventType.STUDY_COMPLETED, studyId, null, actor, d, null);
+    return append(EventType.STUDY_ENDED, studyId, null, actor, d, null);
   }
 
   public Future<Long> credentialIssued(String name, String credential, String role, String actor) {
