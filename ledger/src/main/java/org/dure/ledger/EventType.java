@@ -24,7 +24,7 @@ public enum EventType {
   /** A round's aggregate was committed: the new model hash, participants and ε spent per site. */
   AGGREGATE_COMMITTED,
   /**
-   * Written before 0.2 when a study ended, however it ended (completed, stopped, failed): its details' {@code status}
+   * Written by earlier versions (before STUDY_ENDED existed) when a study ended, however it ended (completed, stopped, failed): its details' {@code status}
    * says which. No longer written — {@link #STUDY_ENDED} replaces it — but entries of this type stay valid and verify,
    * and a filter on {@link #STUDY_ENDED} matches them too.
    */
