@@ -115,6 +115,9 @@ public final class ReportValidation {
       binPositives += b.positives();
     }
     if (binCount != n || binPositives != pos) return "the calibration bins do not add up to the count and positives";
+    double wins = h.wins() + c.winsCorrection(), pairs = (double) pos * (n - pos);
+    if (!Double.isFinite(c.winsCorrection()) || wins < -0.5 || wins > pairs + 0.5)
+      return "the AUC correction " + c.winsCorrection() + " puts the pairs won outside [0, " + (long) pairs + "]";
     return null;
   }
 

@@ -46,7 +46,7 @@ public record StudyReport(String studyId, String studyName, int modelVersion, In
                       List<Calibration> calibration, List<double[]> roc) {
     static Group of(ValidationCounts c, boolean withRoc) {
       long n = c.count(), pos = c.positives(), neg = n - pos;
-      double auc = c.histogram().auc();
+      double auc = c.auc();
       double[] ci = ReportMath.hanleyMcNeil(auc, pos, neg);
       List<Calibration> cal = new ArrayList<>();
       for (int b = 0; b < ValidationCounts.CALIBRATION_BINS; b++) {

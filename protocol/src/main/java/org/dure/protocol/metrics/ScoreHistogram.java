@@ -48,15 +48,68 @@ public record ScoreHistogram(long[] positives, long[] negatives) {
 
   /** Area under the ROC curve, counting pairs in the same bin as ties (half). NaN if a class is absent. */
   public double auc() {
-    long totalPos = Arrays.stream(positives).sum(), totalNeg = Arrays.stream(negatives).sum();
+    long totalPos = totalPositives(), totalNeg = totalNegatives();
     if (totalPos == 0 || totalNeg == 0) return Double.NaN;
+    return wins() / ((double) totalPos * totalNeg);
+  }
+
+  /**
+   * The Mann–Whitney count of these bins: positive–negative pairs in which the positive's bin is higher, plus half the
+   * pairs in one bin. The AUC is this over {@code positives × negatives}.
+   */
+  public double wins() {
     double wins = 0;
     long negBelow = 0;
     for (int b = 0; b < BINS; b++) {
       wins += positives[b] * (negBelow + 0.5 * negatives[b]);
       negBelow += negatives[b];
     }
-    return wins / ((double) totalPos * totalNeg);
+    return wins;
+  }
+
+  public long totalPositives() {
+    return Arrays.stream(positives).sum();
+  }
+
+  public long totalNegatives() {
+    return Arrays.stream(negatives).sum();
+  }
+
+  /**
+   * The exact Mann–Whitney count of the examples {@code rows} (null: all): pairs in which the positive scores higher,
+   * plus half the tied pairs — what {@link #wins()} would give with one bin per distinct score.
+   */
+  public static double exactWins(float[] probabilities, float[] labels01, int[] rows) {
+    int n = rows == null ? probabilities.length : rows.length;
+    long[] keys = new long[n];
+    long positives = 0;
+    for (int i = 0; i < n; i++) {
+      int r = rows == null ? i : rows[i];
+      // order by score (NaN first, as bin() puts it), then negatives before positives; the label in the low bit
+      float p = Float.isNaN(probabilities[r]) ? Float.NEGATIVE_INFINITY : probabilities[r];
+      int bits = Float.floatToIntBits(p + 0.0f);
+      long ordered = bits >= 0 ? bits : bits ^ 0x7fffffff; // total order of floats as signed ints
+      boolean positive = labels01[r] > 0.5f;
+      keys[i] = (ordered << 1) | (positive ? 1 : 0);
+      if (positive) positives++;
+    }
+    Arrays.sort(keys);
+    double wins = 0;
+    long negativesBelow = 0;
+    int i = 0;
+    while (i < n) {
+      long score = keys[i] >> 1;
+      int j = i;
+      long tiedPositives = 0, tiedNegatives = 0;
+      while (j < n && keys[j] >> 1 == score) {
+        if ((keys[j] & 1) == 1) tiedPositives++; else tiedNegatives++;
+        j++;
+      }
+      wins += tiedPositives * (negativesBelow + 0.5 * tiedNegatives);
+      negativesBelow += tiedNegatives;
+      i = j;
+    }
+    return wins;
   }
 
   @Override public boolean equals(Object o) {

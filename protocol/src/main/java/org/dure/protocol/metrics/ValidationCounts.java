@@ -15,11 +15,22 @@ import java.util.Objects;
  * @param truePositives positives with {@code p >= threshold}; likewise the other three confusion counts
  * @param sumSquaredError sum of {@code (p - y)^2} (the Brier score is this over {@code count})
  * @param calibration {@value #CALIBRATION_BINS} bins of predicted probability, {@code [0, 0.1)} to {@code [0.9, 1]}
+ * @param winsCorrection the exact Mann–Whitney count of the group minus its histogram's ({@link ScoreHistogram#wins()}):
+ *     what a coarsened histogram loses inside its bins. Corrections add up over groups, so {@link #auc()} is exact for a
+ *     group and loses only the cross-group pairs that fall in one bin of a sum. 0 (the histogram's AUC) in counts from
+ *     agents that predate the field
  */
 public record ValidationCounts(long count, long positives, ScoreHistogram histogram, long truePositives,
                                long falsePositives, long trueNegatives, long falseNegatives, double sumSquaredError,
-                               List<CalibrationBin> calibration) {
+                               List<CalibrationBin> calibration, Double winsCorrection) {
   public static final int CALIBRATION_BINS = 10;
+
+  /** Counts whose AUC is their histogram's (no correction). */
+  public ValidationCounts(long count, long positives, ScoreHistogram histogram, long truePositives, long falsePositives,
+                          long trueNegatives, long falseNegatives, double sumSquaredError, List<CalibrationBin> calibration) {
+    this(count, positives, histogram, truePositives, falsePositives, trueNegatives, falseNegatives, sumSquaredError,
+        calibration, 0.0);
+  }
 
   /** Examples whose prediction fell in one calibration bin: how many, the sum of their predictions, the positives. */
   public record CalibrationBin(long count, double sumPredicted, long positives) {
@@ -30,6 +41,7 @@ public record ValidationCounts(long count, long positives, ScoreHistogram histog
 
   public ValidationCounts {
     Objects.requireNonNull(histogram, "histogram");
+    if (winsCorrection == null) winsCorrection = 0.0; // counts from an agent that predates the field
     calibration = List.copyOf(calibration);
     if (calibration.size() != CALIBRATION_BINS)
       throw new IllegalArgumentException("calibration must have " + CALIBRATION_BINS + " bins, was " + calibration.size());
@@ -77,7 +89,26 @@ public record ValidationCounts(long count, long positives, ScoreHistogram histog
     }
     List<CalibrationBin> bins = new ArrayList<>();
     for (int b = 0; b < CALIBRATION_BINS; b++) bins.add(new CalibrationBin(cc[b], csum[b], cpos[b]));
-    return new ValidationCounts(n, pos, new ScoreHistogram(hp, hn), tp, fp, tn, fn, sse, bins);
+    ScoreHistogram h = new ScoreHistogram(hp, hn);
+    return new ValidationCounts(n, pos, h, tp, fp, tn, fn, sse, bins,
+        ScoreHistogram.exactWins(probabilities, labels01, rows) - h.wins());
+  }
+
+  /**
+   * The same counts with another histogram of the same examples (coarsened), the correction kept so that
+   * {@link #auc()} is unchanged.
+   */
+  public ValidationCounts withHistogram(ScoreHistogram coarser, List<CalibrationBin> calibrationBins) {
+    return new ValidationCounts(count, positives, coarser, truePositives, falsePositives, trueNegatives, falseNegatives,
+        sumSquaredError, calibrationBins, winsCorrection + histogram.wins() - coarser.wins());
+  }
+
+  /** ROC AUC of these counts: the histogram's Mann–Whitney count with its correction; NaN if a class is absent. */
+  public double auc() {
+    long neg = count - positives;
+    if (positives == 0 || neg == 0) return Double.NaN;
+    double a = (histogram.wins() + winsCorrection) / ((double) positives * neg);
+    return Math.max(0, Math.min(1, a));
   }
 
   /** The calibration bin of a probability: {@code floor(10 p)}, with 1 in the last bin and NaN or p <= 0 in the first. */
@@ -91,6 +122,6 @@ public record ValidationCounts(long count, long positives, ScoreHistogram histog
     for (int b = 0; b < CALIBRATION_BINS; b++) bins.add(calibration.get(b).plus(o.calibration.get(b)));
     return new ValidationCounts(count + o.count, positives + o.positives, histogram.plus(o.histogram),
         truePositives + o.truePositives, falsePositives + o.falsePositives, trueNegatives + o.trueNegatives,
-        falseNegatives + o.falseNegatives, sumSquaredError + o.sumSquaredError, bins);
+        falseNegatives + o.falseNegatives, sumSquaredError + o.sumSquaredError, bins, winsCorrection + o.winsCorrection);
   }
 }

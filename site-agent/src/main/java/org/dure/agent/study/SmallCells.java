@@ -135,7 +135,8 @@ final class SmallCells {
     ScoreHistogram h = histogram(probabilities, labels01, all, patientOfRow, k);
     if (h == null) return withheld();
     BinaryMetrics m = BinaryMetrics.of(probabilities, labels01);
-    return new Evaluation(m.count(), m.positives(), m.logLoss(), m.accuracy(), h.auc(), h);
+    // the site's AUC is exact (one number over at least k patients of each class); the coarsened histogram is for pooling
+    return new Evaluation(m.count(), m.positives(), m.logLoss(), m.accuracy(), m.auc(), h);
   }
 
   /** An evaluation that carries nothing: the coordinator's pooled metrics are computed without this site. */
@@ -171,7 +172,6 @@ final class SmallCells {
     }
     List<ValidationCounts.CalibrationBin> bins = new ArrayList<>();
     for (int b = 0; b < nb; b++) bins.add(new ValidationCounts.CalibrationBin(count[b], sum[b], positives[b]));
-    return new ValidationCounts(c.count(), c.positives(), h, c.truePositives(), c.falsePositives(), c.trueNegatives(),
-        c.falseNegatives(), c.sumSquaredError(), bins);
+    return c.withHistogram(h, bins);
   }
 }

@@ -154,8 +154,7 @@ final class ValidationSummary {
       pos[b / width * width] += c.histogram().positives()[b];
       neg[b / width * width] += c.histogram().negatives()[b];
     }
-    return new ValidationCounts(c.count(), c.positives(), new org.dure.protocol.metrics.ScoreHistogram(pos, neg),
-        c.truePositives(), c.falsePositives(), c.trueNegatives(), c.falseNegatives(), c.sumSquaredError(), c.calibration());
+    return c.withHistogram(new org.dure.protocol.metrics.ScoreHistogram(pos, neg), c.calibration());
   }
 
   /** Levels of a banded column in band order (then missing); of a categorical one alphabetically. */
