@@ -49,4 +49,13 @@ public final class RoundAccumulator {
     for (int i = 0; i < mean.length; i++) mean[i] = weightedSum[i] / totalSamples;
     return mean;
   }
+
+  /** The sample-weighted mean change of the contributions from {@code global}, the model the round trained from. */
+  public double[] weightedMeanDelta(float[] global) {
+    if (global.length != weightedSum.length)
+      throw new IllegalArgumentException("the global model has " + global.length + " parameters, the round " + weightedSum.length);
+    double[] delta = weightedMean();
+    for (int i = 0; i < delta.length; i++) delta[i] -= global[i];
+    return delta;
+  }
 }

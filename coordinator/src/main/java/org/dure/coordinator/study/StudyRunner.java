@@ -720,8 +720,8 @@ public final class StudyRunner {
     }
     SecureRound.Completed done = (SecureRound.Completed) outcome;
     for (String s : done.survivors()) if (isState(s, "DROPPED")) mark(s, "ACCEPTED", null);
-    double[] mean = new double[global.length];
-    for (int i = 0; i < mean.length; i++) mean[i] = global[i] + (double) done.meanDelta()[i];
+    double[] meanDelta = new double[global.length];
+    for (int i = 0; i < meanDelta.length; i++) meanDelta[i] = done.meanDelta()[i];
     // With site-level noise sites weigh uniformly and send no loss; with DP-SGD they send no loss (it would leave
     // un-noised): then the decoded weights are not rows and the decoded loss is not a loss.
     PrivacyPlan.SiteLevelNoise noise = spec.privacy().siteLevelNoise();
@@ -729,7 +729,7 @@ public final class StudyRunner {
     double loss = noise.enabled() || spec.privacy().differentialPrivacy().enabled() ? Double.NaN : done.meanLoss();
     Double siteLevelEpsilon = noise.enabled()
         ? RdpAccountant.opacusDefaults().privacySpent(1.0, noise.noiseMultiplier(), t.round, noise.delta()).epsilon() : null;
-    roundCompleted(t, now, seconds, mean, done.survivors().size(), samples, Map.of(), Map.of(),
+    roundCompleted(t, now, seconds, meanDelta, done.survivors().size(), samples, Map.of(), Map.of(),
         new RoundRecord.SecureAggregation(c.threshold(), c.neighbours(), done.survivors(), samples, loss, siteLevelEpsilon));
   }
 
@@ -743,7 +743,7 @@ public final class StudyRunner {
           + " sites sent an update", null);
       return;
     }
-    roundCompleted(t, now, seconds, t.accumulator.weightedMean(), t.accumulator.contributors(),
+    roundCompleted(t, now, seconds, t.accumulator.weightedMeanDelta(global), t.accumulator.contributors(),
         t.accumulator.totalSamples(), t.accumulator.samplesBySite(), t.trainLoss, null);
   }
 
@@ -767,11 +767,11 @@ public final class StudyRunner {
     }
   }
 
-  private void roundCompleted(Training t, Instant now, double seconds, double[] weightedMean, int contributors,
+  private void roundCompleted(Training t, Instant now, double seconds, double[] meanDelta, int contributors,
                               long samples, Map<String, Long> samplesBySite, Map<String, Double> trainLoss,
                               RoundRecord.SecureAggregation secure) {
     RoundRecord prev = roundRecords.get(t.round);
-    global = strategy.nextGlobal(global, weightedMean);
+    global = strategy.nextGlobal(global, meanDelta);
     t.dropped.forEach((site, reason) -> ledger.siteDropped(id, site, t.round, reason));
     List<String> contributorIds = secure != null ? secure.survivors() : List.copyOf(samplesBySite.keySet());
     Future<Long> committed = ledger.aggregateCommitted(id, t.round, Digests.modelSha256(global), contributorIds, samples,

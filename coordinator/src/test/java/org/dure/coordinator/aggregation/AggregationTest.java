@@ -12,7 +12,9 @@ class AggregationTest {
     RoundAccumulator acc = new RoundAccumulator(2);
     acc.add("a", 100, new float[] {1, 10});
     acc.add("b", 300, new float[] {5, 2});
-    float[] next = AggregationStrategy.of(AggregationPlan.fedAvg(), 2).nextGlobal(new float[] {0, 0}, acc.weightedMean());
+    float[] global = {2, -1};
+    assertArrayEquals(new double[] {2, 5}, acc.weightedMeanDelta(global));
+    float[] next = AggregationStrategy.of(AggregationPlan.fedAvg(), 2).nextGlobal(global, acc.weightedMeanDelta(global));
     assertArrayEquals(new float[] {4, 4}, next);
     assertEquals(400, acc.totalSamples());
     assertEquals(2, acc.contributors());
@@ -22,10 +24,10 @@ class AggregationTest {
     AggregationPlan plan = new AggregationPlan(AggregationPlan.Strategy.FEDADAM, 0, 0.1, 0.9, 0.99, 1e-3);
     AggregationStrategy adam = AggregationStrategy.of(plan, 1);
     // delta = 2: m = 0.2, v = 0.04, step = 0.1 * 0.2 / (0.2 + 0.001)
-    float[] next = adam.nextGlobal(new float[] {1}, new double[] {3});
+    float[] next = adam.nextGlobal(new float[] {1}, new double[] {2});
     assertEquals(1 + 0.1 * 0.2 / (0.2 + 0.001), next[0], 1e-6);
     // second step with delta 0 decays m: m = 0.18, v = 0.0396
-    float[] after = adam.nextGlobal(next, new double[] {next[0]});
+    float[] after = adam.nextGlobal(next, new double[] {0});
     assertEquals(next[0] + 0.1 * 0.18 / (Math.sqrt(0.0396) + 0.001), after[0], 1e-6);
   }
 
