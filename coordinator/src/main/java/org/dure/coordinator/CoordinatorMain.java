@@ -15,7 +15,10 @@ import picocli.CommandLine;
 
 /** {@code dure coordinator}: runs a coordinator until interrupted. */
 @Command(name = "coordinator", mixinStandardHelpOptions = true, version = Coordinator.VERSION,
-    description = "Run the Dure coordinator: the HTTPS API and the site agents' mutual-TLS WebSocket channel.")
+    description = "Run the Dure coordinator: the HTTPS API and the site agents' mutual-TLS WebSocket channel.",
+    exitCodeListHeading = "%nExit codes:%n",
+    exitCodeList = {"0:stopped (interrupted)", "1:could not start (the reason is printed: a port in use, an incomplete --pki, a"
+        + " state file or ledger line that cannot be read, ...)", "2:invalid options"})
 public final class CoordinatorMain implements Callable<Integer> {
   @Spec CommandSpec spec;
   @Option(names = "--host", description = "Address the API and agent listeners bind to, e.g. 0.0.0.0 (default: ${DEFAULT-VALUE}). "
@@ -72,7 +75,16 @@ public final class CoordinatorMain implements Callable<Integer> {
   }
 
   @Override public Integer call() throws Exception {
-    Coordinator c = Coordinator.start(config()).toCompletionStage().toCompletableFuture().get();
+    Coordinator c;
+    try {
+      c = Coordinator.start(config()).toCompletionStage().toCompletableFuture().get();
+    } catch (java.util.concurrent.ExecutionException e) {
+      Throwable cause = e.getCause() == null ? e : e.getCause();
+      org.slf4j.LoggerFactory.getLogger(CoordinatorMain.class).debug("start failed", cause);
+      spec.commandLine().getErr().println("dure coordinator: cannot start: " + (cause.getMessage() == null
+          ? cause.getClass().getSimpleName() : cause.getMessage()));
+      return 1;
+    }
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       c.close();

@@ -177,6 +177,6 @@ final class SecuredCoordinator implements AutoCloseable {
   }
 
   @Override public void close() {
-    coordinator.close();
+    if (coordinator != null) coordinator.close();
   }
 }

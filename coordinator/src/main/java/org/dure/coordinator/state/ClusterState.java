@@ -118,7 +118,9 @@ public final class ClusterState implements AutoCloseable {
   }
 
   private static void persist(Config c, String map, Path dir) {
-    MapStoreConfig store = new MapStoreConfig().setEnabled(true).setImplementation(new FileMapStore(dir))
+    FileMapStore files = new FileMapStore(dir);
+    files.requireReadable(); // before the member exists: Hazelcast would log a failed load and start with the entry missing
+    MapStoreConfig store = new MapStoreConfig().setEnabled(true).setImplementation(files)
         .setWriteDelaySeconds(0).setInitialLoadMode(MapStoreConfig.InitialLoadMode.EAGER);
     c.addMapConfig(new MapConfig(map).setMapStoreConfig(store));
   }

@@ -62,14 +62,37 @@ final class FileMapStore implements MapStore<String, String> {
     keys.forEach(this::delete);
   }
 
+  /**
+   * The stored JSON of {@code key}, or null. A file that is not one well-formed JSON document is refused naming it: the
+   * coordinator does not start on state it cannot read (no silent reset), and the file is left as it is.
+   */
   @Override public String load(String key) {
+    Path f = file(key);
+    String json;
     try {
-      Path f = file(key);
-      return Files.exists(f) ? Files.readString(f, StandardCharsets.UTF_8) : null;
+      if (!Files.exists(f)) return null;
+      json = Files.readString(f, StandardCharsets.UTF_8);
     } catch (IOException e) {
-      throw new UncheckedIOException(e);
+      throw new UncheckedIOException("cannot read the state file " + f.toAbsolutePath() + ": " + e.getMessage(), e);
     }
+    try (com.fasterxml.jackson.core.JsonParser p = WELL_FORMED.createParser(json)) {
+      while (p.nextToken() != null) p.skipChildren();
+    } catch (IOException e) {
+      String where = e instanceof com.fasterxml.jackson.core.JsonProcessingException j && j.getLocation() != null
+          ? " (line " + j.getLocation().getLineNr() + ", column " + j.getLocation().getColumnNr() + ")" : "";
+      throw new IllegalStateException("the state file " + f.toAbsolutePath() + " is not valid JSON" + where
+          + "; the coordinator does not start on state it cannot read: restore the file from a backup, or move it out of "
+          + dir.toAbsolutePath() + " to drop that entry");
+    }
+    return json;
   }
+
+  /** Loads every stored entry once, so that a file that cannot be read stops the start naming it. */
+  void requireReadable() {
+    for (String key : loadAllKeys()) load(key);
+  }
+
+  private static final com.fasterxml.jackson.core.JsonFactory WELL_FORMED = new com.fasterxml.jackson.core.JsonFactory();
 
   @Override public Map<String, String> loadAll(Collection<String> keys) {
     Map<String, String> out = new HashMap<>();
