@@ -308,7 +308,7 @@ final class ConsortiumRun {
 
   /** Waits until the coordinator's API answers {@code GET /health} (it may still be starting), until the deadline. */
   private void awaitReady(String base) throws Exception {
-    awaitReady(http, URI.create(base + "/health"), deadline, () -> {
+    awaitReady(http, URI.create(base + "/health"), deadline, "--timeout " + timeout.toSeconds() + " s", () -> {
       if (!processes.get(0).isAlive())
         throw new IllegalStateException("the coordinator exited (code " + processes.get(0).exitValue() + "); see " + out.resolve("logs/coordinator.log"));
     });
@@ -319,7 +319,7 @@ final class ConsortiumRun {
    * timed-out connection (a server still starting, a loaded machine) is retried, never fatal before the deadline.
    * {@code alive} is called between attempts and may throw to give up early.
    */
-  static void awaitReady(HttpClient http, URI health, long deadlineNanos, Check alive) throws Exception {
+  static void awaitReady(HttpClient http, URI health, long deadlineNanos, String deadlineName, Check alive) throws Exception {
     String last = "no answer";
     while (System.nanoTime() < deadlineNanos) {
       alive.check();
@@ -335,8 +335,8 @@ final class ConsortiumRun {
       }
       Thread.sleep(Math.min(200, Math.max(1, (deadlineNanos - System.nanoTime()) / 1_000_000)));
     }
-    throw new IllegalStateException("the local coordinator at " + health.getAuthority() + " was not ready before the deadline ("
-        + last + ")");
+    throw new IllegalStateException("the local coordinator at " + health.getAuthority() + " was not ready before "
+        + deadlineName + " (" + last + ")");
   }
 
   @FunctionalInterface

@@ -63,13 +63,14 @@ class NoSilentWaitTest {
 
   private record Cli(int exit, String out, String err) {}
 
-  private Cli rehearse(String studyJson, int sites) throws Exception {
+  private Cli rehearse(String studyJson, int sites, String... more) throws Exception {
     Path study = Files.writeString(dir.resolve("study.json"), studyJson);
     List<String> args = new ArrayList<>(List.of("rehearse", "--study", study.toString(), "--out", dir.resolve("out").toString()));
     for (int i = 0; i < sites; i++) {
       Path csv = Files.writeString(dir.resolve("site-" + i + ".csv"), "age,outcome\n50,1\n");
       args.addAll(List.of("--site", "hospital-" + (char) ('a' + i) + "=" + csv));
     }
+    args.addAll(List.of(more));
     PrintStream stdout = System.out, stderr = System.err;
     ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
     try {
@@ -136,7 +137,7 @@ class NoSilentWaitTest {
     starter.start();
     long t0 = System.nanoTime();
     try {
-      ConsortiumRun.awaitReady(http, health, System.nanoTime() + Duration.ofSeconds(20).toNanos(), () -> {});
+      ConsortiumRun.awaitReady(http, health, System.nanoTime() + Duration.ofSeconds(20).toNanos(), "the deadline", () -> {});
       assertTrue((System.nanoTime() - t0) / 1e9 >= 1.4, "it waited for the server instead of failing");
     } finally {
       starter.join();
@@ -145,11 +146,21 @@ class NoSilentWaitTest {
 
     long deadline = System.nanoTime() + Duration.ofMillis(700).toNanos();
     IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
-        () -> ConsortiumRun.awaitReady(http, health, deadline, () -> {}));
+        () -> ConsortiumRun.awaitReady(http, health, deadline, "the deadline", () -> {}));
     String sentence = e.getMessage();
     assertTrue(sentence.contains("was not ready before the deadline") && sentence.contains("could not connect to the local coordinator")
         && !sentence.contains("\n"), sentence);
     assertFalse(sentence.contains("Exception"), "a sentence, not an exception name: " + sentence);
+  }
+
+  @Test
+  void aRehearsalThatRunsOutOfTimeWhileTheCoordinatorStartsSaysSoInOneSentenceWithItsExitCode() throws Exception {
+    Cli cli = rehearse(study(2, s -> {}), 2, "--timeout", "1");
+    assertEquals(RehearseCommand.RUN_FAILED, cli.exit(), cli.toString());
+    String err = cli.err().strip();
+    assertEquals(1, err.lines().count(), "one plain sentence: " + err);
+    assertTrue(err.startsWith("dure rehearse: ") && err.contains("--timeout 1 s"), err);
+    assertFalse(err.contains("Exception") || err.contains("\tat "), "no stack trace: " + err);
   }
 
   // ------------------------------------------------------------------------------------------ the coordinator
