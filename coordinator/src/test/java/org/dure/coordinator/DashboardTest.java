@@ -34,7 +34,7 @@ import org.junit.jupiter.api.io.TempDir;
 class DashboardTest {
   static final String STUDY = """
       {"name": "dashboard-test", "model": {"kind": "logistic_regression"},
-       "features": ["age"], "label": {"column": "outcome", "positive": "1"}, "training": {"rounds": 3}, "minSites": 1}
+       "features": ["age"], "label": {"column": "outcome", "positive": "1"}, "training": {"rounds": 3}, "minSites": 2}
       """;
   @TempDir static Path dir;
   static SecuredCoordinator c;

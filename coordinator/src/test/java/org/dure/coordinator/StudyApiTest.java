@@ -58,6 +58,35 @@ class StudyApiTest {
     assertEquals("training.round", r.body().path("field").asText());
   }
 
+  @Test void aSecureStudyWithOneSiteIsRefusedAtSubmissionNamingMinSitesAndWhatToChange() throws Exception {
+    Reply r = send("POST", "/api/studies", STUDY.replace("\"minSites\": 2", "\"minSites\": 1"));
+    assertEquals(400, r.status(), String.valueOf(r.body()));
+    assertEquals("minSites", r.body().path("field").asText());
+    String error = r.body().path("error").asText();
+    assertTrue(error.contains("secure aggregation needs at least 2 sites") && error.contains("set minSites to 2 or more")
+        && error.contains("privacy.secureAggregation.enabled to false"), error);
+    Reply plain = send("POST", "/api/studies", STUDY.replace("\"minSites\": 2",
+        "\"minSites\": 1, \"privacy\": {\"secureAggregation\": {\"enabled\": false}}"));
+    assertEquals(201, plain.status(), "one site is enough without secure aggregation: " + plain.body());
+  }
+
+  @Test void aStudyWaitingForSitesSaysHowManyItNeedsWhyAndUntilWhen() throws Exception {
+    String study = STUDY.replace("\"minSites\": 2", "\"minSites\": 2, \"privacy\": {\"secureAggregation\": {\"threshold\": 10}}");
+    String id = send("POST", "/api/studies", study).body().path("id").asText();
+    assertEquals(202, send("POST", "/api/studies/" + id + "/start", null).status());
+    JsonNode v = null;
+    for (int i = 0; i < 100; i++) {
+      v = send("GET", "/api/studies/" + id, null).body();
+      if (v.path("statusReason").asText().contains("waiting until")) break;
+      Thread.sleep(50);
+    }
+    String reason = v.path("statusReason").asText();
+    assertEquals("WAITING_FOR_SITES", v.path("status").asText(), v.toString());
+    assertTrue(reason.startsWith("0 of at least 10 sites accepted (needed: privacy.secureAggregation.threshold 10)")
+        && reason.contains("no site is enrolled in the consortium yet") && reason.contains("(waitForSitesSeconds 86400)"), reason);
+    assertEquals(200, send("POST", "/api/studies/" + id + "/stop", null).status());
+  }
+
   @Test void emptyBodyIsRejectedWith400() throws Exception {
     Reply r = send("POST", "/api/studies", "");
     assertEquals(400, r.status());

@@ -41,6 +41,8 @@ final class ConsortiumRun {
   private String adminToken;
   private String token;
   private final Duration timeout;
+  /** {@link System#nanoTime()} at which the whole run gives up: its start plus {@code --timeout}. */
+  private long deadline;
 
   ConsortiumRun(Path out, Map<String, Path> siteFiles, String studyJson, Duration timeout, PrintStream console) {
     this.out = out.toAbsolutePath();
@@ -99,14 +101,18 @@ final class ConsortiumRun {
     Path portFile = out.resolve("coordinator.port");
     Files.deleteIfExists(portFile);
     long t0 = System.nanoTime();
+    deadline = t0 + timeout.toNanos();
     LocalConsortium pki = LocalConsortium.provision(out, List.copyOf(siteFiles.keySet()));
-    http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).sslContext(pki.clientTls()).build();
+    // No short connect timeout: on a loaded machine the local coordinator may take long to accept; every request
+    // waits at most until the run's deadline (--timeout), and a refused or timed-out connection is retried until then.
+    http = HttpClient.newBuilder().connectTimeout(timeout).sslContext(pki.clientTls()).build();
     console.printf("consortium   %s (throwaway CA; %d sites enrolled: key pair and request made at each site, signed by the CA)%n",
         rel(pki.root()), siteFiles.size());
     spawn("coordinator", List.of("coordinator", "--api-port", "0", "--agent-port", "0", "--port-file", portFile.toString(),
         "--pki", pki.coordinatorPki().toString(), "--data-dir", out.resolve("coordinator").toString()), true);
     JsonNode ports = awaitPorts(portFile);
     String base = "https://127.0.0.1:" + ports.path("api").asInt();
+    awaitReady(base);
     console.printf("coordinator  API %s, agents wss://127.0.0.1:%d (mutual TLS) (log %s)%n", base, ports.path("agents").asInt(),
         rel(out.resolve("logs/coordinator.log")));
     token = adminToken = pki.adminToken();
@@ -243,7 +249,6 @@ final class ConsortiumRun {
   }
 
   private JsonNode watch(String base, String id, int rounds) throws Exception {
-    long deadline = System.nanoTime() + timeout.toNanos();
     String last = "";
     while (System.nanoTime() < deadline) {
       for (Process p : processes)
@@ -257,7 +262,7 @@ final class ConsortiumRun {
       if (!v.path("status").asText().matches("SUBMITTED|WAITING_FOR_SITES|PREPARING|TRAINING|EVALUATING")) return v;
       Thread.sleep(200);
     }
-    throw new IllegalStateException("study " + id + " did not finish within " + timeout.toSeconds() + " s; see " + out.resolve("logs"));
+    throw new IllegalStateException("study " + id + " did not finish within --timeout " + timeout.toSeconds() + " s");
   }
 
   private void printSites(JsonNode view) {
@@ -291,35 +296,125 @@ final class ConsortiumRun {
   }
 
   private JsonNode awaitPorts(Path portFile) throws Exception {
-    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
     while (System.nanoTime() < deadline) {
       if (Files.exists(portFile)) return JSON.readTree(portFile.toFile());
       if (!processes.get(0).isAlive())
         throw new IllegalStateException("the coordinator exited (code " + processes.get(0).exitValue() + "); see " + out.resolve("logs/coordinator.log"));
       Thread.sleep(50);
     }
-    throw new IllegalStateException("the coordinator did not start within 60 s; see " + out.resolve("logs/coordinator.log"));
+    throw new IllegalStateException("the coordinator did not start within --timeout " + timeout.toSeconds() + " s; see "
+        + out.resolve("logs/coordinator.log"));
+  }
+
+  /** Waits until the coordinator's API answers {@code GET /health} (it may still be starting), until the deadline. */
+  private void awaitReady(String base) throws Exception {
+    awaitReady(http, URI.create(base + "/health"), deadline, "--timeout " + timeout.toSeconds() + " s", () -> {
+      if (!processes.get(0).isAlive())
+        throw new IllegalStateException("the coordinator exited (code " + processes.get(0).exitValue() + "); see " + out.resolve("logs/coordinator.log"));
+    });
+  }
+
+  /**
+   * Polls {@code health} until it answers 200 or {@link System#nanoTime()} passes {@code deadlineNanos}: a refused or
+   * timed-out connection (a server still starting, a loaded machine) is retried, never fatal before the deadline.
+   * {@code alive} is called between attempts and may throw to give up early.
+   */
+  static void awaitReady(HttpClient http, URI health, long deadlineNanos, String deadlineName, Check alive) throws Exception {
+    String last = "no answer";
+    while (System.nanoTime() < deadlineNanos) {
+      alive.check();
+      try {
+        HttpResponse<Void> r = http.send(HttpRequest.newBuilder(health).timeout(remaining(deadlineNanos)).GET().build(),
+            HttpResponse.BodyHandlers.discarding());
+        if (r.statusCode() == 200) return;
+        last = "it answered " + r.statusCode();
+      } catch (java.net.ConnectException | java.net.http.HttpTimeoutException e) {
+        last = plain(e);
+      } catch (IOException e) {
+        last = plain(e); // a connection reset while the server starts
+      }
+      Thread.sleep(Math.min(200, Math.max(1, (deadlineNanos - System.nanoTime()) / 1_000_000)));
+    }
+    throw new IllegalStateException("the local coordinator at " + health.getAuthority() + " was not ready before "
+        + deadlineName + " (" + last + ")");
+  }
+
+  @FunctionalInterface
+  interface Check {
+    void check() throws Exception;
+  }
+
+  /** What is left of the run's time, at least a millisecond (an HTTP request timeout must be positive). */
+  private static Duration remaining(long deadlineNanos) {
+    return Duration.ofNanos(Math.max(1_000_000, deadlineNanos - System.nanoTime()));
+  }
+
+  /**
+   * Sends a request, retrying a connection that was refused or could not be made in time (the coordinator is
+   * local and running: it is busy, not gone) until the run's deadline; a request that got no answer in time fails
+   * with one plain sentence.
+   */
+  private <T> HttpResponse<T> send(String method, String url, HttpRequest.BodyPublisher body, HttpResponse.BodyHandler<T> handler)
+      throws Exception {
+    while (true) {
+      HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).header("Authorization", "Bearer " + token)
+          .header("Content-Type", "application/json").timeout(remaining(deadline)).method(method, body);
+      try {
+        return http.send(b.build(), handler);
+      } catch (java.net.ConnectException | java.net.http.HttpConnectTimeoutException e) {
+        if (System.nanoTime() >= deadline) throw new IllegalStateException(method + " " + path(url) + ": " + plain(e) + " before --timeout "
+            + timeout.toSeconds() + " s");
+        Thread.sleep(200);
+      } catch (java.net.http.HttpTimeoutException e) {
+        throw new IllegalStateException(method + " " + path(url) + ": the local coordinator did not answer before --timeout "
+            + timeout.toSeconds() + " s");
+      }
+    }
+  }
+
+  private static String path(String url) {
+    return URI.create(url).getPath();
+  }
+
+  /** The coordinator's error message ({"error": ...}) or the body itself. */
+  private static String error(String body) {
+    try {
+      JsonNode n = JSON.readTree(body);
+      if (n != null && n.hasNonNull("error")) return n.path("error").asText();
+    } catch (IOException ignored) {
+      // not JSON
+    }
+    return body;
+  }
+
+  /** One plain sentence for an exception: its message's first line, or what kind of failure it is. */
+  static String plain(Throwable e) {
+    if (e instanceof java.net.http.HttpConnectTimeoutException) return "could not connect to the local coordinator in time";
+    if (e instanceof java.net.ConnectException) return "could not connect to the local coordinator (connection refused)";
+    if (e instanceof java.net.http.HttpTimeoutException) return "the local coordinator did not answer in time";
+    String m = e.getMessage();
+    if (m == null || m.isBlank()) return e.getCause() != null && e.getCause() != e ? plain(e.getCause()) : e.getClass().getSimpleName();
+    int nl = m.indexOf('\n');
+    return nl < 0 ? m : m.substring(0, nl);
   }
 
   private JsonNode post(String url, String body, int expected) throws Exception {
-    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(url)).header("Authorization", "Bearer " + token).timeout(Duration.ofSeconds(30))
-        .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
-        HttpResponse.BodyHandlers.ofString());
-    if (r.statusCode() != expected) throw new IllegalStateException("POST " + url + " answered " + r.statusCode() + ": " + r.body());
+    HttpResponse<String> r = send("POST", url, HttpRequest.BodyPublishers.ofString(body), HttpResponse.BodyHandlers.ofString());
+    if (r.statusCode() != expected) throw new IllegalStateException("the local coordinator refused POST " + path(url) + " ("
+        + r.statusCode() + "): " + error(r.body()));
     return JSON.readTree(r.body());
   }
 
   private JsonNode get(String url) throws Exception {
-    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(url)).header("Authorization", "Bearer " + token).timeout(Duration.ofSeconds(30)).GET().build(),
-        HttpResponse.BodyHandlers.ofString());
-    if (r.statusCode() != 200) throw new IllegalStateException("GET " + url + " answered " + r.statusCode() + ": " + r.body());
+    HttpResponse<String> r = send("GET", url, HttpRequest.BodyPublishers.noBody(), HttpResponse.BodyHandlers.ofString());
+    if (r.statusCode() != 200) throw new IllegalStateException("the local coordinator refused GET " + path(url) + " ("
+        + r.statusCode() + "): " + error(r.body()));
     return JSON.readTree(r.body());
   }
 
   private byte[] getBytes(String url) throws Exception {
-    HttpResponse<byte[]> r = http.send(HttpRequest.newBuilder(URI.create(url)).header("Authorization", "Bearer " + token).timeout(Duration.ofSeconds(60)).GET().build(),
-        HttpResponse.BodyHandlers.ofByteArray());
-    if (r.statusCode() != 200) throw new IllegalStateException("GET " + url + " answered " + r.statusCode());
+    HttpResponse<byte[]> r = send("GET", url, HttpRequest.BodyPublishers.noBody(), HttpResponse.BodyHandlers.ofByteArray());
+    if (r.statusCode() != 200) throw new IllegalStateException("the local coordinator refused GET " + path(url) + " (" + r.statusCode() + ")");
     return r.body();
   }
 

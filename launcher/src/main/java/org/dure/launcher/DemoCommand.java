@@ -36,6 +36,12 @@ final class DemoCommand implements Callable<Integer> {
       System.err.println("dure demo: --sites must be between 1 and 26, was " + sites);
       return 2;
     }
+    org.dure.protocol.study.StudySpec example = org.dure.protocol.study.StudySpecParser.parse(CohortGenerator.exampleStudyJson());
+    if (RehearseCommand.cannotRun(example, sites) != null) {
+      System.err.println("dure demo: --sites must be at least " + example.sitesNeeded() + " for the example study ("
+          + example.sitesNeededBecause() + "), was " + sites);
+      return 2;
+    }
     ConsortiumRun.prepareOutput(out);
     Path data = out.resolve("data");
     List<SiteCohort> cohorts = CohortGenerator.builder().sites(sites).patientsPerSite(patients).seed(seed).build().writeTo(data);

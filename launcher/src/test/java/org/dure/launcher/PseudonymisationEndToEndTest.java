@@ -99,8 +99,9 @@ class PseudonymisationEndToEndTest {
         assertEquals("DECLINED", site.path("state").asText(), refused.toString());
         assertTrue(site.path("reason").asText().contains("lacks the columns [rrn, name]"), site.toString());
       }
-      int stopped = c.post("/api/studies/" + nosyId + "/stop", "").status();
-      assertTrue(stopped >= 200 && stopped < 300, "stop answered " + stopped);
+      JsonNode failed = c.awaitEnd(nosyId, Duration.ofSeconds(30));
+      assertEquals("FAILED", failed.path("status").asText(), "every site declined: " + failed);
+      assertTrue(failed.path("statusReason").asText().contains("lacks the columns [rrn, name]"), failed.toString());
 
       byte[] sent;
       synchronized (wire) {

@@ -62,6 +62,16 @@ final class ScriptedPeer {
   }
 
   static ScriptedPeer connect(TestConsortium c, String site, OnRound onRound, OnMessage onMessage) throws Exception {
+    return connect(c, site, onRound, onMessage, true);
+  }
+
+  /** A connected, enrolled site that says hello and then never answers anything (an agent that failed on the offer). */
+  static ScriptedPeer mute(TestConsortium c, String site) throws Exception {
+    return connect(c, site, (ws, global) -> {}, (ws, m) -> {}, false);
+  }
+
+  private static ScriptedPeer connect(TestConsortium c, String site, OnRound onRound, OnMessage onMessage,
+                                      boolean answersOffers) throws Exception {
     Path tls = c.pki.siteTls().containsKey(site) ? c.pki.siteTls().get(site) : c.pki.enrol(site);
     ScriptedPeer peer = new ScriptedPeer(site, SiteKeys.readPrivateKey(Files.readString(tls.resolve("site-key.pem"))),
         SiteKeys.readCertificate(Files.readString(tls.resolve("site-cert.pem"))));
@@ -75,7 +85,9 @@ final class ScriptedPeer {
           CoordinatorMessage m = WireJson.readCoordinator(text.toString());
           text.setLength(0);
           try {
-            if (m instanceof CoordinatorMessage.StudyOffer o) {
+            if (!answersOffers) {
+              // silent
+            } else if (m instanceof CoordinatorMessage.StudyOffer o) {
               byte[] sig = SiteSignatures.sign(peer.key, Purpose.STUDY_APPROVAL, site, o.studyId(), 0,
                   StudySpec.sha256(o.spec()));
               ws.sendText(WireJson.write(new AgentMessage.StudyAccepted(o.studyId(), 100, Base64.getEncoder().encodeToString(sig))), true);

@@ -105,7 +105,11 @@ class StudyApprovalTest {
       JsonNode v = await(c, id, x -> "DECLINED".equals(x.path("sites").path("hospital-c").path("state").asText()),
           "hospital-c refused");
 
-      assertEquals("WAITING_FOR_SITES", v.path("status").asText(), "one site accepted, two refused: " + v);
+      v = c.awaitEnd(id, Duration.ofSeconds(30));
+      assertEquals("FAILED", v.path("status").asText(), "one site accepted, two refused, minSites 2: " + v);
+      String reason = v.path("statusReason").asText();
+      assertTrue(reason.contains("1 of at least 2 sites accepted (hospital-a") && reason.contains("hospital-b declined: ")
+          && reason.contains("no ethics approval for this cohort"), "every site's answer is in the reason: " + reason);
       JsonNode sites = v.path("sites");
       assertEquals("DECLINED", sites.path("hospital-b").path("state").asText());
       assertEquals("hospital-b refused the study: policy rule maxRounds: the study asks for 10 rounds, this site allows at most 5",

@@ -226,7 +226,7 @@ public final class StudyApi {
     if (body.isBlank()) throw new ApiError(400, "empty body: send the study definition as JSON", "$");
     StudySpec spec;
     try {
-      spec = StudySpecParser.parse(body);
+      spec = StudySpecParser.parseNew(body);
     } catch (StudySpecException e) {
       throw new ApiError(400, e.getMessage(), e.field());
     }

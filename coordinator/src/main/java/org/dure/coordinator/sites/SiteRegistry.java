@@ -86,6 +86,16 @@ public final class SiteRegistry {
     return sessions.values();
   }
 
+  /**
+   * The ids of the sites the register lists as active (enrolled and not revoked), connected or not: the roster a
+   * study can hope to hear from.
+   */
+  public java.util.Set<String> enrolled() {
+    java.util.Set<String> ids = new java.util.TreeSet<>();
+    if (trust != null) for (var s : trust.sites().sites()) if (s.active()) ids.add(s.siteId());
+    return ids;
+  }
+
   public Optional<SiteSession> session(String siteId) {
     return Optional.ofNullable(sessions.get(siteId));
   }

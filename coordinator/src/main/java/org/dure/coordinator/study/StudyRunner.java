@@ -51,7 +51,10 @@ import org.slf4j.LoggerFactory;
  * <ol>
  *   <li><b>Offer</b>: every connected site gets the study; each accepts (with its row count) or declines
  *       with a reason. The study waits until {@code minSites} sites have accepted and every online site
- *       has answered (or one round deadline has passed).</li>
+ *       has answered; a site silent for {@code offerDeadlineSeconds} is named and counted out ({@code NO_ANSWER}).
+ *       When too few sites can still accept, the study fails at once naming every site's answer; otherwise it waits
+ *       at most {@code waitForSitesSeconds}, its status reason naming who declined, who is silent and who it waits
+ *       for ({@link #tryLeaveAwaiting}).</li>
  *   <li><b>Prepare</b>: accepted sites send aggregate statistics (counts, sums, sums of squares, missing
  *       and unseen-category counts) of their training split; the coordinator pools them into one
  *       {@link FeatureScaling} and sends it back, so every site and the exported model scale identically.</li>
@@ -118,6 +121,10 @@ public final class StudyRunner {
   private final Set<String> sittingOut = new LinkedHashSet<>();
   private Phase phase = new Idle();
   private Runnable onEnded = () -> {};
+  /** Per site offered the study and not yet answering: the timer of its offer deadline. */
+  private final Map<String, Long> offerTimers = new HashMap<>();
+  /** Participation state of a site that did not answer the offer within {@code offerDeadlineSeconds}. */
+  static final String NO_ANSWER = "NO_ANSWER";
 
   /** Protocol phases of a running study; each knows its own pending sites and timer. */
   private sealed interface Phase permits Idle, AwaitingSites, CollectingStatistics, Training, FinalEvaluation {}
@@ -126,8 +133,15 @@ public final class StudyRunner {
 
   private static final class AwaitingSites implements Phase {
     final long timer;
-    boolean graceOver;
-    AwaitingSites(long timer) { this.timer = timer; }
+    /** Why the study waits (a round aborted, too few sites ready), or null at the start. */
+    final String context;
+    /** When the wait fails the study ({@code waitForSitesSeconds} after it began). */
+    final Instant until;
+    AwaitingSites(long timer, String context, Instant until) {
+      this.timer = timer;
+      this.context = context;
+      this.until = until;
+    }
   }
 
   private static final class CollectingStatistics implements Phase {
@@ -319,7 +333,7 @@ public final class StudyRunner {
   private void begin() {
     log.info("study {} ({}) starting: {} rounds, model {}, at least {} sites", id, spec.name(), spec.training().rounds(), spec.model(), spec.minSites());
     for (SiteSession s : sites.sessions()) offer(s);
-    awaitSites("waiting for at least " + spec.minSites() + " sites to accept");
+    awaitSites(null);
   }
 
   /** Stops the study; {@code by} (a user name) is recorded in the ledger as who stopped it. */
@@ -333,6 +347,7 @@ public final class StudyRunner {
 
   void siteConnected(SiteSession s) {
     if (status.active() && !preparing) offer(s); // once prepared, every connected site is offered the study
+    if (phase instanceof AwaitingSites) tryLeaveAwaiting(); // the status names it as answering, no longer offline
   }
 
   void siteDisconnected(SiteSession s) {
@@ -353,6 +368,8 @@ public final class StudyRunner {
     } else if (wasReady) {
       mark(site, "DROPPED", "disconnected");
     }
+    answered(site); // offered again when it reconnects, with a new offer deadline
+    if (phase instanceof AwaitingSites) tryLeaveAwaiting();
   }
 
   void message(SiteSession s, AgentMessage m) {
@@ -375,6 +392,7 @@ public final class StudyRunner {
       SiteParticipation old = participation.get(site);
       if (old == null || !"ACCEPTED".equals(old.state())) ledger.siteApproved(id, site, a.rows(), specSha256Hex(), a.signature());
       participation.put(site, new SiteParticipation("ACCEPTED", null, a.rows(), old == null ? null : old.statistics()));
+      answered(site);
       sittingOut.remove(site); // a site that (re)approves on a new connection may join the retry
       log.info("study {}: site {} accepted ({} rows)", id, site, a.rows());
       if (scaling != null) {
@@ -385,7 +403,8 @@ public final class StudyRunner {
       persist();
       if (phase instanceof AwaitingSites) tryLeaveAwaiting();
     } else if (m instanceof AgentMessage.StudyPending p) {
-      if (!status.active() || !isState(site, "OFFERED")) return;
+      if (!status.active() || !(isState(site, "OFFERED") || isState(site, NO_ANSWER))) return;
+      answered(site);
       participation.put(site, new SiteParticipation("PENDING", p.reason(), 0, null));
       log.info("study {}: site {} awaits its data officer's decision", id, site);
       persist();
@@ -394,6 +413,7 @@ public final class StudyRunner {
       withdrawn(s, w);
     } else if (m instanceof AgentMessage.StudyDeclined d) {
       participation.put(site, new SiteParticipation("DECLINED", d.reason(), 0, null));
+      answered(site);
       ledger.siteRefused(id, site, d.reason());
       log.info("study {}: site {} declined: {}", id, site, d.reason());
       persist();
@@ -470,6 +490,12 @@ public final class StudyRunner {
     } else if (phase instanceof AwaitingSites) {
       tryLeaveAwaiting();
     }
+  }
+
+  /** The site answered the offer (or left it): its offer deadline no longer runs. */
+  private void answered(String site) {
+    Long timer = offerTimers.remove(site);
+    if (timer != null) vertx.cancelTimer(timer);
   }
 
   void frame(SiteSession s, Frames.Frame frame) {
@@ -549,9 +575,30 @@ public final class StudyRunner {
   private void offer(SiteSession s) {
     SiteParticipation p = participation.get(s.siteId());
     if (p != null && "WITHDRAWN".equals(p.state())) return; // for good
-    if (p == null || !"ACCEPTED".equals(p.state())) participation.put(s.siteId(), new SiteParticipation("OFFERED", null, 0, p == null ? null : p.statistics()));
+    if (p == null || !"ACCEPTED".equals(p.state())) {
+      participation.put(s.siteId(), new SiteParticipation("OFFERED", null, 0, p == null ? null : p.statistics()));
+      awaitAnswer(s.siteId());
+    }
     s.send(new CoordinatorMessage.StudyOffer(id, spec.toJson()));
     persist();
+  }
+
+  /**
+   * Starts the site's offer deadline: a site that neither accepts, declines nor says its data officer decides within
+   * {@code offerDeadlineSeconds} (an agent that failed on the offer) is marked {@value #NO_ANSWER}, named in the
+   * status, and counted out until it answers (it is offered the study again when it reconnects).
+   */
+  private void awaitAnswer(String site) {
+    answered(site);
+    int seconds = spec.offerDeadlineSeconds();
+    offerTimers.put(site, vertx.setTimer(seconds * 1000L, x -> {
+      offerTimers.remove(site);
+      if (!status.active() || !isState(site, "OFFERED")) return;
+      log.warn("study {}: site {} did not answer the offer within {} s", id, site, seconds);
+      mark(site, NO_ANSWER, "did not answer the offer within " + seconds + " s (offerDeadlineSeconds); not taking part"
+          + " unless it answers later");
+      if (phase instanceof AwaitingSites) tryLeaveAwaiting();
+    }));
   }
 
   private void makeReady(SiteSession s) {
@@ -559,30 +606,106 @@ public final class StudyRunner {
     ready.add(s.siteId());
   }
 
-  private void awaitSites(String reason) {
+  /**
+   * Waits for enough sites, at most {@code waitForSitesSeconds}; {@code context} (why, when it is not the start of
+   * the study) leads the status reason.
+   */
+  private void awaitSites(String context) {
     cancelTimer();
-    long timer = vertx.setTimer(deadline().toMillis(), x -> {
+    int seconds = spec.waitForSitesSeconds();
+    long timer = vertx.setTimer(seconds * 1000L, x -> {
       if (phase instanceof AwaitingSites a) {
-        a.graceOver = true;
-        tryLeaveAwaiting();
+        end(StudyStatus.FAILED, (a.context == null ? "" : a.context + "; ") + "not enough sites accepted within "
+            + seconds + " s (waitForSitesSeconds): " + roll().describe());
       }
     });
-    phase = new AwaitingSites(timer);
-    setStatus(StudyStatus.WAITING_FOR_SITES, reason);
+    phase = new AwaitingSites(timer, context, Instant.now().plusSeconds(seconds));
+    setStatus(StudyStatus.WAITING_FOR_SITES, context == null ? "waiting for sites" : context);
     tryLeaveAwaiting();
   }
 
+  /**
+   * The sites as the wait for them sees them. {@code undecided} could still accept: they are answering the offer,
+   * their data officer decides, or they are enrolled but not connected.
+   */
+  private record Roll(int needed, String neededBecause, List<String> accepted, Map<String, String> out,
+                      Map<String, String> undecided, int enrolled) {
+    int possible() {
+      return accepted.size() + undecided.size();
+    }
+
+    /** "1 of at least 2 sites accepted (hospital-a; minSites 2); declined: hospital-b (reason); ...". */
+    String describe() {
+      StringBuilder b = new StringBuilder(accepted.size() + " of at least " + needed + " sites accepted (");
+      if (!accepted.isEmpty()) b.append(String.join(", ", accepted)).append("; ");
+      b.append("needed: ").append(neededBecause).append(")");
+      out.forEach((site, why) -> b.append("; ").append(site).append(" ").append(why));
+      undecided.forEach((site, why) -> b.append("; ").append(site).append(" ").append(why));
+      if (enrolled == 0) {
+        b.append("; no site is enrolled in the consortium yet");
+      } else if (enrolled < needed) {
+        b.append("; the consortium has only ").append(enrolled).append(" enrolled sites, fewer than the ").append(needed)
+            .append(" needed: lower ").append(neededBecause.startsWith("privacy") ? "privacy.secureAggregation.threshold"
+                : "minSites").append(" or enrol more sites");
+      }
+      return b.toString();
+    }
+  }
+
+  private Roll roll() {
+    Set<String> online = new LinkedHashSet<>(sites.sessions().stream().map(SiteSession::siteId).toList());
+    Set<String> enrolled = sites.enrolled();
+    Set<String> all = new java.util.TreeSet<>(participation.keySet());
+    all.addAll(online);
+    all.addAll(enrolled);
+    List<String> accepted = new ArrayList<>();
+    Map<String, String> out = new LinkedHashMap<>(), undecided = new LinkedHashMap<>();
+    for (String site : all) {
+      SiteParticipation p = participation.get(site);
+      String state = p == null ? null : p.state();
+      String why = p == null || p.reason() == null ? "" : ": " + p.reason();
+      boolean on = online.contains(site);
+      if (state != null && List.of("DECLINED", "REFUSED", "WITHDRAWN").contains(state)) {
+        out.put(site, state.toLowerCase(java.util.Locale.ROOT) + why);
+      } else if ("PENDING".equals(state)) {
+        undecided.put(site, "awaits its data officer's decision");
+      } else if (!on) {
+        if (enrolled.contains(site)) undecided.put(site, "is not connected");
+      } else if (sittingOut.contains(site)) {
+        out.put(site, "sits out the retry (it dropped out of the aborted attempt)");
+      } else if ("ACCEPTED".equals(state)) {
+        accepted.add(site);
+      } else if ("OFFERED".equals(state)) {
+        undecided.put(site, "has not answered yet");
+      } else if (NO_ANSWER.equals(state)) {
+        out.put(site, "did not answer the offer within " + spec.offerDeadlineSeconds() + " s");
+      } else if (state != null) {
+        out.put(site, state.toLowerCase(java.util.Locale.ROOT) + why);
+      }
+    }
+    return new Roll(sitesNeeded(), spec.sitesNeededBecause(), accepted, out, undecided, enrolled.size());
+  }
+
+  /**
+   * Leaves the wait for sites when enough accepted and every online site answered (or its offer deadline passed).
+   * Once every online site answered, fails the study at once when even the sites that could still accept (awaiting
+   * their data officer, or enrolled and not connected) would not be enough: every enrolled site declined or stayed
+   * silent, or the consortium is smaller than the study needs. A consortium with no enrolled site yet waits.
+   */
   private void tryLeaveAwaiting() {
     if (!(phase instanceof AwaitingSites a)) return;
     List<String> online = sites.sessions().stream().map(SiteSession::siteId).toList();
     List<String> accepted = online.stream().filter(s -> isState(s, "ACCEPTED") && !sittingOut.contains(s)).toList();
     boolean allAnswered = online.stream().noneMatch(s -> isState(s, "OFFERED"));
-    if (accepted.size() < sitesNeeded() || !(allAnswered || a.graceOver)) {
-      long declined = participation.values().stream().filter(p -> "DECLINED".equals(p.state())).count();
-      long awaiting = participation.values().stream().filter(p -> "PENDING".equals(p.state())).count();
-      setStatus(StudyStatus.WAITING_FOR_SITES, accepted.size() + " of at least " + sitesNeeded() + " sites accepted"
-          + (declined > 0 ? ", " + declined + " declined" : "")
-          + (awaiting > 0 ? ", " + awaiting + " awaiting their data officer's approval" : ""));
+    if (accepted.size() < sitesNeeded() || !allAnswered) {
+      Roll roll = roll();
+      String prefix = a.context == null ? "" : a.context + "; ";
+      if (allAnswered && roll.possible() < roll.needed() && roll.enrolled() > 0) {
+        end(StudyStatus.FAILED, prefix + "not enough sites can take part: " + roll.describe());
+        return;
+      }
+      setStatus(StudyStatus.WAITING_FOR_SITES, prefix + roll.describe() + "; waiting until "
+          + a.until.truncatedTo(java.time.temporal.ChronoUnit.SECONDS) + " (waitForSitesSeconds " + spec.waitForSitesSeconds() + ")");
       return;
     }
     vertx.cancelTimer(a.timer);
@@ -763,7 +886,7 @@ public final class StudyRunner {
     } else {
       sittingOut.addAll(t.dropped.keySet());
       phase = new Idle();
-      awaitSites("round " + t.round + " aborted (" + why + "); retrying when enough sites are ready");
+      awaitSites("round " + t.round + " aborted (" + why + "); its retry waits for enough sites");
     }
   }
 
@@ -896,6 +1019,8 @@ public final class StudyRunner {
 
   private void end(StudyStatus terminal, String reason) {
     cancelTimer();
+    offerTimers.values().forEach(vertx::cancelTimer);
+    offerTimers.clear();
     if (phase instanceof Training t && t.secure != null) t.secure.cancel("study " + terminal.name().toLowerCase() + ": " + reason);
     phase = new Idle();
     endedAt = Instant.now();
@@ -932,8 +1057,7 @@ public final class StudyRunner {
 
   /** Sites a round needs: {@code minSites}; with secure aggregation also 2 and the study's threshold. */
   private int sitesNeeded() {
-    PrivacyPlan.SecureAggregation sa = secureAggregation();
-    return sa.enabled() ? Math.max(spec.minSites(), Math.max(2, sa.threshold())) : spec.minSites();
+    return spec.sitesNeeded();
   }
 
   private Duration deadline() {

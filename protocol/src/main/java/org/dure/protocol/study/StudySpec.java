@@ -13,14 +13,31 @@ import org.dure.crypto.Digests;
  *
  * @param report what the validation report at the end of the study computes ({@link ReportPlan#defaults()} when the
  *     study has no {@code report} section)
+ * @param offerDeadlineSeconds how long a connected site has to answer the offer (accept, decline, or say its data
+ *     officer decides) before it is named as silent and counted out; default {@code roundDeadlineSeconds}
+ * @param waitForSitesSeconds how long the study waits for enough sites to accept (at its start, and before a retried
+ *     round) before it fails naming every site's answer; default {@value #DEFAULT_WAIT_FOR_SITES_SECONDS}
  */
 public record StudySpec(String name, ModelSpec model, List<FeatureSpec> features, String labelColumn,
                         String labelPositive, MissingValuePolicy missingValues, TrainingPlan training,
                         AggregationPlan aggregation, PrivacyPlan privacy, int minSites, int roundDeadlineSeconds,
-                        double validationFraction, ReportPlan report) {
+                        double validationFraction, ReportPlan report, int offerDeadlineSeconds, int waitForSitesSeconds) {
+  /** One day: long enough for a data officer to decide, short enough that a study never waits without end. */
+  public static final int DEFAULT_WAIT_FOR_SITES_SECONDS = 86_400;
+
   public StudySpec {
     features = List.copyOf(features);
     if (report == null) report = ReportPlan.defaults();
+    if (offerDeadlineSeconds <= 0) offerDeadlineSeconds = roundDeadlineSeconds;
+    if (waitForSitesSeconds <= 0) waitForSitesSeconds = DEFAULT_WAIT_FOR_SITES_SECONDS;
+  }
+
+  /** A study with the default offer deadline and wait for sites. */
+  public StudySpec(String name, ModelSpec model, List<FeatureSpec> features, String labelColumn, String labelPositive,
+                   MissingValuePolicy missingValues, TrainingPlan training, AggregationPlan aggregation, PrivacyPlan privacy,
+                   int minSites, int roundDeadlineSeconds, double validationFraction, ReportPlan report) {
+    this(name, model, features, labelColumn, labelPositive, missingValues, training, aggregation, privacy, minSites,
+        roundDeadlineSeconds, validationFraction, report, 0, 0);
   }
 
   /** A study with the default validation report. */
@@ -28,7 +45,28 @@ public record StudySpec(String name, ModelSpec model, List<FeatureSpec> features
                    MissingValuePolicy missingValues, TrainingPlan training, AggregationPlan aggregation, PrivacyPlan privacy,
                    int minSites, int roundDeadlineSeconds, double validationFraction) {
     this(name, model, features, labelColumn, labelPositive, missingValues, training, aggregation, privacy, minSites,
-        roundDeadlineSeconds, validationFraction, ReportPlan.defaults());
+        roundDeadlineSeconds, validationFraction, ReportPlan.defaults(), 0, 0);
+  }
+
+  /**
+   * Sites a round needs: {@code minSites}; with secure aggregation also 2 and the study's threshold (a study stored
+   * before submissions were refused below 2 sites may still say {@code minSites: 1}).
+   */
+  public int sitesNeeded() {
+    PrivacyPlan.SecureAggregation sa = privacy.secureAggregation();
+    return sa.enabled() ? Math.max(minSites, Math.max(2, sa.threshold())) : minSites;
+  }
+
+  /**
+   * Why {@link #sitesNeeded()} sites are needed, naming the field that sets it, e.g. {@code "minSites 3"} or
+   * {@code "privacy.secureAggregation.threshold 10"}.
+   */
+  public String sitesNeededBecause() {
+    PrivacyPlan.SecureAggregation sa = privacy.secureAggregation();
+    int needed = sitesNeeded();
+    if (needed == minSites) return "minSites " + minSites;
+    if (sa.enabled() && needed == sa.threshold()) return "privacy.secureAggregation.threshold " + sa.threshold();
+    return "secure aggregation needs at least 2 sites";
   }
 
   /** Number of model inputs after one-hot encoding. */

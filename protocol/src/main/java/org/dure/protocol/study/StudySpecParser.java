@@ -38,7 +38,7 @@ public final class StudySpecParser {
   public static StudySpec parse(ObjectNode root) {
     Obj r = new Obj(root, "");
     r.allow("name", "model", "features", "label", "missingValues", "training", "aggregation", "privacy", "minSites",
-        "roundDeadlineSeconds", "validationFraction", "report");
+        "roundDeadlineSeconds", "validationFraction", "report", "offerDeadlineSeconds", "waitForSitesSeconds");
     String name = r.text("name", "unnamed study");
     if (name.length() > 200) throw new StudySpecException("name", "must be at most 200 characters");
     ModelSpec model = model(r.obj("model", true));
@@ -54,15 +54,35 @@ public final class StudySpecParser {
         MissingValuePolicy::wireName);
     TrainingPlan training = training(r.obj("training", true));
     AggregationPlan aggregation = aggregation(r.obj("aggregation", false));
-    int minSites = r.integer("minSites", 1, 1, 10_000);
     PrivacyPlan privacy = privacy(r.obj("privacy", false));
+    // Secure aggregation needs two sites (one site's "sum" is its own update): that is its default minimum.
+    int minSites = r.integer("minSites", privacy.secureAggregation().enabled() ? 2 : 1, 1, 10_000);
     int deadline = r.integer("roundDeadlineSeconds", 120, 1, 86_400);
+    int offerDeadline = r.integer("offerDeadlineSeconds", deadline, 1, 86_400);
+    int waitForSites = r.integer("waitForSitesSeconds", StudySpec.DEFAULT_WAIT_FOR_SITES_SECONDS, 1, MAX_WAIT_FOR_SITES_SECONDS);
     double validation = r.number("validationFraction", 0.2);
     if (!(validation > 0 && validation < 1))
       throw new StudySpecException("validationFraction", "must be between 0 and 1 (exclusive), was " + validation);
     ReportPlan report = report(r.obj("report", false), labelColumn);
     return new StudySpec(name, model, features, labelColumn, labelPositive, missing, training, aggregation,
-        privacy, minSites, deadline, validation, report);
+        privacy, minSites, deadline, validation, report, offerDeadline, waitForSites);
+  }
+
+  /** 30 days: the longest a study may wait for enough sites. */
+  public static final int MAX_WAIT_FOR_SITES_SECONDS = 30 * 86_400;
+
+  /**
+   * A definition submitted now ({@code POST /api/studies}, {@code dure rehearse}): {@link #parse(String)} and the
+   * rules a new study must meet that a stored one is not re-checked against (so that a coordinator restart does not
+   * drop studies accepted before the rule existed): secure aggregation with {@code minSites} below 2 is refused.
+   */
+  public static StudySpec parseNew(String json) {
+    StudySpec spec = parse(json);
+    if (spec.privacy().secureAggregation().enabled() && spec.minSites() < 2)
+      throw new StudySpecException("minSites", "is " + spec.minSites() + ", but secure aggregation needs at least 2 sites"
+          + " (one site's sum would be its own update): set minSites to 2 or more, or set"
+          + " privacy.secureAggregation.enabled to false");
+    return spec;
   }
 
   /**
@@ -363,6 +383,9 @@ public final class StudySpecParser {
     root.put("minSites", s.minSites());
     root.put("roundDeadlineSeconds", s.roundDeadlineSeconds());
     root.put("validationFraction", s.validationFraction());
+    // omitted when default, so that studies without them keep their canonical JSON (and its hash)
+    if (s.offerDeadlineSeconds() != s.roundDeadlineSeconds()) root.put("offerDeadlineSeconds", s.offerDeadlineSeconds());
+    if (s.waitForSitesSeconds() != StudySpec.DEFAULT_WAIT_FOR_SITES_SECONDS) root.put("waitForSitesSeconds", s.waitForSitesSeconds());
     ReportPlan report = s.report();
     if (!report.isDefault()) { // omitted when default, so that studies without one keep their canonical JSON
       ObjectNode ro = root.putObject("report").put("threshold", report.threshold());

@@ -157,8 +157,10 @@ class StudySpecParserTest {
     assertEquals(new TrainingPlan(10, 1, 32, 0.05, "sgd", 42L), spec.training());
     assertEquals(AggregationPlan.fedAvg(), spec.aggregation());
     assertEquals(0.0, spec.aggregation().proximalMu());
-    assertEquals(1, spec.minSites());
+    assertEquals(2, spec.minSites(), "secure aggregation (the default) needs two sites: its default minimum");
     assertEquals(120, spec.roundDeadlineSeconds());
+    assertEquals(120, spec.offerDeadlineSeconds(), "an offer is answered within the round deadline by default");
+    assertEquals(StudySpec.DEFAULT_WAIT_FOR_SITES_SECONDS, spec.waitForSitesSeconds());
     assertEquals(0.2, spec.validationFraction());
   }
 
@@ -248,7 +250,7 @@ class StudySpecParserTest {
     // Assert
     assertEquals("minsites", e.field());
     assertEquals("minsites: unknown field; expected one of [name, model, features, label, missingValues, "
-        + "training, aggregation, privacy, minSites, roundDeadlineSeconds, validationFraction, report]", e.getMessage());
+        + "training, aggregation, privacy, minSites, roundDeadlineSeconds, validationFraction, report, offerDeadlineSeconds, waitForSitesSeconds]", e.getMessage());
   }
 
   @Test void missingLabelIsRejected() {
@@ -686,5 +688,38 @@ class StudySpecParserTest {
     } catch (java.io.IOException e) {
       throw new java.io.UncheckedIOException(e);
     }
+  }
+
+  @Test void withoutSecureAggregationOneSiteIsTheDefaultMinimum() {
+    ObjectNode study = fullStudy();
+    study.remove("minSites");
+    study.putObject("privacy").putObject("secureAggregation").put("enabled", false);
+    assertEquals(1, StudySpecParser.parse(study.toString()).minSites());
+  }
+
+  @Test void aNewSecureStudyWithOneSiteIsRefusedNamingMinSitesAndWhatToChange() {
+    ObjectNode study = fullStudy();
+    study.put("minSites", 1);
+    study.putObject("privacy").putObject("secureAggregation").put("enabled", true);
+    assertEquals(1, StudySpecParser.parse(study.toString()).minSites(), "a stored study still parses");
+    StudySpecException e = assertThrows(StudySpecException.class, () -> StudySpecParser.parseNew(study.toString()));
+    assertEquals("minSites", e.field());
+    assertTrue(e.getMessage().contains("secure aggregation needs at least 2 sites")
+        && e.getMessage().contains("set minSites to 2 or more") && e.getMessage().contains("privacy.secureAggregation.enabled"),
+        e.getMessage());
+  }
+
+  @Test void offerDeadlineAndWaitForSitesAreReadCheckedAndKeptOutOfTheCanonicalJsonWhenDefault() {
+    ObjectNode study = fullStudy();
+    String canonical = StudySpecParser.parse(study.toString()).toJson();
+    assertFalse(canonical.contains("offerDeadlineSeconds") || canonical.contains("waitForSitesSeconds"), canonical);
+    study.put("offerDeadlineSeconds", 5).put("waitForSitesSeconds", 60);
+    StudySpec spec = StudySpecParser.parse(study.toString());
+    assertEquals(5, spec.offerDeadlineSeconds());
+    assertEquals(60, spec.waitForSitesSeconds());
+    assertEquals(spec, StudySpecParser.parse(spec.toJson()));
+    StudySpecException e = rejected(s -> s.put("waitForSitesSeconds", 0));
+    assertEquals("waitForSitesSeconds", e.field());
+    assertEquals("offerDeadlineSeconds", rejected(s -> s.put("offerDeadlineSeconds", 86_401)).field());
   }
 }
