@@ -291,6 +291,11 @@ public final class StudyWork implements AutoCloseable {
         dispatch(m);
       } catch (RuntimeException e) {
         log.error("failed to handle {}: {}", m.getClass().getSimpleName(), e.toString(), e);
+        if (m instanceof CoordinatorMessage.ReportRequest r) { // an answer, so that the coordinator need not wait for one
+          out.send(AgentMessage.ValidationReport.without(r.studyId(), r.modelVersion(),
+              AgentMessage.ValidationReport.UNAVAILABLE, siteId + " could not compute its validation report (the reason"
+                  + " is in the site's log for its data officer)", approvals.policy.minCellSize()));
+        }
       }
     });
   }
@@ -579,7 +584,11 @@ public final class StudyWork implements AutoCloseable {
   }
 
   private void ended(CoordinatorMessage.StudyEnded e) {
-    recordEnd(e);
+    try {
+      recordEnd(e);
+    } catch (RuntimeException x) { // the resources below are freed all the same
+      log.error("study {}: cannot record that the study ended: {}", e.studyId(), x.toString());
+    }
     secure.remove(UUID.fromString(e.studyId()));
     Pending waiting = pending.remove(UUID.fromString(e.studyId()));
     if (waiting != null) waiting.participation().close();
