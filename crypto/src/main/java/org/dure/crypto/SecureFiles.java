@@ -19,11 +19,12 @@ public final class SecureFiles {
   /**
    * Replaces {@code target} atomically (a temporary file in the same directory, then a rename), creating
    * the directory if missing; the new content is synced to disk before the rename. {@code ownerOnly} makes the file {@code rw-------} before any byte is written,
-   * where POSIX permissions exist.
+   * and any directory this call creates {@code rwx------}, where POSIX permissions exist.
    */
   public static void writeAtomically(Path target, String text, boolean ownerOnly) throws IOException {
     Path parent = target.toAbsolutePath().getParent();
-    Files.createDirectories(parent);
+    if (ownerOnly) createOwnerOnlyDirectories(parent);
+    else Files.createDirectories(parent);
     Path tmp = Files.createTempFile(parent, target.getFileName().toString(), ".tmp");
     try {
       if (ownerOnly && tmp.getFileSystem().supportedFileAttributeViews().contains("posix")) {

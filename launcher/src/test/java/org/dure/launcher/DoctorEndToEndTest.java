@@ -134,4 +134,39 @@ class DoctorEndToEndTest {
     assertTrue(run.out().contains("reason recorded for CN=site-revoked in the coordinator's refusals list"), run.out());
     assertTrue(consortium.coordinator.refusals().recent().stream().anyMatch(r -> r.subject().equals("CN=site-revoked")));
   }
+
+  /** Issue 20: pointed at the coordinator's API port, the doctor advised checking the CA. */
+  @Test void theApiPortInsteadOfTheAgentsPortIsNamedAndTheAgentsPortAdvised() throws Exception {
+    int api = consortium.coordinator.apiPort();
+    Path config = install("api-port", "site-api-port", URI.create("wss://127.0.0.1:" + api + "/agents"), csv);
+
+    Run run = doctor(config);
+
+    assertEquals(1, run.exit(), run.out());
+    assertLine(run, "OK       coordinator TCP            connected to 127.0.0.1:" + api);
+    assertLine(run, "PROBLEM  coordinator handshake      127.0.0.1:" + api + " answers HTTPS without a site certificate (HTTP/1.1 ");
+    assertTrue(run.out().contains("this is the coordinator's API port for people, not the agents' port"), run.out());
+    assertTrue(run.out().contains("how to fix: point \"coordinator\" in the configuration at the agents' port: wss://127.0.0.1:<agents' port>/agents"), run.out());
+    assertTrue(!run.out().contains("ca-cert.pem is the consortium CA"), run.out());
+  }
+
+  /** Issue 20: the doctor created a missing work directory world-readable and then flagged it. */
+  @Test void aMissingWorkDirectoryIsCreatedOwnerOnlyAndEveryCheckPasses() throws Exception {
+    Path config = install("fresh", "site-fresh", consortium.agentUri(), csv);
+    Path work = config.resolveSibling("work");
+    Files.delete(work);
+
+    Run first = doctor(config);
+    Run second = doctor(config);
+
+    assertEquals(0, first.exit(), first.out());
+    assertLine(first, "OK       work directory             " + work.toAbsolutePath() + " created (owner-only, as the agent would)");
+    assertEquals(0, second.exit(), second.out());
+    assertLine(second, "OK       work directory             " + work.toAbsolutePath() + " is writable and owner-only");
+    assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(work)));
+    try (var files = Files.list(work)) {
+      for (Path f : files.toList())
+        assertEquals(Files.isDirectory(f) ? "rwx------" : "rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(f)), f.toString());
+    }
+  }
 }

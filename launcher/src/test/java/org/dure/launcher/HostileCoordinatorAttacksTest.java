@@ -176,7 +176,10 @@ class HostileCoordinatorAttacksTest {
     try (HostileCoordinator c = new HostileCoordinator(dir, FOUR.subList(0, 2), s.toString(), 300)) {
       Map<String, String> declined = c.offer();
       assertEquals(2, declined.size(), declined.toString());
-      declined.values().forEach(r -> assertTrue(r.contains("each class needs at least 10"), r));
+      // the label the study gave, and no count of the site's (a handful under the cell size is what may not leave)
+      declined.values().forEach(r -> assertTrue(r.contains("label.column 'age' = label.positive '93'")
+          && (r.contains("each class needs at least 10") || r.contains("so it would train on one class only"))
+          && r.replace("'93'", "").replace("10", "").chars().noneMatch(Character::isDigit), r));
     }
   }
 

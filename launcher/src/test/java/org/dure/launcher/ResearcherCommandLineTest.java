@@ -187,6 +187,36 @@ class ResearcherCommandLineTest {
     assertTrue(r.err().startsWith("invalid study " + file + ", field training.learningRate: "), r.err());
   }
 
+  /** Issue 20: every submit error named the field twice ("field minSites: minSites: must be ..."). */
+  @Test void submitErrorsNameTheFieldOnceInOneSentence() throws Exception {
+    java.util.Map<String, java.util.function.Consumer<ObjectNode>> edits = new java.util.LinkedHashMap<>();
+    java.util.Map<String, String> expected = new java.util.LinkedHashMap<>();
+    edits.put("min-sites", s -> s.put("minSites", 0));
+    expected.put("min-sites", ", field minSites: must be between 1 and 10000, was 0");
+    edits.put("learning-rate", s -> ((ObjectNode) s.path("training")).put("learningRate", -1));
+    expected.put("learning-rate", ", field training.learningRate: must be > 0 and <= 100, was -1.0");
+    edits.put("model-kind", s -> ((ObjectNode) s.path("model")).put("kind", "random_forest"));
+    expected.put("model-kind", ", field model.kind: unknown value 'random_forest'; expected one of [logistic_regression, mlp]");
+    edits.put("misspelt", s -> s.put("minsites", 2));
+    expected.put("misspelt", ", field minsites: unknown field; expected one of [name, model, features, label, missingValues,"
+        + " training, aggregation, privacy, minSites, roundDeadlineSeconds, validationFraction, report]");
+    for (String name : edits.keySet()) {
+      ObjectNode s = (ObjectNode) readTree(study(3));
+      edits.get(name).accept(s);
+      Path file = Files.writeString(dir.resolve(name + ".json"), s.toString());
+
+      Run r = researcher("study", "submit", file.toString());
+
+      assertEquals(6, r.exit(), r.err());
+      assertEquals("invalid study " + file + expected.get(name), r.err().strip());
+    }
+    Path twice = Files.writeString(dir.resolve("twice.json"), study(3).replaceFirst("\\{", "{\"minSites\": 2, \"minSites\": 3, "));
+    Run dup = researcher("study", "submit", twice.toString());
+    assertEquals(6, dup.exit(), dup.err());
+    assertTrue(dup.err().startsWith("invalid study " + twice + ": ") && dup.err().contains("minSites")
+        && !dup.err().contains("field $"), dup.err());
+  }
+
   @Test void aTokenTheCoordinatorDoesNotKnowExitsFour() throws Exception {
     Path wrong = secret(dir.resolve("wrong.token"), "not-a-token");
 

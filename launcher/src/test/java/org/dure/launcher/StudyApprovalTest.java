@@ -19,7 +19,12 @@ import org.dure.agent.AgentConfig;
 import org.dure.agent.SiteAgent;
 import org.dure.agent.SiteAgentMain;
 import org.dure.cohort.CohortGenerator;
+import java.util.Base64;
+import org.dure.crypto.Digests;
+import org.dure.crypto.sign.SiteSignatures;
+import org.dure.crypto.sign.SiteSignatures.Purpose;
 import org.dure.protocol.wire.AgentMessage;
+import org.dure.protocol.wire.CoordinatorMessage;
 import org.dure.protocol.wire.WireJson;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -70,6 +75,18 @@ class StudyApprovalTest {
     int exit = cli.execute(args);
     if (exit != 0) throw new AssertionError("dure agent " + String.join(" ", args) + " exited " + exit + ": " + err);
     return out.toString();
+  }
+
+  private record Officer(int exit, String out, String err) {}
+
+  /** {@code dure agent ...} as the data officer runs it, whatever its exit code. */
+  private static Officer officerRun(String... args) {
+    StringWriter out = new StringWriter(), err = new StringWriter();
+    CommandLine cli = new CommandLine(new SiteAgentMain());
+    cli.setOut(new PrintWriter(out));
+    cli.setErr(new PrintWriter(err));
+    int exit = cli.execute(args);
+    return new Officer(exit, out.toString(), err.toString());
   }
 
   private static List<Sent> capture(TestConsortium c, String site) {
@@ -188,6 +205,90 @@ class StudyApprovalTest {
       assertEquals("hospital-c", withdrawals.get(0).path("siteId").asText());
       assertEquals("the ethics approval lapsed", withdrawals.get(0).path("details").path("reason").asText());
       assertTrue(withdrawals.get(0).path("siteSignature").asText().length() > 60, withdrawals.toString());
+    }
+  }
+
+  /** Issue 20: an approval after a refusal used to be recorded locally and sent nowhere. */
+  @Test
+  void anApprovalAfterARefusalReachesTheCoordinatorAndTheSiteJoinsTheStudy() throws Exception {
+    List<Path> files = TestConsortium.cohorts(dir, 3, 300, 11);
+    try (TestConsortium c = new TestConsortium(dir)) {
+      c.agent("hospital-a", files.get(0));
+      c.agent("hospital-b", files.get(1));
+      Path cfgC = agentWithPolicy(c, "hospital-c", files.get(2), "{\"approval\": \"manual\"}");
+      c.awaitSites(3);
+      String id = c.run(study(40, 2));
+      await(c, id, v -> "PENDING".equals(v.path("sites").path("hospital-c").path("state").asText()), "hospital-c pending");
+      officer("refuse", id, "--reason", "waiting for the ethics board", "--config", cfgC.toString());
+      await(c, id, v -> "DECLINED".equals(v.path("sites").path("hospital-c").path("state").asText()), "hospital-c refused");
+
+      officer("approve", id, "--config", cfgC.toString());
+
+      JsonNode v = await(c, id, x -> "ACCEPTED".equals(x.path("sites").path("hospital-c").path("state").asText()),
+          "hospital-c accepted at the coordinator after its approval");
+      assertTrue(v.path("sites").path("hospital-c").path("rows").asLong() > 0, v.toString());
+      await(c, id, x -> {
+        try {
+          for (JsonNode r : c.get("/api/studies/" + id + "/rounds").body())
+            for (JsonNode site : r.path("secureAggregation").path("survivors")) if (site.asText().equals("hospital-c")) return true;
+          return false;
+        } catch (Exception e) {
+          throw new IllegalStateException(e);
+        }
+      }, "hospital-c in a round's sum");
+      String table = officer("studies", "--config", cfgC.toString());
+      assertTrue(table.contains("APPROVED") && table.contains("approved by the data officer after refusing it"), table);
+      c.post("/api/studies/" + id + "/stop", "");
+    }
+  }
+
+  /**
+   * Issue 20: withdrawing from a COMPLETED study was accepted and erased the site's participation record. The officer
+   * is told the study is over; a withdrawal that reaches the coordinator anyway (an agent that missed the end) changes
+   * nothing there, and the site is told the study ended.
+   */
+  @Test
+  void withdrawingFromACompletedStudyIsRefusedAndTheSitesParticipationStaysOnRecord() throws Exception {
+    List<Path> files = TestConsortium.cohorts(dir, 3, 300, 13);
+    try (TestConsortium c = new TestConsortium(dir)) {
+      c.agent("hospital-a", files.get(0));
+      c.agent("hospital-b", files.get(1));
+      Path cfgC = agentWithPolicy(c, "hospital-c", files.get(2), "{\"approval\": \"automatic\"}");
+      c.awaitSites(3);
+      String id = c.run(study(2, 2));
+      JsonNode end = c.awaitEnd(id, Duration.ofMinutes(2));
+      assertEquals("COMPLETED", end.path("status").asText(), end.toString());
+      JsonNode before = end.path("sites").path("hospital-c");
+      assertEquals("ACCEPTED", before.path("state").asText(), end.toString());
+      long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+      while (!officer("studies", "--config", cfgC.toString()).contains("APPROVED, COMPLETED")) {
+        if (System.nanoTime() > deadline) throw new AssertionError(officer("studies", "--config", cfgC.toString()));
+        Thread.sleep(50);
+      }
+
+      Officer refused = officerRun("withdraw", id, "--reason", "changed my mind", "--config", cfgC.toString());
+
+      assertEquals(1, refused.exit(), refused.err());
+      assertEquals("dure agent withdraw: cannot withdraw from study " + id + " (cardiovascular-event-risk): the study is"
+          + " over (COMPLETED); nothing more leaves this site for it, and its participation stays on record", refused.err().strip());
+
+      // The coordinator's side: hospital-c's signed withdrawal arrives after the end (as from an agent that missed it).
+      c.agents.get(2).close();
+      List<CoordinatorMessage> received = Collections.synchronizedList(new ArrayList<>());
+      ScriptedPeer late = ScriptedPeer.connect(c, "hospital-c", (ws, global) -> {}, (ws, m) -> received.add(m));
+      String reason = "the ethics approval lapsed";
+      byte[] sig = SiteSignatures.sign(late.key, Purpose.STUDY_WITHDRAWAL, "hospital-c", id, 0,
+          Digests.sha256(reason.getBytes(StandardCharsets.UTF_8)));
+      late.ws.sendText(WireJson.write(new AgentMessage.StudyWithdrawn(id, reason, Base64.getEncoder().encodeToString(sig))), true);
+      deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+      while (received.stream().noneMatch(m -> m instanceof CoordinatorMessage.StudyEnded e && e.studyId().equals(id))) {
+        if (System.nanoTime() > deadline) throw new AssertionError("no study-ended answer: " + received);
+        Thread.sleep(50);
+      }
+      JsonNode after = c.get("/api/studies/" + id).body().path("sites").path("hospital-c");
+      assertEquals(before, after, "the participation record is unchanged");
+      assertEquals(0, c.getAsAdmin("/api/ledger/entries?study=" + id + "&type=SITE_WITHDREW").body().size());
+      late.abort();
     }
   }
 }

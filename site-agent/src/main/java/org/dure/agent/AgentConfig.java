@@ -39,7 +39,7 @@ import org.dure.pseudonymisation.PseudonymisationConfig;
  * @param tlsDir the site's TLS directory (key, certificate, CA certificate; see {@code SiteIdentity})
  * @param workDir where the agent keeps its local files
  * @param policy the data officer's local policy ({@code "policy"}: a file, see {@link LocalPolicy}); without one,
- *     {@link LocalPolicy#defaults()}: manual approval, secure aggregation required. The differential-privacy caps
+ *     {@link LocalPolicy#defaults()}: manual approval, secure aggregation required, at least 50 usable rows. The differential-privacy caps
  *     live in it; {@code "privacyBudget"} in the agent config is still read, for configurations that predate it.
  * @param pseudonymisation how the data is pseudonymised before any study sees it ({@code "pseudonymisation"}, see
  *     {@link PseudonymisationConfig}); null: none, and the agent then refuses data that looks like it holds direct

@@ -33,8 +33,10 @@ public final class SiteAgentMain implements Callable<Integer> {
     SiteAgent agent;
     try {
       agent = SiteAgent.start(AgentConfig.load(config));
-    } catch (IOException e) {
-      System.err.println("dure agent: " + e.getMessage());
+    } catch (IOException | RuntimeException e) {
+      spec.commandLine().getErr().println("dure agent: " + AgentCli.message(e));
+      spec.commandLine().getErr().flush();
+      AgentCli.debug("dure agent", e);
       return 2;
     }
     CountDownLatch stopped = new CountDownLatch(1);
@@ -57,9 +59,15 @@ public final class SiteAgentMain implements Callable<Integer> {
     boolean renew;
     @Spec CommandLine.Model.CommandSpec spec;
 
-    @Override public Integer call() throws IOException {
+    /** Exit 0 written, 2 a usage or file problem (one sentence on standard error). */
+    @Override public Integer call() {
       if (!SiteIds.valid(siteId)) throw new CommandLine.ParameterException(spec.commandLine(), "--site-id '" + siteId + "': " + SiteIds.RULE);
-      Path csr = SiteIdentity.request(dir, siteId, renew);
+      Path csr;
+      try {
+        csr = SiteIdentity.request(dir, siteId, renew);
+      } catch (IOException | RuntimeException e) {
+        return failed(spec, e);
+      }
       var out = spec.commandLine().getOut();
       out.printf("Wrote a new private key (owner-only) and the certification request %s%n", csr);
       out.printf("Send %s to the consortium administrator (`dure admin enrol-site --csr ...`), then install what comes back:%n", csr);
@@ -81,12 +89,28 @@ public final class SiteAgentMain implements Callable<Integer> {
     Path ca;
     @Spec CommandLine.Model.CommandSpec spec;
 
-    @Override public Integer call() throws IOException {
-      var c = SiteIdentity.install(dir, siteId, Files.readString(cert), Files.readString(ca));
+    /** Exit 0 installed, 2 the files do not fit (for another site, key or CA) or cannot be read. */
+    @Override public Integer call() {
+      java.security.cert.X509Certificate c;
+      try {
+        c = SiteIdentity.install(dir, siteId, Files.readString(cert), Files.readString(ca));
+      } catch (java.nio.file.NoSuchFileException e) {
+        return failed(spec, new IOException("cannot read " + e.getFile() + ": no such file"));
+      } catch (IOException | RuntimeException e) {
+        return failed(spec, e);
+      }
       spec.commandLine().getOut().printf("Installed the certificate for %s (serial %s, valid until %s) in %s%n", siteId,
           c.getSerialNumber().toString(16), c.getNotAfter().toInstant(), dir);
       return 0;
     }
+  }
+
+  /** One sentence on standard error for a failed {@code dure agent <command>}; exit 2. */
+  static int failed(CommandLine.Model.CommandSpec spec, Exception e) {
+    spec.commandLine().getErr().println("dure agent " + spec.name() + ": " + AgentCli.message(e));
+    spec.commandLine().getErr().flush();
+    AgentCli.debug("dure agent " + spec.name(), e);
+    return 2;
   }
 
   public static void main(String[] args) {

@@ -374,6 +374,13 @@ public final class StudyRunner {
 
   void message(SiteSession s, AgentMessage m) {
     String site = s.siteId();
+    if (status.terminal() && (m instanceof AgentMessage.StudyAccepted || m instanceof AgentMessage.StudyWithdrawn
+        || m instanceof AgentMessage.StudyDeclined)) {
+      // An ended study's participation record stays as it was; the site learns the study is over.
+      log.warn("study {}: ignoring {} from {}: the study is {}", id, m.getClass().getSimpleName(), site, status);
+      s.send(new CoordinatorMessage.StudyEnded(id, status.name(), statusReason));
+      return;
+    }
     if (m instanceof AgentMessage.StudyAccepted a) {
       if (!status.active()) return;
       if (isState(site, "WITHDRAWN")) {
@@ -1029,7 +1036,8 @@ public final class StudyRunner {
     // No model digest when the study ended before its model was built (stopped before it started).
     ledger.studyEnded(id, terminal.name(), reason, completedRounds, global == null ? null : Digests.modelSha256(global), endedBy);
     for (SiteSession s : sites.sessions())
-      if (participation.containsKey(s.siteId())) s.send(new CoordinatorMessage.StudyEnded(id, terminal.name(), reason));
+      if (participation.containsKey(s.siteId()) && !isState(s.siteId(), "WITHDRAWN")) // a withdrawn site was done already
+        s.send(new CoordinatorMessage.StudyEnded(id, terminal.name(), reason));
     ready.clear();
     onEnded.run();
   }

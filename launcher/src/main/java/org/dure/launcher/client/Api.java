@@ -74,8 +74,8 @@ final class Api {
     try {
       JsonNode n = JSON.readTree(error);
       if (n != null && n.path("error").isTextual()) {
-        error = n.path("error").asText();
         field = n.path("field").isTextual() ? n.path("field").asText() : null;
+        error = withoutField(n.path("error").asText(), field);
       }
     } catch (IOException notJson) {
       // keep the body as it came
@@ -90,10 +90,20 @@ final class Api {
       case 401 -> "not authenticated (401): ";
       case 403 -> "not allowed (403): ";
       case 404 -> "not found (404): ";
-      case 400 -> field == null ? "rejected (400): " : "invalid, field " + field + " (400): ";
+      case 400 -> field == null || field.equals("$") ? "rejected (400): " : "invalid, field " + field + " (400): ";
       default -> method + " " + path + " answered " + r.statusCode() + ": ";
     };
     throw new ApiException(exit, r.statusCode(), field, prefix + error, null);
+  }
+
+  /**
+   * The coordinator's error without the field it already names ({@code "minSites: must be ..."} with field {@code
+   * minSites} is {@code "must be ..."}), so that a message naming the field names it once.
+   */
+  static String withoutField(String error, String field) {
+    if (field == null || field.isEmpty()) return error;
+    String prefix = field + ": ";
+    return error.startsWith(prefix) ? error.substring(prefix.length()) : error;
   }
 
   private static JsonNode json(String path, byte[] body) throws ApiException {

@@ -49,8 +49,10 @@ public final class StudyCommand implements Runnable {
         study = api.post("api/studies", body);
       } catch (ApiException e) {
         if (e.status != 400) throw e;
+        // "invalid study study.json, field minSites: must be between 1 and 10000, was 0": the field once
         throw new ApiException(Exit.INVALID_STUDY, 400, e.field, "invalid study " + file
-            + (e.field == null ? "" : ", field " + e.field) + ": " + e.getMessage().replaceFirst("^invalid, field \\S+ \\(400\\): |^rejected \\(400\\): ", ""), null);
+            + (e.field == null || e.field.equals("$") ? "" : ", field " + e.field) + ": "
+            + e.getMessage().replaceFirst("^invalid, field \\S+ \\(400\\): |^rejected \\(400\\): ", ""), null);
       }
       String id = study.path("id").asText();
       if (!noStart) api.post("api/studies/" + id + "/start", "");

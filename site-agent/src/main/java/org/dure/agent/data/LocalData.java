@@ -82,7 +82,7 @@ public final class LocalData {
   }
 
   private void writeReport(PseudonymisationReport report) throws IOException {
-    Files.createDirectories(workDir);
+    SecureFiles.createOwnerOnlyDirectories(workDir);
     SecureFiles.writeAtomically(workDir.resolve(REPORT_JSON), report.toJson(), true);
     SecureFiles.writeAtomically(workDir.resolve(REPORT_TEXT), report.toText(), true);
   }

@@ -35,8 +35,9 @@ public final class PseudonymiseCommand implements Callable<Integer> {
     try {
       AgentConfig c = AgentConfig.load(config);
       data = LocalData.open(c.data(), c.pseudonymisation(), c.workDir());
-    } catch (IOException | IllegalArgumentException e) {
-      err.println("dure agent pseudonymise: " + e.getMessage());
+    } catch (IOException | RuntimeException e) {
+      err.println("dure agent pseudonymise: " + org.dure.agent.AgentCli.message(e));
+      org.dure.agent.AgentCli.debug("dure agent pseudonymise", e);
       return 2;
     }
     try {
@@ -54,8 +55,9 @@ public final class PseudonymiseCommand implements Callable<Integer> {
     } catch (IdentifierFoundException | DataException e) {
       err.println("dure agent pseudonymise: " + e.getMessage());
       return 1;
-    } catch (IOException | IllegalArgumentException e) {
-      err.println("dure agent pseudonymise: " + e.getMessage());
+    } catch (IOException | RuntimeException e) {
+      err.println("dure agent pseudonymise: " + org.dure.agent.AgentCli.message(e));
+      org.dure.agent.AgentCli.debug("dure agent pseudonymise", e);
       return 2;
     }
   }

@@ -163,7 +163,17 @@ public final class Doctor {
   /** The work directory exists, is writable, belongs to this user and is owner-only. */
   static Check workDir(Path dir) {
     String fix = "as the agent's user: mkdir -p " + dir + " && chmod 700 " + dir;
-    if (!Files.isDirectory(dir)) return Check.problem("work directory", dir.toAbsolutePath() + " does not exist", fix);
+    boolean created = false;
+    if (!Files.isDirectory(dir)) {
+      try {
+        // as the agent creates it at its first start: owner-only from the start, never world-readable
+        org.dure.crypto.SecureFiles.createOwnerOnlyDirectories(dir);
+        created = true;
+      } catch (IOException | RuntimeException e) {
+        return Check.problem("work directory", dir.toAbsolutePath() + " does not exist and cannot be created ("
+            + e.getMessage() + ")", fix);
+      }
+    }
     try {
       Path probe = Files.createTempFile(dir, ".doctor", ".tmp");
       Files.delete(probe);
@@ -173,7 +183,8 @@ public final class Doctor {
     }
     String perms = ownerOnlyProblem(dir);
     if (perms != null) return Check.problem("work directory", dir.toAbsolutePath() + " " + perms, "chmod 700 " + dir);
-    return Check.ok("work directory", dir.toAbsolutePath() + " is writable and owner-only");
+    return Check.ok("work directory", dir.toAbsolutePath() + (created ? " created (owner-only, as the agent would) and writable"
+        : " is writable and owner-only"));
   }
 
   /** Null when {@code path} belongs to this user and grants nothing to group or others, else what is wrong. */
@@ -286,8 +297,19 @@ public final class Doctor {
             "ask the consortium administrator for the reason recorded for " + identity.certificate().getSubjectX500Principal()
                 .getName() + " in the coordinator's refusals list (GET /api/sites/refusals); a revoked site must enrol again"));
       } else {
-        out.add(Check.problem("coordinator handshake", p.failure(), "check that ca-cert.pem is the consortium CA certificate"
-            + " and that the URL names the coordinator's host as in its certificate"));
+        String status = answersWithoutSiteCertificate(host, port, timeout);
+        if (status != null) {
+          // The agents' port asks every client for a site certificate; a server that answers HTTPS without one and
+          // has no agent WebSocket at the URL is the coordinator's API (for people and their browsers).
+          out.add(Check.problem("coordinator handshake", host + ":" + port + " answers HTTPS without a site certificate ("
+              + status + ") but not the agents' WebSocket " + uri.getPath() + " (" + p.failure() + "): this is the"
+              + " coordinator's API port for people, not the agents' port",
+              "point \"coordinator\" in the configuration at the agents' port: wss://" + host + ":<agents' port>/agents"
+                  + " (8471 unless the administrator changed it; the API's is 8470)"));
+        } else {
+          out.add(Check.problem("coordinator handshake", p.failure(), "check that ca-cert.pem is the consortium CA certificate"
+              + " and that the URL names the coordinator's host as in its certificate"));
+        }
       }
     } catch (Exception e) {
       out.add(Check.problem("coordinator handshake", "no result: " + rootMessage(e), "run the doctor again; if it persists, check the network"));
@@ -295,6 +317,43 @@ public final class Doctor {
       vertx.close();
     }
     return out;
+  }
+
+  /**
+   * The HTTP status line {@code host:port} answers to a plain HTTPS {@code GET /} without a client certificate, or null
+   * when it does not answer HTTP so (the agents' port ends the handshake of a client without a site certificate). The
+   * server's certificate is not checked: nothing is sent but the request line, and only the kind of server is learnt.
+   */
+  static String answersWithoutSiteCertificate(String host, int port, Duration timeout) {
+    try {
+      javax.net.ssl.SSLContext tls = javax.net.ssl.SSLContext.getInstance("TLS");
+      tls.init(null, new javax.net.ssl.TrustManager[] {new javax.net.ssl.X509ExtendedTrustManager() {
+        @Override public void checkClientTrusted(X509Certificate[] c, String a) {}
+        @Override public void checkServerTrusted(X509Certificate[] c, String a) {}
+        @Override public void checkClientTrusted(X509Certificate[] c, String a, Socket s) {}
+        @Override public void checkServerTrusted(X509Certificate[] c, String a, Socket s) {}
+        @Override public void checkClientTrusted(X509Certificate[] c, String a, javax.net.ssl.SSLEngine e) {}
+        @Override public void checkServerTrusted(X509Certificate[] c, String a, javax.net.ssl.SSLEngine e) {}
+        @Override public X509Certificate[] getAcceptedIssuers() { return new X509Certificate[0]; }
+      }}, null);
+      try (Socket raw = new Socket()) {
+        raw.connect(new InetSocketAddress(host, port), Math.toIntExact(timeout.toMillis()));
+        raw.setSoTimeout(Math.toIntExact(timeout.toMillis()));
+        try (javax.net.ssl.SSLSocket s = (javax.net.ssl.SSLSocket) tls.getSocketFactory().createSocket(raw, host, port, true)) {
+          s.startHandshake();
+          s.getOutputStream().write(("GET / HTTP/1.1\r\nHost: " + host + ":" + port + "\r\nConnection: close\r\n\r\n")
+              .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+          s.getOutputStream().flush();
+          byte[] line = new byte[200];
+          int n = 0;
+          for (int b; n < line.length && (b = s.getInputStream().read()) != -1 && b != '\r' && b != '\n'; ) line[n++] = (byte) b;
+          String status = new String(line, 0, n, java.nio.charset.StandardCharsets.US_ASCII);
+          return status.startsWith("HTTP/") ? status : null;
+        }
+      }
+    } catch (IOException | GeneralSecurityException | RuntimeException e) {
+      return null;
+    }
   }
 
   private static String rootMessage(Throwable e) {

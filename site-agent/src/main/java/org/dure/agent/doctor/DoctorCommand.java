@@ -18,7 +18,14 @@ public final class DoctorCommand implements Callable<Integer> {
   @Spec CommandLine.Model.CommandSpec spec;
 
   @Override public Integer call() {
-    List<Check> checks = Doctor.run(config, Doctor.TIMEOUT);
+    List<Check> checks;
+    try {
+      checks = Doctor.run(config, Doctor.TIMEOUT);
+    } catch (RuntimeException e) { // each check reports its own problems; this is the doctor failing itself
+      spec.commandLine().getErr().println("dure agent doctor: the checks could not run: " + org.dure.agent.AgentCli.message(e));
+      org.dure.agent.AgentCli.debug("dure agent doctor", e);
+      return 1;
+    }
     var out = spec.commandLine().getOut();
     for (Check c : checks) {
       out.printf("%-8s %-26s %s%n", c.ok() ? "OK" : "PROBLEM", c.name(), c.detail());

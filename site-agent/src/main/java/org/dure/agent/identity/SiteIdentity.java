@@ -99,7 +99,7 @@ public final class SiteIdentity {
    * until the new certificate is installed. Returns the request file.
    */
   public static Path request(Path dir, String siteId, boolean renew) throws IOException {
-    Files.createDirectories(dir);
+    SecureFiles.createOwnerOnlyDirectories(dir); // it holds the private key
     boolean hasKey = Files.exists(dir.resolve(KEY));
     if (hasKey && !renew) {
       throw new IOException(dir.resolve(KEY) + " already exists; to renew the certificate use --renew (the current key stays in use until the new certificate is installed)");

@@ -103,7 +103,7 @@ public final class ReceiptChecker {
     try {
       if (coordinatorKey == null) throw new IllegalStateException("the coordinator's key is unknown (not connected)");
       if (monitor == null || !coordinatorKey.equals(monitorKey)) {
-        Files.createDirectories(workDir);
+        org.dure.crypto.SecureFiles.createOwnerOnlyDirectories(workDir);
         monitor = TreeHeadMonitor.open(workDir.resolve(HEAD_FILE), coordinatorKey);
         monitorKey = coordinatorKey;
       }
@@ -148,9 +148,12 @@ public final class ReceiptChecker {
     String line = Instant.now() + " study " + studyId + " round " + round + (index < 0 ? "" : " entry " + index) + ": " + why;
     log.error("LEDGER ALARM: the coordinator's participation ledger failed this site's check: {}", line);
     try {
-      Files.createDirectories(workDir);
-      Files.writeString(workDir.resolve(ALARM_FILE), line + System.lineSeparator(), StandardCharsets.UTF_8,
-          StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+      org.dure.crypto.SecureFiles.createOwnerOnlyDirectories(workDir);
+      Path alarms = workDir.resolve(ALARM_FILE);
+      try (var ch = Files.newByteChannel(alarms, java.util.EnumSet.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+          StandardOpenOption.APPEND), org.dure.crypto.SecureFiles.ownerOnlyFile(alarms))) { // owner-only from its creation
+        ch.write(java.nio.ByteBuffer.wrap((line + System.lineSeparator()).getBytes(StandardCharsets.UTF_8)));
+      }
     } catch (IOException e) {
       log.error("cannot record the ledger alarm in {}: {}", workDir.resolve(ALARM_FILE), e.toString());
     }

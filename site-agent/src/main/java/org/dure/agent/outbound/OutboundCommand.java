@@ -17,7 +17,8 @@ import picocli.CommandLine;
 /** {@code dure agent outbound --config FILE [--study ID] [--json]}: what left the hospital, and whether the record is intact. */
 @Command(name = "outbound", mixinStandardHelpOptions = true,
     description = "List every message this site sent (time, study, round, kind, bytes, SHA-256), totals per study,"
-        + " and verify the outbound ledger's chain. Exit 0 when the chain is intact, 1 when it is broken.")
+        + " and verify the outbound ledger's chain. Exit 0 when the chain is intact, 1 when it is broken, 2 when the"
+        + " configuration or the ledger cannot be read.")
 public final class OutboundCommand implements Callable<Integer> {
   @Option(names = {"-c", "--config"}, required = true, description = "Agent configuration file (JSON); the ledger is <workDir>/" + OutboundLedger.FILE + ".")
   Path config;
@@ -27,15 +28,18 @@ public final class OutboundCommand implements Callable<Integer> {
   boolean json;
   @Spec CommandLine.Model.CommandSpec spec;
 
+  /** Exit 0 intact, 1 broken, 2 the configuration or the ledger cannot be read (one sentence, no stack trace). */
   @Override public Integer call() throws IOException {
     Path file;
+    OutboundReader.Verification v;
     try {
       file = AgentConfig.load(config).workDir().resolve(OutboundLedger.FILE);
-    } catch (IOException e) {
-      spec.commandLine().getErr().println("dure agent outbound: " + e.getMessage());
+      v = OutboundReader.read(file);
+    } catch (IOException | RuntimeException e) {
+      spec.commandLine().getErr().println("dure agent outbound: " + org.dure.agent.AgentCli.message(e));
+      org.dure.agent.AgentCli.debug("dure agent outbound", e);
       return 2;
     }
-    OutboundReader.Verification v = OutboundReader.read(file);
     List<OutboundEntry> entries = study == null ? v.entries()
         : v.entries().stream().filter(e -> study.equals(e.study())).toList();
     OutboundTotals totals = OutboundTotals.of(entries);

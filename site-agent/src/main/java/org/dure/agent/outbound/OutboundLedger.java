@@ -65,7 +65,7 @@ public final class OutboundLedger implements OutboundRecorder {
   }
 
   static OutboundLedger open(Path workDir, Clock clock) throws IOException {
-    Files.createDirectories(workDir);
+    org.dure.crypto.SecureFiles.createOwnerOnlyDirectories(workDir); // never world-readable, not even for a moment
     Path file = workDir.resolve(FILE).toAbsolutePath().normalize();
     boolean posix = file.getFileSystem().supportedFileAttributeViews().contains("posix");
     if (!Files.exists(file)) {

@@ -26,7 +26,7 @@ import org.dure.protocol.study.StudySpec;
  *   "approval": "manual",                      // or "automatic": approve every study that passes the rules (rehearsals, demos)
  *   "allowedModels": ["logistic_regression", "mlp"],
  *   "maxRounds": 50,
- *   "minLocalCohort": 200,                     // least usable rows this site trains a study on
+ *   "minLocalCohort": 200,                     // least usable rows this site trains a study on; default 5 x minCellSize
  *   "perSiteMetricsMayLeave": true,            // false: this site's validation metrics never leave (pooled metrics omit it)
  *   "minCellSize": 10,                         // no count of fewer patients leaves this site (reports, round metrics)
  *   "minSecureRoster": 3,                      // least sites in a securely aggregated round this site takes part in
@@ -38,13 +38,14 @@ import org.dure.protocol.study.StudySpec;
  * }</pre>
  *
  * Every setting is optional; without a policy file the agent runs with {@link #defaults()}: manual approval,
- * secure aggregation required, no other limit. A study that breaks a rule is refused automatically with the rule
- * and both values named.
+ * secure aggregation required, at least {@link #DEFAULT_COHORT_CELLS} x minCellSize usable rows, no other limit. A
+ * study that breaks a rule is refused automatically with the rule and both values named.
  *
  * @param approval whether a study that passes every rule still waits for the officer's decision
  * @param allowedModels model kinds (wire names) this site trains; empty means any
  * @param maxRounds most training rounds a study may ask for; null means no limit
- * @param minLocalCohort least usable rows (training + validation) this site contributes; 0 means no limit
+ * @param minLocalCohort least usable rows (training + validation) this site contributes; 0 means no limit (only when
+ *     the policy says so: a policy that omits it gets {@link #DEFAULT_COHORT_CELLS} x {@code minCellSize})
  * @param perSiteMetricsMayLeave whether this site's own validation metrics may be sent to the coordinator
  * @param requireSecureAggregation whether a study must aggregate updates securely
  * @param maxEpsilonPerStudy differential-privacy cap per study; null means no cap
@@ -66,6 +67,14 @@ public record LocalPolicy(Approval approval, Set<String> allowedModels, Integer 
                           Map<String, List<Double>> reportBands, long maxModelParameters) {
   /** The default {@link #minCellSize}. */
   public static final int DEFAULT_MIN_CELL_SIZE = 10;
+  /**
+   * A policy that omits {@link #minLocalCohort} requires this many times {@link #minCellSize} usable rows (50 at the
+   * default cell size): at the default validation fraction (0.2) the smallest cohort whose validation split can hold
+   * one cell of the minimum size, with four times that to train on. A smaller site's update and metrics are too close
+   * to its few patients' records (a 3-patient site would otherwise train in every round), and each class of the label
+   * needs {@code minCellSize} patients anyway.
+   */
+  public static final int DEFAULT_COHORT_CELLS = 5;
   /** The default {@link #minSecureRoster}. */
   public static final int DEFAULT_MIN_SECURE_ROSTER = 3;
   /** The default {@link #reportBands}: age in the bands the validation report uses by default. */
@@ -124,14 +133,18 @@ public record LocalPolicy(Approval approval, Set<String> allowedModels, Integer 
         requireSecureAggregation, maxEpsilonPerStudy, maxEpsilonTotal, cells, minSecureRoster, reportBands, maxModelParameters);
   }
 
-  /** The policy without a policy file: manual approval, secure aggregation required, nothing else limited. */
+  /**
+   * The policy without a policy file: manual approval, secure aggregation required, at least
+   * {@link #DEFAULT_COHORT_CELLS} x {@link #DEFAULT_MIN_CELL_SIZE} usable rows, nothing else limited.
+   */
   public static LocalPolicy defaults() {
-    return new LocalPolicy(Approval.MANUAL, Set.of(), null, 0, true, true, null, null);
+    return new LocalPolicy(Approval.MANUAL, Set.of(), null, (long) DEFAULT_COHORT_CELLS * DEFAULT_MIN_CELL_SIZE, true,
+        true, null, null);
   }
 
   /**
-   * Approves every study with the columns, secure or not: for {@code dure demo}, {@code dure rehearse} and tests,
-   * which run on synthetic or the researcher's own files.
+   * Approves every study with the columns, secure or not, with no cohort minimum: for {@code dure demo}, {@code dure
+   * rehearse} and tests, which run on synthetic or the researcher's own files (small ones too).
    */
   public static LocalPolicy rehearsal() {
     return new LocalPolicy(Approval.AUTOMATIC, Set.of(), null, 0, true, false, null, null, DEFAULT_MIN_CELL_SIZE, 2, null,
@@ -210,14 +223,16 @@ public record LocalPolicy(Approval approval, Set<String> allowedModels, Integer 
           models.add(x.asText().equals("logistic") ? "logistic_regression" : x.asText()); // "logistic": the short name
         }
       }
+      int cells = root.has("minCellSize") ? (int) number(root, "minCellSize", file, true) : DEFAULT_MIN_CELL_SIZE;
       return new LocalPolicy(approval, models,
           root.has("maxRounds") ? (Integer) (int) number(root, "maxRounds", file, true) : null,
-          root.has("minLocalCohort") ? (long) number(root, "minLocalCohort", file, true) : 0,
+          // omitted: a safe minimum, not "no minimum" (see DEFAULT_COHORT_CELLS)
+          root.has("minLocalCohort") ? (long) number(root, "minLocalCohort", file, true) : (long) DEFAULT_COHORT_CELLS * Math.max(1, cells),
           bool(root, "perSiteMetricsMayLeave", d.perSiteMetricsMayLeave(), file),
           bool(root, "requireSecureAggregation", d.requireSecureAggregation(), file),
           root.has("maxEpsilonPerStudy") ? number(root, "maxEpsilonPerStudy", file, false) : null,
           root.has("maxEpsilonTotal") ? number(root, "maxEpsilonTotal", file, false) : null,
-          root.has("minCellSize") ? (int) number(root, "minCellSize", file, true) : DEFAULT_MIN_CELL_SIZE,
+          cells,
           root.has("minSecureRoster") ? (int) number(root, "minSecureRoster", file, true) : DEFAULT_MIN_SECURE_ROSTER,
           root.has("reportBands") ? bands(root.path("reportBands"), file) : DEFAULT_REPORT_BANDS,
           root.has("maxModelParameters") ? (long) number(root, "maxModelParameters", file, true) : ModelSpec.MAX_PARAMETERS);

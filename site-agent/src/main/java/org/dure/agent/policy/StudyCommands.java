@@ -36,11 +36,14 @@ public final class StudyCommands {
       return spec.commandLine().getOut();
     }
 
+    /** Exit 0 done, 1 the decision does not fit the study's status (the sentence says why), 2 a file problem. */
     @Override public final Integer call() {
       try {
         return run();
-      } catch (IOException e) {
-        spec.commandLine().getErr().println("dure agent " + spec.name() + ": " + e.getMessage());
+      } catch (IOException | RuntimeException e) {
+        // one sentence naming the file; the stack trace only at debug level
+        spec.commandLine().getErr().println("dure agent " + spec.name() + ": " + org.dure.agent.AgentCli.message(e));
+        org.dure.agent.AgentCli.debug("dure agent " + spec.name(), e);
         return 2;
       }
     }
@@ -51,7 +54,9 @@ public final class StudyCommands {
     int decide(String id, Kind kind, String reason) throws IOException {
       StudyDecisions d = decisions();
       StudyRecord r = d.resolve(id);
-      String problem = switch (kind) {
+      String problem = r.ended() != null ? "the study is over (" + r.endedStatus() + ")" + (kind == Kind.WITHDRAW
+          ? "; nothing more leaves this site for it, and its participation stays on record" : "")
+          : switch (kind) {
         case APPROVE -> r.status() == Status.PENDING || r.status() == Status.REFUSED ? null
             : r.status() == Status.REFUSED_BY_POLICY ? "the local policy refuses it (" + r.reason() + "); change the policy"
                 + " file and restart the agent if the site should take part"
@@ -65,7 +70,7 @@ public final class StudyCommands {
       };
       if (problem != null) {
         spec.commandLine().getErr().printf("dure agent %s: cannot %s study %s (%s): %s%n", spec.name(),
-            kind.name().toLowerCase(), r.id(), r.name(), problem);
+            kind == Kind.WITHDRAW ? "withdraw from" : kind.name().toLowerCase(), r.id(), r.name(), problem);
         return 1;
       }
       d.request(new Decision(r.id(), kind, reason, r.specSha256(), Instant.now().toString()));
@@ -89,7 +94,8 @@ public final class StudyCommands {
       out().printf("%-36s  %-24s  %-17s  %7s  %6s  %-19s  %-28s  %s%n", "id", "name", "status", "rows", "rounds", "model",
           "privacy", "columns (features; label)");
       for (StudyRecord r : all) {
-        String status = r.status().name() + d.queued(r.id()).map(q -> " (" + q.kind().name().toLowerCase() + " queued)").orElse("");
+        String status = r.status().name() + d.queued(r.id()).map(q -> " (" + q.kind().name().toLowerCase() + " queued)").orElse("")
+            + (r.ended() == null ? "" : ", " + r.endedStatus());
         out().printf("%-36s  %-24s  %-17s  %7s  %6d  %-19s  %-28s  %s; %s%n", r.id(), r.name(), status,
             r.rows() < 0 ? "-" : String.valueOf(r.rows()), r.rounds(), r.model(), r.privacy(), String.join(", ", r.features()),
             r.label());
@@ -100,7 +106,9 @@ public final class StudyCommands {
   }
 
   @Command(name = "approve", mixinStandardHelpOptions = true,
-      description = "Approve a pending study: the agent accepts it (a signed approval) and joins its next round.")
+      description = {"Approve a pending study, or one refused before: the agent reads its data again, sends its signed"
+          + " approval within a second, and joins the study's next round if the study still runs.",
+          "Exit 0 queued, 1 the study's status does not allow it (the study is over, refused by the policy, ...), 2 a file problem."})
   public static final class Approve extends Base {
     @Parameters(index = "0", description = "The study id (or a unique prefix).")
     String id;

@@ -55,13 +55,37 @@ public final class StudyDecisions {
    * @param rows usable rows this site would train and validate on (-1 when the data was not read)
    * @param specSha256 hex SHA-256 of the definition exactly as offered (what an approval signs)
    * @param spec the definition as offered
+   * @param ended how the study ended at the coordinator ({@code COMPLETED}, {@code STOPPED} or {@code FAILED}, and the
+   *     reason), once the coordinator said so; null while it runs (or when this site was not told)
    */
   public record StudyRecord(String id, String name, List<String> features, String label, String model, int rounds,
                             String privacy, long rows, String specSha256, String receivedAt, Status status, String reason,
-                            String decidedAt, String spec) {
+                            String decidedAt, String spec, String ended) {
+    /** A record of a study that has not ended. */
+    public StudyRecord(String id, String name, List<String> features, String label, String model, int rounds,
+                       String privacy, long rows, String specSha256, String receivedAt, Status status, String reason,
+                       String decidedAt, String spec) {
+      this(id, name, features, label, model, rounds, privacy, rows, specSha256, receivedAt, status, reason, decidedAt,
+          spec, null);
+    }
+
     public StudyRecord with(Status newStatus, String newReason) {
       return new StudyRecord(id, name, features, label, model, rounds, privacy, rows, specSha256, receivedAt, newStatus,
-          newReason, Instant.now().toString(), spec);
+          newReason, Instant.now().toString(), spec, ended);
+    }
+
+    /** The same decision, for a study that ended at the coordinator ({@code status: reason}). */
+    public StudyRecord withEnded(String how) {
+      return new StudyRecord(id, name, features, label, model, rounds, privacy, rows, specSha256, receivedAt, status,
+          reason, decidedAt, spec, how);
+    }
+
+    /** The end's status alone ({@code COMPLETED}, ...), or null while the study runs. */
+    @com.fasterxml.jackson.annotation.JsonIgnore
+    public String endedStatus() {
+      if (ended == null) return null;
+      int colon = ended.indexOf(':');
+      return colon < 0 ? ended : ended.substring(0, colon);
     }
   }
 
@@ -90,7 +114,7 @@ public final class StudyDecisions {
     } catch (NoSuchFileException e) {
       return Optional.empty();
     } catch (IOException e) {
-      throw new java.io.UncheckedIOException("cannot read " + f + ": " + e.getMessage(), e);
+      throw new java.io.UncheckedIOException(unreadable(f, e));
     }
   }
 
@@ -105,7 +129,11 @@ public final class StudyDecisions {
     try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, "*.json")) {
       for (Path f : files) {
         if (f.getFileName().toString().endsWith(DECISION)) continue;
-        out.add(JSON.readValue(Files.readString(f), StudyRecord.class));
+        try {
+          out.add(JSON.readValue(Files.readString(f), StudyRecord.class));
+        } catch (IOException e) {
+          throw unreadable(f, e);
+        }
       }
     }
     out.sort(Comparator.comparing(StudyRecord::receivedAt).reversed());
@@ -156,6 +184,13 @@ public final class StudyDecisions {
     }
     out.sort(Comparator.comparing(Decision::at));
     return out;
+  }
+
+  /** One sentence naming the file (Jackson's own message spans lines and quotes the input). */
+  private static IOException unreadable(Path f, IOException e) {
+    String why = e instanceof com.fasterxml.jackson.core.JsonProcessingException j ? j.getOriginalMessage() : e.toString();
+    return new IOException("cannot read the study record " + f + " (" + why.lines().findFirst().orElse("")
+        + "); the running agent rewrites it at the study's next offer, or move it away", e);
   }
 
   private static String checkedId(String id) {

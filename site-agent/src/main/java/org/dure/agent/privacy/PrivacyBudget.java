@@ -158,7 +158,7 @@ public final class PrivacyBudget {
     ObjectNode root = JSON.createObjectNode();
     root.put("totalEpsilon", total());
     root.set("studies", JSON.valueToTree(studies));
-    SecureFiles.writeAtomically(file, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(root), false);
+    SecureFiles.writeAtomically(file, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(root), true);
     return eps;
   }
 

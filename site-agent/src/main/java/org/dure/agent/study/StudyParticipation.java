@@ -62,7 +62,10 @@ final class StudyParticipation implements AutoCloseable {
   /** Each validation row's patient (dense index), or null when every row is a patient. */
   private final int[] patientOfValidationRow;
 
-  StudyParticipation(UUID studyId, StudySpec spec, StudyData data, String siteId) {
+  /**
+   * @throws Decline when this site cannot train the study as defined (a differential-privacy target no noise reaches)
+   */
+  StudyParticipation(UUID studyId, StudySpec spec, StudyData data, String siteId) throws Decline {
     this.studyId = studyId;
     this.spec = spec;
     this.data = data;
@@ -80,7 +83,7 @@ final class StudyParticipation implements AutoCloseable {
       long perRound = new DpSgdConfig(1, plan.clipNorm(), q).stepsPerRound(t.localEpochs());
       // σ is either the study's, or the smallest that keeps every step of every round within the study's target ε
       double sigma = plan.noiseMultiplier() > 0 ? plan.noiseMultiplier()
-          : RdpAccountant.opacusDefaults().noiseMultiplier(plan.targetEpsilon(), plan.delta(), q, perRound * spec.training().rounds());
+          : noiseFor(plan, q, perRound * spec.training().rounds(), spec.training().rounds(), siteId);
       this.dp = new DpSgdConfig(sigma, plan.clipNorm(), q);
       this.mechanism = new PrivacyBudget.Mechanism(q, sigma, plan.delta());
       this.stepsPerRound = perRound;
@@ -88,6 +91,30 @@ final class StudyParticipation implements AutoCloseable {
       this.dp = null;
       this.mechanism = null;
       this.stepsPerRound = 0;
+    }
+  }
+
+  /**
+   * The least noise multiplier that keeps {@code steps} DP-SGD steps within the study's target ε, or why there is none:
+   * below what even unlimited noise gives at the study's δ (the conversion from Rényi DP itself costs that much), or
+   * needing a noise multiplier above 10^12. The reason names the target, δ and the rounds, and what to change.
+   */
+  static double noiseFor(PrivacyPlan.DifferentialPrivacy plan, double q, long steps, int rounds, String siteId)
+      throws Decline {
+    RdpAccountant accountant = RdpAccountant.opacusDefaults();
+    String target = "the study's differential-privacy target (privacy.differentialPrivacy.targetEpsilon) ε = "
+        + plan.targetEpsilon() + " at δ = " + plan.delta() + " over " + rounds + " rounds";
+    double floor = accountant.privacySpent(new double[accountant.orders().length], plan.delta()).epsilon();
+    if (!(plan.targetEpsilon() > floor)) {
+      throw new Decline(siteId + " declines: " + target + " cannot be reached: even unlimited noise gives ε = "
+          + String.format(java.util.Locale.ROOT, "%.3g", floor) + " at that δ; set targetEpsilon above "
+          + String.format(java.util.Locale.ROOT, "%.3g", floor) + " (1 to 10 is usual) or raise delta");
+    }
+    try {
+      return accountant.noiseMultiplier(plan.targetEpsilon(), plan.delta(), q, steps);
+    } catch (IllegalArgumentException e) {
+      throw new Decline(siteId + " declines: " + target + " cannot be reached: it would need a noise multiplier"
+          + " above 10^12 (" + steps + " noisy steps here); raise targetEpsilon or delta, or use fewer rounds or local epochs");
     }
   }
 

@@ -155,7 +155,14 @@ public final class StudyWork implements AutoCloseable {
     try {
       for (StudyDecisions.Decision d : approvals.store.take()) {
         if (d.kind() == StudyDecisions.Kind.WITHDRAW) withdraw(d);
-        else worker.execute(() -> decide(d));
+        else worker.execute(() -> {
+          try {
+            decide(d);
+          } catch (RuntimeException e) {
+            log.error("study {}: cannot apply the data officer's {}: {}", d.studyId(), d.kind(), e.toString());
+            log.debug("study {}: the data officer's {} failed", d.studyId(), d.kind(), e);
+          }
+        });
       }
     } catch (RuntimeException e) {
       log.error("cannot apply the data officer's decisions: {}", e.toString(), e);
@@ -166,6 +173,12 @@ public final class StudyWork implements AutoCloseable {
     StudyRecord r = approvals.known(d.studyId());
     if (r == null || r.status() != Status.APPROVED) {
       log.warn("study {}: ignoring the withdrawal: the study is {}", d.studyId(), r == null ? "unknown" : r.status());
+      return;
+    }
+    if (r.ended() != null) {
+      // `dure agent withdraw` refuses this too; a decision queued before the end arrived lands here.
+      log.warn("study {} ({}): not withdrawing: the study is over ({}); nothing more leaves for it, and this site's"
+          + " participation stays on record", d.studyId(), r.name(), r.endedStatus());
       return;
     }
     withdrawn.add(d.studyId()); // from here on nothing more leaves for the study
@@ -188,22 +201,32 @@ public final class StudyWork implements AutoCloseable {
           d.studyId(), d.kind());
       return;
     }
+    if (r.ended() != null) {
+      log.warn("study {} ({}): ignoring the data officer's {}: the study is over ({})", d.studyId(), r.name(), d.kind(),
+          r.endedStatus());
+      return;
+    }
     Pending p = pending.remove(UUID.fromString(d.studyId()));
     if (d.kind() == StudyDecisions.Kind.APPROVE) {
-      approvals.save(r.with(Status.APPROVED, "approved by the data officer"));
-      log.info("study {} ({}): approved by the data officer", d.studyId(), r.name());
+      boolean wasRefused = r.status() == Status.REFUSED;
+      approvals.save(r.with(Status.APPROVED, wasRefused ? "approved by the data officer after refusing it"
+          : "approved by the data officer"));
+      log.info("study {} ({}): approved by the data officer{}", d.studyId(), r.name(), wasRefused ? " after refusing it" : "");
       if (p != null) {
         studies.put(p.participation().studyId, p.participation());
         out.send(accepted(p.offer(), p.participation().usableRows()));
-      } // otherwise it is accepted when the coordinator offers it again
+      } else {
+        // Refused before (the coordinator was told) or pending across a restart: take the offer again as it was
+        // made, so the data is read and checked now and the signed approval leaves at once. The coordinator admits
+        // the site if the study still runs; a disconnected agent answers the offer it gets when it reconnects.
+        offer(new CoordinatorMessage.StudyOffer(r.id(), r.spec()));
+      }
     } else {
       String reason = "refused by " + siteId + "'s data officer: " + d.reason();
       approvals.save(r.with(Status.REFUSED, reason));
       log.info("study {} ({}): {}", d.studyId(), r.name(), reason);
-      if (p != null) {
-        p.participation().close();
-        out.send(new AgentMessage.StudyDeclined(d.studyId(), reason));
-      }
+      if (p != null) p.participation().close();
+      out.send(new AgentMessage.StudyDeclined(d.studyId(), reason)); // also after a restart, so both sides agree
     }
   }
 
@@ -268,6 +291,11 @@ public final class StudyWork implements AutoCloseable {
         dispatch(m);
       } catch (RuntimeException e) {
         log.error("failed to handle {}: {}", m.getClass().getSimpleName(), e.toString(), e);
+        if (m instanceof CoordinatorMessage.ReportRequest r) { // an answer, so that the coordinator need not wait for one
+          out.send(AgentMessage.ValidationReport.without(r.studyId(), r.modelVersion(),
+              AgentMessage.ValidationReport.UNAVAILABLE, siteId + " could not compute its validation report (the reason"
+                  + " is in the site's log for its data officer)", approvals.policy.minCellSize()));
+        }
       }
     });
   }
@@ -414,7 +442,21 @@ public final class StudyWork implements AutoCloseable {
     out.send(new AgentMessage.RoundFailed(studyId, round, siteId + " stopped taking part in the study: " + why));
   }
 
+  /**
+   * Answers a study offer, always: accepted, pending (the officer decides), or declined with the reason. Nothing that
+   * goes wrong here leaves the coordinator waiting in silence; an unexpected error declines, its details in the log.
+   */
   private void offer(CoordinatorMessage.StudyOffer o) {
+    try {
+      answerOffer(o);
+    } catch (RuntimeException e) {
+      log.error("study {}: declining: an unexpected error while preparing the study: {}", o.studyId(), e.toString(), e);
+      out.send(new AgentMessage.StudyDeclined(o.studyId(), siteId + " cannot take part: an unexpected error while"
+          + " preparing the study at this site (the reason is in the site's log for its data officer)"));
+    }
+  }
+
+  private void answerOffer(CoordinatorMessage.StudyOffer o) {
     UUID id;
     StudySpec spec;
     try {
@@ -460,14 +502,17 @@ public final class StudyWork implements AutoCloseable {
       long[] classes = data.patientsPerClass();
       int cells = approvals.policy.minCellSize();
       if (classes[0] < cells || classes[1] < cells) {
-        // A label that picks out a handful of patients ("age = 93") would make every metric their outcome.
-        String why = siteId + " declines: its data has " + classes[1] + " patients with " + spec.labelColumn() + " = " + spec.labelPositive()
-            + " and " + classes[0] + " without; each class needs at least " + cells + " (the site's minimum cell size)";
-        log.info("study {}: {}", id, why);
+        // A label that picks out a handful of patients ("age = 93") would make every metric their outcome; a label
+        // that matches no row (or every row) would train on one class and report a perfect, meaningless accuracy.
+        String why = oneClassReason(spec, classes, cells);
+        log.info("study {}: {} ({} patients with the positive label, {} without)", id, why, classes[1], classes[0]);
         out.send(new AgentMessage.StudyDeclined(o.studyId(), why));
         return;
       }
       approveOrHold(o, spec, new StudyParticipation(id, spec, data, siteId), known);
+    } catch (Decline e) {
+      log.info("study {}: {}", id, e.getMessage());
+      out.send(new AgentMessage.StudyDeclined(o.studyId(), e.getMessage()));
     } catch (DataException e) {
       log.warn("study {}: declining: {}", id, e.getMessage());
       out.send(new AgentMessage.StudyDeclined(o.studyId(), e.publicMessage()));
@@ -482,6 +527,24 @@ public final class StudyWork implements AutoCloseable {
       out.send(new AgentMessage.StudyDeclined(o.studyId(), "site " + siteId + " cannot read its data now (the reason is"
           + " in the site's log for its data officer)"));
     }
+  }
+
+  /**
+   * Why a study whose label leaves a class empty or under the minimum cell size here is declined: the label column and
+   * positive value the study gave, never this site's counts (a count under the cell size is exactly what may not leave).
+   */
+  private String oneClassReason(StudySpec spec, long[] classes, int cells) {
+    String label = "label.column '" + spec.labelColumn() + "' = label.positive '" + spec.labelPositive() + "'";
+    if (classes[1] == 0) {
+      return siteId + " declines: no patient in its data has " + label + ", so it would train on one class only; check"
+          + " label.positive against the values the sites' " + spec.labelColumn() + " column holds";
+    }
+    if (classes[0] == 0) {
+      return siteId + " declines: every patient in its data has " + label + ", so it would train on one class only; check"
+          + " label.positive against the values the sites' " + spec.labelColumn() + " column holds";
+    }
+    return siteId + " declines: fewer than " + cells + " patients in its data " + (classes[1] < cells ? "have " : "do not have ")
+        + label + "; each class needs at least " + cells + " (the site's minimum cell size, minCellSize)";
   }
 
   /** The approval, signed over the exact study definition this site was offered. */
@@ -521,6 +584,11 @@ public final class StudyWork implements AutoCloseable {
   }
 
   private void ended(CoordinatorMessage.StudyEnded e) {
+    try {
+      recordEnd(e);
+    } catch (RuntimeException x) { // the resources below are freed all the same
+      log.error("study {}: cannot record that the study ended: {}", e.studyId(), x.toString());
+    }
     secure.remove(UUID.fromString(e.studyId()));
     Pending waiting = pending.remove(UUID.fromString(e.studyId()));
     if (waiting != null) waiting.participation().close();
@@ -529,6 +597,26 @@ public final class StudyWork implements AutoCloseable {
       p.close();
       log.info("study {} ended: {} ({})", e.studyId(), e.status(), e.reason());
     }
+  }
+
+  /**
+   * Notes in the officer's record that the study is over, so that `dure agent withdraw|approve|refuse` say so. The
+   * coordinator tells a site that withdrew nothing at the end: a study-ended for a study withdrawn here means the
+   * withdrawal reached the coordinator only after the end, which keeps the site's participation on record — and so
+   * does this record.
+   */
+  private void recordEnd(CoordinatorMessage.StudyEnded e) {
+    StudyRecord r = approvals.known(e.studyId());
+    if (r == null) return;
+    String how = e.status() + (e.reason() == null || e.reason().isBlank() ? "" : ": " + e.reason());
+    if (r.status() == Status.WITHDRAWN) {
+      r = r.with(Status.APPROVED, "the withdrawal (" + r.reason() + ") reached the coordinator after the study ended ("
+          + e.status() + "): this site's participation stays on record; nothing more leaves for the study");
+      log.warn("study {} ({}): {}", e.studyId(), r.name(), r.reason());
+    } else if (how.equals(r.ended())) {
+      return;
+    }
+    approvals.save(r.withEnded(how));
   }
 
   private void round(Frames.ModelFrame f) {

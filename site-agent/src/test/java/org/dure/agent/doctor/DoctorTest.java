@@ -92,7 +92,26 @@ class DoctorTest {
 
     Files.setPosixFilePermissions(work, PosixFilePermissions.fromString("rwx------"));
     assertTrue(Doctor.workDir(work).ok());
-    assertFalse(Doctor.workDir(dir.resolve("absent")).ok());
+  }
+
+  /** Issue 20: the doctor created a missing work directory world-readable, then flagged it. */
+  @Test void aMissingWorkDirectoryIsCreatedOwnerOnlyAndPasses() throws Exception {
+    Path absent = dir.resolve("absent").resolve("work");
+
+    Check created = Doctor.workDir(absent);
+
+    assertTrue(created.ok(), created.detail());
+    assertEquals(absent.toAbsolutePath() + " created (owner-only, as the agent would) and writable", created.detail());
+    assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(absent)));
+    assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(absent.getParent())));
+    org.dure.agent.outbound.OutboundLedger.open(absent); // what the doctor's handshake check writes there
+    assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(absent.resolve("outbound.log"))));
+    assertTrue(Doctor.workDir(absent).ok(), "and the next run finds it owner-only");
+
+    Path file = Files.writeString(dir.resolve("a-file"), "x");
+    Check impossible = Doctor.workDir(file.resolve("work"));
+    assertFalse(impossible.ok());
+    assertTrue(impossible.detail().contains("does not exist and cannot be created"), impossible.detail());
   }
 
   @Test void lessFreeSpaceThanNeededIsAProblem() {

@@ -36,7 +36,18 @@ class LocalPolicyTest {
 
     assertEquals(LocalPolicy.Approval.MANUAL, p.approval());
     assertTrue(p.requireSecureAggregation());
-    assertEquals(Optional.empty(), p.refusal(study(MLP, 500, true, null), 1));
+    assertEquals(Optional.empty(), p.refusal(study(MLP, 500, true, null), 50));
+  }
+
+  /** Issue 20: a policy that omits minLocalCohort means a safe minimum, not "no minimum" (a 3-patient site trained). */
+  @Test void aPolicyThatOmitsMinLocalCohortRefusesASmallSiteAtFiveTimesTheMinimumCellSize() throws Exception {
+    assertEquals(Optional.of("policy rule minLocalCohort: the study would use 3 rows here, this site requires at least 50"),
+        load("{}").refusal(study(LOGISTIC, 5, true, null), 3));
+    assertEquals(Optional.empty(), load("{}").refusal(study(LOGISTIC, 5, true, null), 50));
+    assertEquals(50, LocalPolicy.defaults().minLocalCohort(), "without a policy file too");
+    assertEquals(100, load("{\"minCellSize\": 20}").minLocalCohort(), "it follows a larger minCellSize");
+    assertEquals(0, load("{\"minLocalCohort\": 0}").minLocalCohort(), "only an explicit 0 means no minimum");
+    assertEquals(0, LocalPolicy.rehearsal().minLocalCohort(), "rehearsals and demos run on small synthetic files");
   }
 
   @Test void maxRoundsRefusesALongerStudyNamingBothValues() throws Exception {

@@ -35,6 +35,11 @@ class StudyCommandsTest {
         "secure aggregation, no DP", 1200, "ab12", "2025-01-01T00:00:00Z", status, null, null, "{}"));
   }
 
+  private void offered(Status status, String ended) throws Exception {
+    store().put(new StudyRecord(ID, "sepsis-risk", List.of("age", "lactate"), "outcome = 1", "mlp [16]", 20,
+        "secure aggregation, no DP", 1200, "ab12", "2025-01-01T00:00:00Z", status, null, null, "{}", ended));
+  }
+
   private record Run(int exit, String out, String err) {}
 
   private Run run(String... args) {
@@ -82,5 +87,74 @@ class StudyCommandsTest {
     assertEquals(1, withdraw.exit());
     assertTrue(withdraw.err().contains("it is still pending; use `dure agent refuse` instead"), withdraw.err());
     assertEquals(List.of(), store().take());
+  }
+
+  /** Issue 20: withdrawing from a COMPLETED study was accepted (and erased the site's record at the coordinator). */
+  @Test void withdrawingFromAnEndedStudyIsRefusedWithOnePlainSentence() throws Exception {
+    offered(Status.APPROVED, "COMPLETED: all 20 rounds completed");
+
+    Run r = run("withdraw", ID, "--config", config().toString());
+    Run listed = run("studies", "--config", config().toString());
+
+    assertEquals(1, r.exit(), r.err());
+    assertEquals("dure agent withdraw: cannot withdraw from study " + ID + " (sepsis-risk): the study is over (COMPLETED);"
+        + " nothing more leaves this site for it, and its participation stays on record" + System.lineSeparator(), r.err());
+    assertEquals(List.of(), store().take(), "nothing queued");
+    assertTrue(listed.out().contains("APPROVED, COMPLETED"), listed.out());
+  }
+
+  /** Issue 20: an approval after a refusal is queued; the running agent sends it (StudyApprovalTest). */
+  @Test void approvingARefusedStudyIsQueuedButNotOnceTheStudyIsOver() throws Exception {
+    offered(Status.REFUSED);
+    Run approved = run("approve", ID, "--config", config().toString());
+    assertEquals(0, approved.exit(), approved.err());
+    assertEquals(Kind.APPROVE, store().take().get(0).kind());
+
+    offered(Status.REFUSED, "STOPPED: stopped by dr.kim");
+    Run over = run("approve", ID, "--config", config().toString());
+    assertEquals(1, over.exit());
+    assertEquals("dure agent approve: cannot approve study " + ID + " (sepsis-risk): the study is over (STOPPED)"
+        + System.lineSeparator(), over.err());
+  }
+
+  /** Issue 20: CLI errors are one sentence naming the file, exit 2, never a stack trace. */
+  @Test void anUnreadableStudyRecordIsOneSentenceNamingTheFileWithExitTwo() throws Exception {
+    Path record = store().directory().resolve(ID + ".json");
+    Files.createDirectories(record.getParent());
+    Files.writeString(record, "{\"id\": ");
+
+    Run r = run("studies", "--config", config().toString());
+
+    assertEquals(2, r.exit(), r.err());
+    assertEquals(1, r.err().lines().count(), r.err());
+    assertTrue(r.err().startsWith("dure agent studies: cannot read the study record " + record + " ("), r.err());
+    assertTrue(!r.err().contains("\tat ") && !r.err().contains("Exception"), r.err());
+  }
+
+  @Test void agentCommandsReportFileProblemsInOneSentenceWithoutAStackTrace() throws Exception {
+    Path cfg = config();
+    Path missing = dir.resolve("nowhere.pem");
+    java.util.List<Run> runs = List.of(
+        run("install-cert", "--site-id", "hospital-a", "--dir", dir.resolve("pki").toString(), "--cert", missing.toString(),
+            "--ca", missing.toString()),
+        run("--config", dir.resolve("absent.json").toString()),
+        run("outbound", "--config", cfg.toString()),
+        run("pseudonymise", "--config", cfg.toString()));
+    Run enrolTwice = run("enrol", "--site-id", "hospital-a", "--dir", dir.resolve("pki-taken").toString());
+    assertEquals(0, enrolTwice.exit(), enrolTwice.err());
+    Run again = run("enrol", "--site-id", "hospital-a", "--dir", dir.resolve("pki-taken").toString());
+
+    assertEquals("dure agent install-cert: cannot read " + missing + ": no such file", runs.get(0).err().strip());
+    for (Run r : List.of(runs.get(0), runs.get(1), runs.get(3), again)) {
+      assertEquals(2, r.exit(), r.err());
+      assertEquals(1, r.err().lines().count(), r.err());
+      assertTrue(r.err().startsWith("dure agent"), r.err());
+      assertTrue(!r.err().contains("\tat ") && !r.err().contains("Exception"), r.err());
+    }
+    assertTrue(again.err().contains("already exists; to renew the certificate use --renew"), again.err());
+    assertEquals("rwx------", java.nio.file.attribute.PosixFilePermissions.toString(
+        Files.getPosixFilePermissions(dir.resolve("pki-taken"))), "the TLS directory holds the key: owner-only");
+    Run outbound = runs.get(2); // no ledger yet: an empty, intact chain
+    assertTrue(!outbound.err().contains("\tat "), outbound.err());
   }
 }
