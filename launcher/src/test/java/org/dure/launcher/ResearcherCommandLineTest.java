@@ -199,7 +199,7 @@ class ResearcherCommandLineTest {
     expected.put("model-kind", ", field model.kind: unknown value 'random_forest'; expected one of [logistic_regression, mlp]");
     edits.put("misspelt", s -> s.put("minsites", 2));
     expected.put("misspelt", ", field minsites: unknown field; expected one of [name, model, features, label, missingValues,"
-        + " training, aggregation, privacy, minSites, roundDeadlineSeconds, validationFraction, report]");
+        + " training, aggregation, privacy, minSites, roundDeadlineSeconds, validationFraction, report, offerDeadlineSeconds, waitForSitesSeconds]");
     for (String name : edits.keySet()) {
       ObjectNode s = (ObjectNode) readTree(study(3));
       edits.get(name).accept(s);
