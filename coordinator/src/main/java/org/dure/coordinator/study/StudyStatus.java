@@ -4,7 +4,11 @@ package org.dure.coordinator.study;
 public enum StudyStatus {
   /** Submitted; not started. */
   SUBMITTED,
-  /** Started; waiting until at least {@code minSites} sites have accepted and are online. */
+  /**
+   * Started; waiting until enough sites ({@code minSites}, with secure aggregation at least 2 and its threshold) have
+   * accepted and are online, at most {@code waitForSitesSeconds}; the status reason names every site's answer, what is
+   * needed and until when. FAILED at once when too few sites can still accept.
+   */
   WAITING_FOR_SITES,
   /** Collecting the sites' statistics for federated feature scaling. */
   PREPARING,
