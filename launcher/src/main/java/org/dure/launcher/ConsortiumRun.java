@@ -144,6 +144,7 @@ final class ConsortiumRun {
       spawn(site.getKey(), List.of("agent", "--config", cfg.toString()), false);
       console.printf("site agent   %-12s data %s%n", site.getKey(), rel(site.getValue()));
     }
+    awaitSites(base, siteFiles.keySet());
     JsonNode study = post(base + "/api/studies", studyJson, 201);
     String id = study.path("id").asText();
     console.printf("study        %s \"%s\" submitted%n", id, study.path("name").asText());
@@ -246,6 +247,29 @@ final class ConsortiumRun {
     } finally {
       token = researcher;
     }
+  }
+
+  /**
+   * Waits until every local agent is connected, so that the study is offered to all of them at once: a rehearsal means
+   * all its sites (a site still starting would otherwise miss the first secure round and its roster be too small).
+   */
+  private void awaitSites(String base, java.util.Set<String> sites) throws Exception {
+    java.util.Set<String> online = new java.util.TreeSet<>();
+    while (System.nanoTime() < deadline) {
+      for (Process p : processes)
+        if (!p.isAlive()) throw new IllegalStateException("a consortium process exited early (code " + p.exitValue() + "); see " + out.resolve("logs"));
+      online.clear();
+      for (JsonNode s : get(base + "/api/sites")) if (s.path("online").asBoolean()) online.add(s.path("siteId").asText());
+      if (online.containsAll(sites)) {
+        console.printf("sites        %d of %d connected%n", sites.size(), sites.size());
+        return;
+      }
+      Thread.sleep(200);
+    }
+    java.util.Set<String> missing = new java.util.TreeSet<>(sites);
+    missing.removeAll(online);
+    throw new IllegalStateException("the site agents " + missing + " did not connect within --timeout " + timeout.toSeconds()
+        + " s; see their logs in " + out.resolve("logs"));
   }
 
   private JsonNode watch(String base, String id, int rounds) throws Exception {

@@ -78,7 +78,8 @@ final class ValidationSummary {
     long[] classes = SmallCells.patientsPerClass(labels01, all, patientOfRow);
     if (classes[0] < minCellSize || classes[1] < minCellSize) {
       return AgentMessage.ValidationReport.without(studyId, modelVersion, AgentMessage.ValidationReport.WITHHELD,
-          "fewer validation patients of a class (" + classes[1] + " positive, " + classes[0] + " negative) than this"
+          // the counts themselves stay here: one below the minimum cell size is the small cell the rule protects
+          "fewer validation patients of " + (classes[1] < minCellSize ? "the positive" : "the negative") + " class than this"
               + " site's minimum cell size " + minCellSize, minCellSize);
     }
     ValidationCounts overall = SmallCells.counts(probabilities, labels01, all, patientOfRow, plan.threshold(), minCellSize);
