@@ -666,6 +666,13 @@ public final class StudyWork implements AutoCloseable {
         return;
       }
     }
+    if (p.oneClassTraining()) {
+      secure.remove(f.studyId());
+      out.send(new AgentMessage.RoundFailed(study, f.round(), siteId + " does not train: its training split holds one"
+          + " class only of label.column '" + p.spec.labelColumn() + "' = label.positive '" + p.spec.labelPositive()
+          + "' (raise minCellSize in its policy, or the study's label picks out too few patients)"));
+      return;
+    }
     if (f.round() > p.spec.training().rounds()) {
       // A coordinator asking for more rounds than approved would also spend privacy budget nobody agreed to.
       out.send(new AgentMessage.RoundFailed(study, f.round(), siteId + " approved "
