@@ -118,4 +118,20 @@ class SitesDeclineWithReasonsTest {
       assertFalse(reason.matches(".*\\d.*"), "no count of the site's: " + reason);
     }
   }
+
+  /** Issue 20: an unexpected error while an offer is handled used to leave the coordinator without an answer. */
+  @Test
+  void anUnexpectedErrorWhileHandlingAnOfferIsADeclineWithTheDetailsLeftInTheSitesLog() throws Exception {
+    try (HostileCoordinator c = new HostileCoordinator(dir, List.of("hospital-a"), TestConsortium.plain(study().toString()), 100)) {
+      // a study record the agent cannot read (a disk error, a hand edit): reading it throws
+      java.nio.file.Path record = dir.resolve("agents/hospital-a/studies/" + c.studyId + ".json");
+      java.nio.file.Files.createDirectories(record.getParent());
+      java.nio.file.Files.writeString(record, "{\"id\": ");
+
+      java.util.Map<String, String> declined = c.offer();
+
+      assertEquals(java.util.Map.of("hospital-a", "hospital-a cannot take part: an unexpected error while preparing the"
+          + " study at this site (the reason is in the site's log for its data officer)"), declined);
+    }
+  }
 }

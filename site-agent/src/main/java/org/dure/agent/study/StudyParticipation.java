@@ -36,6 +36,7 @@ final class StudyParticipation implements AutoCloseable {
   private final Architecture architecture;
   private FeatureScaling scaling;
   private TrainingData train, validation;
+  private boolean oneClassTraining;
   private float[] validationLabels;
   private LocalTrainer trainer;
   /** The last global model evaluated here and its version (-1: none yet), for the validation report. */
@@ -132,6 +133,9 @@ final class StudyParticipation implements AutoCloseable {
     EncodedDataset encoded = data.encode(newScaling);
     EncodedSplit tr = encoded.train();
     EncodedSplit va = encoded.validation();
+    long positives = 0;
+    for (float y : tr.y()) if (y > 0.5f) positives++;
+    oneClassTraining = tr.rows() > 0 && (positives == 0 || positives == tr.rows());
     train = TrainingData.of(tr.x(), tr.rows(), tr.cols(), tr.y());
     if (patientOfRow != null) train.withPatients(patientOfRow);
     validation = va.rows() == 0 ? null : TrainingData.of(va.x(), va.rows(), va.cols(), va.y());
@@ -144,6 +148,15 @@ final class StudyParticipation implements AutoCloseable {
 
   boolean ready() {
     return trainer != null;
+  }
+
+  /**
+   * Whether the training split holds one class of the label only (both classes are in the data, but the split put a
+   * small one wholly into validation): training would learn nothing and report a perfect accuracy, so the site sits
+   * out the rounds with the reason.
+   */
+  boolean oneClassTraining() {
+    return oneClassTraining;
   }
 
   long trainRows() {

@@ -165,7 +165,8 @@ public final class StudyWork implements AutoCloseable {
         });
       }
     } catch (RuntimeException e) {
-      log.error("cannot apply the data officer's decisions: {}", e.toString(), e);
+      log.error("cannot apply the data officer's decisions: {}", e.toString());
+      log.debug("the failure", e);
     }
   }
 
@@ -290,7 +291,8 @@ public final class StudyWork implements AutoCloseable {
       try {
         dispatch(m);
       } catch (RuntimeException e) {
-        log.error("failed to handle {}: {}", m.getClass().getSimpleName(), e.toString(), e);
+        log.error("failed to handle {}: {}", m.getClass().getSimpleName(), e.toString());
+        log.debug("the failure", e);
         if (m instanceof CoordinatorMessage.ReportRequest r) { // an answer, so that the coordinator need not wait for one
           out.send(AgentMessage.ValidationReport.without(r.studyId(), r.modelVersion(),
               AgentMessage.ValidationReport.UNAVAILABLE, siteId + " could not compute its validation report (the reason"
@@ -305,7 +307,8 @@ public final class StudyWork implements AutoCloseable {
       try {
         round(f);
       } catch (RuntimeException e) {
-        log.error("failed on model frame for round {}: {}", f.round(), e.toString(), e);
+        log.error("failed on model frame for round {}: {}", f.round(), e.toString());
+        log.debug("the failure", e);
         out.send(new AgentMessage.RoundFailed(f.studyId().toString(), f.round(), e.getClass().getSimpleName() + ": " + e.getMessage()));
       }
     });
@@ -450,7 +453,8 @@ public final class StudyWork implements AutoCloseable {
     try {
       answerOffer(o);
     } catch (RuntimeException e) {
-      log.error("study {}: declining: an unexpected error while preparing the study: {}", o.studyId(), e.toString(), e);
+      log.error("study {}: declining: an unexpected error while preparing the study: {}", o.studyId(), e.toString());
+      log.debug("study {}: the error", o.studyId(), e);
       out.send(new AgentMessage.StudyDeclined(o.studyId(), siteId + " cannot take part: an unexpected error while"
           + " preparing the study at this site (the reason is in the site's log for its data officer)"));
     }
@@ -661,6 +665,13 @@ public final class StudyWork implements AutoCloseable {
         out.send(new AgentMessage.RoundFailed(study, f.round(), "round refused by " + siteId + ": " + again.get()));
         return;
       }
+    }
+    if (p.oneClassTraining()) {
+      secure.remove(f.studyId());
+      out.send(new AgentMessage.RoundFailed(study, f.round(), siteId + " does not train: its training split holds one"
+          + " class only of label.column '" + p.spec.labelColumn() + "' = label.positive '" + p.spec.labelPositive()
+          + "' (raise minCellSize in its policy, or the study's label picks out too few patients)"));
+      return;
     }
     if (f.round() > p.spec.training().rounds()) {
       // A coordinator asking for more rounds than approved would also spend privacy budget nobody agreed to.
