@@ -276,4 +276,33 @@ class NoSilentWaitTest {
           && failed.contains("hospital-b declined") && failed.contains("hospital-c is not connected"), failed);
     }
   }
+
+  /**
+   * Two sites whose policies allow secure rounds of at least three sites: the coordinator does not start a round they
+   * must both refuse (which aborted, and excluded them from its retry); it fails at once naming the policy that sets the
+   * number, and with a third site the same study runs.
+   */
+  @Test
+  void aSitesMinimumSecureRosterIsWaitedForInsteadOfStartingARoundItMustRefuse() throws Exception {
+    List<Path> files = TestConsortium.cohorts(dir, 3, 300, 8);
+    org.dure.agent.policy.LocalPolicy three = org.dure.agent.policy.LocalPolicy.rehearsal().withMinSecureRoster(3);
+    try (TestConsortium c = new TestConsortium(dir)) {
+      c.agent("hospital-a", files.get(0), three);
+      c.agent("hospital-b", files.get(1), three);
+      c.awaitSites(2);
+      String id = c.run(study(2, s -> {}));
+      JsonNode end = c.awaitEnd(id, Duration.ofSeconds(30));
+      assertEquals("FAILED", end.path("status").asText(), end.toString());
+      String reason = end.path("statusReason").asText();
+      assertTrue(reason.contains("2 of at least 3 sites accepted") && reason.contains("needed: hospital-a's policy minSecureRoster 3")
+          && reason.contains("enrol more sites (a site's own policy sets this minimum"), reason);
+      assertFalse(reason.contains("aborted"), "no round was started to be refused: " + reason);
+
+      c.agent("hospital-c", files.get(2), three);
+      c.awaitSites(3);
+      String again = c.run(study(2, s -> {}));
+      JsonNode done = c.awaitEnd(again, Duration.ofSeconds(60));
+      assertEquals("COMPLETED", done.path("status").asText(), done.toString());
+    }
+  }
 }

@@ -10,9 +10,15 @@ import org.dure.protocol.wire.SiteStatistics;
  * @param reason why the site is pending, declined, was dropped or withdrew (null otherwise)
  * @param rows usable rows the site reported when accepting
  * @param statistics the site's aggregate data statistics (missing values, unseen categories, drops)
+ * @param minSecureRoster the least sites its policy lets a securely aggregated round have, as it said when accepting
+ *     (null: not said, by an agent before the field, or not accepted)
  */
-public record SiteParticipation(String state, String reason, long rows, SiteStatistics statistics) {
+public record SiteParticipation(String state, String reason, long rows, SiteStatistics statistics, Integer minSecureRoster) {
+  public SiteParticipation(String state, String reason, long rows, SiteStatistics statistics) {
+    this(state, reason, rows, statistics, null);
+  }
+
   public SiteParticipation with(String newState, String newReason) {
-    return new SiteParticipation(newState, newReason, rows, statistics);
+    return new SiteParticipation(newState, newReason, rows, statistics, minSecureRoster);
   }
 }

@@ -398,7 +398,8 @@ public final class StudyRunner {
       }
       SiteParticipation old = participation.get(site);
       if (old == null || !"ACCEPTED".equals(old.state())) ledger.siteApproved(id, site, a.rows(), specSha256Hex(), a.signature());
-      participation.put(site, new SiteParticipation("ACCEPTED", null, a.rows(), old == null ? null : old.statistics()));
+      participation.put(site, new SiteParticipation("ACCEPTED", null, a.rows(), old == null ? null : old.statistics(),
+          a.minSecureRoster()));
       answered(site);
       sittingOut.remove(site); // a site that (re)approves on a new connection may join the retry
       log.info("study {}: site {} accepted ({} rows)", id, site, a.rows());
@@ -652,8 +653,10 @@ public final class StudyRunner {
         b.append("; no site is enrolled in the consortium yet");
       } else if (enrolled < needed) {
         b.append("; the consortium has only ").append(enrolled).append(" enrolled sites, fewer than the ").append(needed)
-            .append(" needed: lower ").append(neededBecause.startsWith("privacy") ? "privacy.secureAggregation.threshold"
-                : "minSites").append(" or enrol more sites");
+            .append(neededBecause.contains("minSecureRoster")
+                ? " needed: enrol more sites (a site's own policy sets this minimum; its data officer decides it)"
+                : " needed: lower " + (neededBecause.startsWith("privacy") ? "privacy.secureAggregation.threshold" : "minSites")
+                    + " or enrol more sites");
       }
       return b.toString();
     }
@@ -690,7 +693,7 @@ public final class StudyRunner {
         out.put(site, state.toLowerCase(java.util.Locale.ROOT) + why);
       }
     }
-    return new Roll(sitesNeeded(), spec.sitesNeededBecause(), accepted, out, undecided, enrolled.size());
+    return new Roll(sitesNeeded(), sitesNeededBecause(), accepted, out, undecided, enrolled.size());
   }
 
   /**
@@ -766,7 +769,7 @@ public final class StudyRunner {
     int needed = sitesNeeded();
     if (participants.size() < needed) {
       awaitSites("only " + participants.size() + " of at least " + needed + " sites are ready for round " + round
-          + (needed > spec.minSites() ? " (secure aggregation needs " + needed + ")" : ""));
+          + (needed > spec.minSites() ? " (needed: " + sitesNeededBecause() + ")" : ""));
       return;
     }
     if (round > spec.training().rounds()) {
@@ -1064,8 +1067,35 @@ public final class StudyRunner {
   }
 
   /** Sites a round needs: {@code minSites}; with secure aggregation also 2 and the study's threshold. */
+  /**
+   * Sites a round needs: the study's own figure, and with secure aggregation at least the largest {@code minSecureRoster}
+   * an accepted site stated (a smaller roster is one that site refuses, so starting it would only abort).
+   */
   private int sitesNeeded() {
-    return spec.sitesNeeded();
+    String[] strictest = strictestRoster();
+    return strictest == null ? spec.sitesNeeded() : Integer.parseInt(strictest[1]);
+  }
+
+  /** Why {@link #sitesNeeded()} is what it is, naming the field (or the site whose policy) that sets it. */
+  private String sitesNeededBecause() {
+    String[] strictest = strictestRoster();
+    return strictest == null ? spec.sitesNeededBecause() : strictest[0] + "'s policy minSecureRoster " + strictest[1];
+  }
+
+  /** The accepted site with the largest stated minSecureRoster above the study's own figure, and that figure; or null. */
+  private String[] strictestRoster() {
+    if (!spec.privacy().secureAggregation().enabled()) return null;
+    String site = null;
+    int most = spec.sitesNeeded();
+    for (Map.Entry<String, SiteParticipation> e : new java.util.TreeMap<>(participation).entrySet()) {
+      SiteParticipation p = e.getValue();
+      boolean takesPart = "ACCEPTED".equals(p.state()) || "DROPPED".equals(p.state());
+      if (takesPart && p.minSecureRoster() != null && p.minSecureRoster() > most) {
+        most = p.minSecureRoster();
+        site = e.getKey();
+      }
+    }
+    return site == null ? null : new String[] {site, String.valueOf(most)};
   }
 
   private Duration deadline() {

@@ -57,9 +57,15 @@ public sealed interface AgentMessage {
   /**
    * The site takes part in the study; {@code rows} is its usable row count. {@code signature} (base64 DER
    * ECDSA) is the site's {@code study-approval} signature over the SHA-256 of the exact study definition it
-   * was offered (round 0), made with its certificate key.
+   * was offered (round 0), made with its certificate key. {@code minSecureRoster} is the least number of sites this
+   * site's policy lets a securely aggregated round have (null from agents before the field): the coordinator waits for
+   * that many before it starts a secure round, instead of starting one the site must refuse.
    */
-  record StudyAccepted(String studyId, long rows, String signature) implements AgentMessage {}
+  record StudyAccepted(String studyId, long rows, String signature, Integer minSecureRoster) implements AgentMessage {
+    public StudyAccepted(String studyId, long rows, String signature) {
+      this(studyId, rows, signature, null);
+    }
+  }
 
   /** The site does not take part; the reason is shown to the researcher. */
   record StudyDeclined(String studyId, String reason) implements AgentMessage {}

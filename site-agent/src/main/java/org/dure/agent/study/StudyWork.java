@@ -554,7 +554,8 @@ public final class StudyWork implements AutoCloseable {
   /** The approval, signed over the exact study definition this site was offered. */
   private AgentMessage.StudyAccepted accepted(CoordinatorMessage.StudyOffer o, long rows) {
     byte[] signature = identity.sign(Purpose.STUDY_APPROVAL, o.studyId(), 0, StudySpec.sha256(o.spec()));
-    return new AgentMessage.StudyAccepted(o.studyId(), rows, Base64.getEncoder().encodeToString(signature));
+    return new AgentMessage.StudyAccepted(o.studyId(), rows, Base64.getEncoder().encodeToString(signature),
+        approvals.policy.minSecureRoster());
   }
 
   private String describeMissing(List<String> missing, StudySpec spec) {
