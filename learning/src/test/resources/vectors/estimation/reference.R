@@ -6,27 +6,32 @@ d <- read.csv("sites.csv", stringsAsFactors = FALSE)
 num <- function(x) sprintf("%.17g", x)
 vec <- function(x) paste0("[", paste(num(x), collapse = ", "), "]")
 strs <- function(x) paste0("[", paste0('"', x, '"', collapse = ", "), "]")
-entry <- function(name, names, est, se, extra) {
-  paste0('  "', name, '": {\n    "names": ', strs(names), ',\n    "estimate": ', vec(est),
-         ',\n    "standardError": ', vec(se), extra, '\n  }')
+entry <- function(name, names, table, ci, extra) {
+  paste0('  "', name, '": {\n    "names": ', strs(names), ',\n    "estimate": ', vec(table[, 1]),
+         ',\n    "standardError": ', vec(table[, 2]), ',\n    "statistic": ', vec(table[, 3]),
+         ',\n    "pValue": ', vec(table[, 4]), ',\n    "lower95": ', vec(ci[, 1]), ',\n    "upper95": ', vec(ci[, 2]),
+         extra, '\n  }')
 }
 out <- character()
 
 tight <- glm.control(epsilon = 1e-14, maxit = 100)
 g <- glm(y_bin ~ age + sex + marker, family = binomial, data = d, control = tight)
 sg <- summary(g)$coefficients
-out <- c(out, entry("logistic", c("(intercept)", "age", "sex", "marker"), sg[, 1], sg[, 2],
+# Wald intervals (estimate +- z * SE), as Dure reports them
+out <- c(out, entry("logistic", c("(intercept)", "age", "sex", "marker"), sg, confint.default(g),
   paste0(',\n    "logLik": ', num(as.numeric(logLik(g))), ',\n    "iterations": ', g$iter)))
 
 l <- lm(y_lin ~ age + sex + marker, data = d)
 sl <- summary(l)
-out <- c(out, entry("linear", c("(intercept)", "age", "sex", "marker"), sl$coefficients[, 1], sl$coefficients[, 2],
+# t statistics and t intervals on the residual degrees of freedom
+out <- c(out, entry("linear", c("(intercept)", "age", "sex", "marker"), sl$coefficients, confint(l),
   paste0(',\n    "residualStandardError": ', num(sl$sigma), ',\n    "residualDf": ', l$df.residual)))
 
 for (ties in c("efron", "breslow")) {
   cx <- coxph(Surv(time, event) ~ age + sex + marker + strata(site), data = d, ties = ties,
               control = coxph.control(eps = 1e-14, toler.chol = 1e-15, iter.max = 100))
-  out <- c(out, entry(paste0("cox_", ties), c("age", "sex", "marker"), coef(cx), sqrt(diag(vcov(cx))),
+  sc <- summary(cx)$coefficients[, c("coef", "se(coef)", "z", "Pr(>|z|)")]
+  out <- c(out, entry(paste0("cox_", ties), c("age", "sex", "marker"), sc, confint(cx),
     paste0(',\n    "logLik": ', num(cx$loglik[2]), ',\n    "iterations": ', cx$iter)))
 }
 writeLines(c("{", paste(out, collapse = ",\n"), "}"), "reference-r.json")
