@@ -41,7 +41,12 @@ public final class FederatedNewton {
   static final double DECREMENT_TOLERANCE = 1e-10;
   static final double CHANGE_TOLERANCE = 1e-8;
   private static final int MAX_HALVINGS = 20;
-  /** Consecutive steps in which a coefficient grew in the same direction before it counts as diverging. */
+  /** A Newton decrement this small while coefficients diverge: the likelihood is flat along their direction. */
+  private static final double FLAT = 1e-6;
+  /**
+   * Consecutive steps in which a coefficient grew in the same direction, each at least half the previous one (not
+   * the quadratic shrinking of a converging Newton iteration), before it counts as diverging.
+   */
   private static final int DIVERGING_STEPS = 5;
 
   /** What the coordinator does next. */
@@ -169,7 +174,8 @@ public final class FederatedNewton {
       decrement += g[j] * next[j];
       maxChange = Math.max(maxChange, Math.abs(next[j]));
       if (Math.abs(next[j]) > CHANGE_TOLERANCE * (1 + Math.abs(beta[j]))) small = false;
-      boolean grows = step != null && next[j] * step[j] > 0 && Math.abs(beta[j] + next[j]) > Math.abs(beta[j]);
+      boolean grows = step != null && next[j] * step[j] > 0 && Math.abs(beta[j] + next[j]) > Math.abs(beta[j])
+          && Math.abs(next[j]) >= 0.5 * Math.abs(step[j]);
       growing[j] = grows ? growing[j] + 1 : 0;
     }
     iterations++;
@@ -183,6 +189,11 @@ public final class FederatedNewton {
       for (int j = 0; j < q; j++) estimate[j] = beta[j] + next[j];
       return finish(new EstimationResult.Fitted(table(estimate, info.inverse(), 1, objective, sum,
           new NormalDistribution(null, 0, 1), Double.NaN)));
+    }
+    boolean diverging = Arrays.stream(growing).anyMatch(n -> n >= DIVERGING_STEPS);
+    if (diverging && (boundary > 0 || decrement <= FLAT)) {
+      return finish(notConverged("stopped at iteration " + iterations + " with the log-likelihood "
+          + (boundary > 0 ? "approaching its supremum" : "flat") + " while they grow", boundary));
     }
     step = next;
     for (int j = 0; j < q; j++) beta[j] = accepted[j] + step[j];
@@ -278,7 +289,8 @@ public final class FederatedNewton {
     if (diverging.isEmpty() && step != null) {
       for (int j = 0; j < q; j++) if (Math.abs(step[j]) > CHANGE_TOLERANCE * (1 + Math.abs(accepted[j]))) diverging.add(j);
     }
-    String which = diverging.isEmpty() ? "" : "coefficients " + names(diverging) + " keep growing ("
+    String which = diverging.isEmpty() ? "" : (diverging.size() == 1 ? "coefficient " : "coefficients ")
+        + names(diverging) + (diverging.size() == 1 ? " keeps" : " keep") + " growing ("
         + diverging.stream().map(j -> model.parameterNames().get(j) + " at " + fmt(beta[j]))
             .collect(Collectors.joining(", ")) + ") instead of converging";
     String message = switch (model.family()) {

@@ -141,16 +141,16 @@ final class SiteSums {
     return out;
   }
 
-  /** One stratum, {@code idx} sorted by decreasing time. Returns its number of events. */
+  /**
+   * One stratum, {@code idx} sorted by decreasing time, so that each row joins the risk set when its time is
+   * reached. The weights {@code exp(eta)} are kept relative to the largest {@code eta} in the risk set so far (the
+   * sums are rescaled when it grows), so that the risk set's sum never underflows; the shift cancels in the score
+   * and information and is accounted for in the log partial likelihood. Returns the stratum's number of events.
+   */
   private static long coxStratum(SiteRows rows, int[] idx, double[] beta, EstimationModel.Ties ties,
                                  ContributionLayout layout, double[] out) {
     int q = beta.length, g = layout.gradientOffset();
-    double[] eta = new double[idx.length];
     double shift = Double.NEGATIVE_INFINITY;
-    for (int a = 0; a < idx.length; a++) {
-      eta[a] = dot(rows.x[idx[a]], beta, 0);
-      shift = Math.max(shift, eta[a]);
-    }
     double s0 = 0;
     double[] s1 = new double[q];
     double[][] s2 = new double[q][q];
@@ -167,7 +167,22 @@ final class SiteSums {
       Arrays.fill(xSum, 0);
       for (; a < idx.length && rows.time[idx[a]] == t; a++) {
         double[] x = rows.x[idx[a]];
-        double w = Math.exp(eta[a] - shift);
+        double eta = dot(x, beta, 0);
+        if (eta > shift) {
+          double f = Math.exp(shift - eta);
+          s0 *= f;
+          e0 *= f;
+          for (int i = 0; i < q; i++) {
+            s1[i] *= f;
+            e1[i] *= f;
+            for (int j = i; j < q; j++) {
+              s2[i][j] *= f;
+              e2[i][j] *= f;
+            }
+          }
+          shift = eta;
+        }
+        double w = Math.exp(eta - shift);
         s0 += w;
         for (int i = 0; i < q; i++) {
           s1[i] += w * x[i];
@@ -175,7 +190,7 @@ final class SiteSums {
         }
         if (rows.event[idx[a]]) {
           d++;
-          etaSum += eta[a] - shift;
+          etaSum += eta;
           e0 += w;
           for (int i = 0; i < q; i++) {
             xSum[i] += x[i];
@@ -186,7 +201,7 @@ final class SiteSums {
       }
       if (d == 0) continue;
       events += d;
-      out[ContributionLayout.OBJECTIVE] += etaSum;
+      out[ContributionLayout.OBJECTIVE] += etaSum - d * shift;
       for (int i = 0; i < q; i++) out[g + i] += xSum[i];
       int terms = ties == EstimationModel.Ties.EFRON ? d : 1;
       double weight = ties == EstimationModel.Ties.EFRON ? 1 : d;
