@@ -1,5 +1,6 @@
 package org.dure.learning.estimation;
 
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
@@ -9,6 +10,8 @@ import java.util.Objects;
  *
  * @param family the model family; {@code family.ratioName()} names {@link Coefficient#ratio()} (null for linear)
  * @param coefficients one row per parameter, in the model's order
+ * @param covariance the estimates' covariance matrix ({@code I^-1}, times the residual variance for linear models),
+ *     upper triangle row by row as in {@link ContributionLayout}; read it with {@link #covariance(int, int)}
  * @param logLikelihood the pooled log-likelihood at the estimates (log partial likelihood for Cox); NaN for
  *     linear models
  * @param residualStandardError for linear models, {@code sqrt(RSS / (n - q))}; NaN otherwise
@@ -17,13 +20,40 @@ import java.util.Objects;
  * @param convergence how the fit ended
  * @param notes plain-words remarks that do not invalidate the table (e.g. strata without events)
  */
-public record CoefficientTable(EstimationModel.Family family, List<Coefficient> coefficients, double logLikelihood,
+public record CoefficientTable(EstimationModel.Family family, List<Coefficient> coefficients, double[] covariance,
+                               double logLikelihood,
                                double residualStandardError, long rows, long events, Convergence convergence,
                                List<String> notes) {
   public CoefficientTable {
     Objects.requireNonNull(family, "family");
     coefficients = List.copyOf(coefficients);
+    int q = coefficients.size();
+    if (covariance.length != q * (q + 1) / 2) {
+      throw new IllegalArgumentException("covariance.length must be " + q * (q + 1) / 2 + ", was " + covariance.length);
+    }
+    covariance = covariance.clone();
     notes = List.copyOf(notes);
+  }
+
+  @Override public double[] covariance() { return covariance.clone(); }
+
+  /** Covariance of the estimates of parameters {@code i} and {@code j}, either order. */
+  public double covariance(int i, int j) {
+    int q = coefficients.size();
+    if (i > j) { int t = i; i = j; j = t; }
+    if (i < 0 || j >= q) throw new IndexOutOfBoundsException("(" + i + ", " + j + ") outside " + q + " parameters");
+    return covariance[i * q - i * (i - 1) / 2 + (j - i)];
+  }
+
+  @Override public boolean equals(Object o) {
+    return o instanceof CoefficientTable t && family == t.family && coefficients.equals(t.coefficients)
+        && Arrays.equals(covariance, t.covariance) && Double.compare(logLikelihood, t.logLikelihood) == 0
+        && Double.compare(residualStandardError, t.residualStandardError) == 0 && rows == t.rows
+        && events == t.events && convergence.equals(t.convergence) && notes.equals(t.notes);
+  }
+
+  @Override public int hashCode() {
+    return Objects.hash(family, coefficients, Arrays.hashCode(covariance), logLikelihood, rows, events, notes);
   }
 
   /** The row for {@code name}. */

@@ -183,7 +183,9 @@ public final class FederatedNewton {
     lastDecrement = decrement;
     if (decrement <= DECREMENT_TOLERANCE && small) {
       if (boundary > 0) {
-        return finish(notConverged("converged numerically while coefficients were still moving", boundary));
+        notes.add(boundary + (boundary == 1 ? " row has" : " rows have") + " a fitted probability of its observed"
+            + " outcome within " + SiteSums.BOUNDARY + " of 0 or 1 although the fit converged; check for extreme"
+            + " covariate values");
       }
       double[] estimate = new double[q];
       for (int j = 0; j < q; j++) estimate[j] = beta[j] + next[j];
@@ -344,7 +346,9 @@ public final class FederatedNewton {
           estimate[j] + critical * se));
     }
     long events = layout.counts().contains("events") ? Math.round(count(sum, "events")) : -1;
-    return new CoefficientTable(model.family(), rows, objective, residualSe, Math.round(count(sum, "rows")), events,
-        convergence(true), notes);
+    double[] covariance = new double[q * (q + 1) / 2];
+    for (int i = 0, k = 0; i < q; i++) for (int j = i; j < q; j++) covariance[k++] = dispersion * inverse[i][j];
+    return new CoefficientTable(model.family(), rows, covariance, objective, residualSe,
+        Math.round(count(sum, "rows")), events, convergence(true), notes);
   }
 }

@@ -123,7 +123,6 @@ final class SiteSums {
    */
   static double[] cox(SiteRows rows, double[] beta, EstimationModel.Ties ties, ContributionLayout layout) {
     double[] out = new double[layout.length()];
-    int q = beta.length;
     long events = 0;
     int[] strata = IntStream.of(rows.stratum).distinct().sorted().toArray();
     int withoutEvents = 0;

@@ -50,6 +50,13 @@ class FederatedFitMatchesPooledReferenceTest {
       assertEquals(Math.exp(c.estimate()), c.ratio(), 0);
       assertEquals(Math.exp(c.lower95()), c.ratioLower95(), 0);
     }
+    if (ref.has("covariance")) {
+      double[] cov = Vectors.doubles(ref.get("covariance"));
+      assertEquals(cov.length, table.covariance().length);
+      for (int k = 0; k < cov.length; k++) {
+        assertEquals(cov[k], table.covariance()[k], 1e-8 * (1 + Math.abs(cov[k])), label + " covariance " + k);
+      }
+    }
     if (ref.has("logLik")) assertEquals(ref.get("logLik").asDouble(), table.logLikelihood(), 1e-6, label + " logLik");
     assertTrue(table.convergence().converged());
     System.out.printf(Locale.ROOT, "%-12s max |Δ coefficient| %.2e, max |Δ SE| %.2e, %d iterations%n", label, maxEst,

@@ -181,4 +181,22 @@ class NotEstimableTest {
     double[] reference = Vectors.doubles(Vectors.reference("reference-r.json", "cox_efron").get("estimate"));
     for (int j = 0; j < 3; j++) assertEquals(reference[j], table.coefficients().get(j).estimate(), 1e-6);
   }
+
+  @Test void convergedFitWithAnExtremeRowIsReportedWithANoteNotAsSeparation() {
+    Random random = new Random(17);
+    int n = 201;
+    double[][] x = new double[n][];
+    int[] y = new int[n];
+    for (int i = 0; i < n - 1; i++) {
+      x[i] = new double[] {random.nextGaussian()};
+      y[i] = random.nextDouble() < 1 / (1 + Math.exp(-(0.3 + x[i][0]))) ? 1 : 0;
+    }
+    x[n - 1] = new double[] {40};   // fitted probability 1 - 1e-17, and indeed an event
+    y[n - 1] = 1;
+    EstimationResult r = FederatedNewton.fitInProcess(EstimationModel.logistic(List.of("x")),
+        List.of(SiteRows.binary(x, y)));
+    CoefficientTable table = assertInstanceOf(EstimationResult.Fitted.class, r, () -> r.toString()).table();
+    assertEquals(List.of("1 row has a fitted probability of its observed outcome within 1.0E-10 of 0 or 1 although"
+        + " the fit converged; check for extreme covariate values"), table.notes());
+  }
 }
