@@ -124,4 +124,39 @@ class SiteContributionsTest {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> newton.accept(new double[8]));
     assertTrue(e.getMessage().startsWith("sum.length must be 9 for LOGISTIC[(intercept), age], was 8"), e.getMessage());
   }
+
+  /** Score = gradient of the objective and information = minus its Hessian, by central differences, at {@code at}. */
+  private static void assertDerivatives(EstimationModel model, SiteRows rows, double[] at, double sign) {
+    ContributionLayout l = model.layout();
+    double[] c = model.contribution(rows, at);
+    double h = 1e-5;
+    for (int j = 0; j < at.length; j++) {
+      double[] plus = at.clone(), minus = at.clone();
+      plus[j] += h;
+      minus[j] -= h;
+      double[] cp = model.contribution(rows, plus), cm = model.contribution(rows, minus);
+      double slope = sign * (cp[0] - cm[0]) / (2 * h);
+      double g = c[l.gradientOffset() + j];
+      assertEquals(g, slope, 1e-5 * (1 + Math.abs(g)), model + " score " + j);
+      for (int i = 0; i < at.length; i++) {
+        double curvature = -(cp[l.gradientOffset() + i] - cm[l.gradientOffset() + i]) / (2 * h);
+        double info = c[l.information(i, j)];
+        assertEquals(info, curvature, 1e-5 * (1 + Math.abs(info)), model + " information " + i + "," + j);
+      }
+    }
+  }
+
+  @Test void scoreAndInformationAreTheDerivativesOfTheLogLikelihoodAwayFromTheOptimum() {
+    assertDerivatives(EstimationModel.logistic(Vectors.COVARIATES), Vectors.binary(UNION),
+        new double[] {-3.5, 0.05, 0.4, 0.9}, 1);
+    assertDerivatives(EstimationModel.multinomial(Vectors.COVARIATES, Vectors.CLASSES), Vectors.categorical(UNION),
+        new double[] {-3, 0.05, 0.7, 0.4, -5, 0.08, 0.2, 1}, 1);
+    for (EstimationModel.Ties ties : EstimationModel.Ties.values()) {
+      assertDerivatives(EstimationModel.cox(Vectors.COVARIATES, ties), Vectors.survivalStratifiedBySite(SITES),
+          new double[] {0.02, 0.3, 0.8}, 1);
+    }
+    // linear: the objective is the residual sum of squares, whose gradient is -2 X'(y - Xb)
+    assertDerivatives(EstimationModel.linear(Vectors.COVARIATES), Vectors.continuous(UNION),
+        new double[] {-5, 0.4, -1, 2.5}, -0.5);
+  }
 }
