@@ -30,7 +30,8 @@ import org.dure.learning.estimation.EstimationModel.Family;
  * of the pooled rows (each Cox stratum keeping its own risk sets), so every step, and the result, equals the pooled
  * fit's. A step that lowers the log-likelihood is halved and re-evaluated. The fit has converged when the Newton
  * decrement {@code g' I^-1 g} is below {@value #DECREMENT_TOLERANCE} and no coefficient moves by more than
- * {@value #CHANGE_TOLERANCE} times {@code (1 + |coefficient|)}; the estimates are the last point plus its (tiny)
+ * {@value #CHANGE_TOLERANCE} times {@code (1 + |coefficient|)}; at most {@code 3 × maxIterations} rounds are
+ * asked for, halvings included. The estimates are the last point plus its (tiny)
  * step and the standard errors come from the inverse information there. A linear model ends after its first round:
  * at zero its contribution is exactly the normal equations' {@code y'y, X'y, X'X, n}.
  *
@@ -41,11 +42,16 @@ public final class FederatedNewton {
   static final double DECREMENT_TOLERANCE = 1e-10;
   static final double CHANGE_TOLERANCE = 1e-8;
   private static final int MAX_HALVINGS = 20;
+  /** At most this many rounds of contributions per allowed iteration, halvings included. */
+  private static final int ROUNDS_PER_ITERATION = 3;
+  /** A step counts towards divergence only if it moves the coefficient by more than this, relative. */
+  private static final double MOVING = 1e-3;
   /** A Newton decrement this small while coefficients diverge: the likelihood is flat along their direction. */
   private static final double FLAT = 1e-6;
   /**
-   * Consecutive steps in which a coefficient grew in the same direction, each at least half the previous one (not
-   * the quadratic shrinking of a converging Newton iteration), before it counts as diverging.
+   * Consecutive steps in which a coefficient grew in the same direction by more than {@link #MOVING} of its size,
+   * each at least half the previous one (not the quadratic shrinking of a converging Newton iteration), before it
+   * counts as diverging.
    */
   private static final int DIVERGING_STEPS = 5;
 
@@ -148,13 +154,14 @@ public final class FederatedNewton {
     if (accepted != null && objective < acceptedObjective - 1e-12 * (1 + Math.abs(acceptedObjective))) {
       if (++halvings > MAX_HALVINGS) {
         return finish(notConverged("the log-likelihood did not increase along the Newton direction even after "
-            + MAX_HALVINGS + " step halvings", boundaryRows(sum)));
+            + MAX_HALVINGS + " step halvings (if the sums were aggregated in fixed point, its precision may be too"
+            + " coarse for this model)", boundaryRows(sum)));
       }
       for (int j = 0; j < q; j++) {
         step[j] /= 2;
         beta[j] = accepted[j] + step[j];
       }
-      return new Evaluate(beta);
+      return evaluate(boundaryRows(sum));
     }
     accepted = beta.clone();
     acceptedObjective = objective;
@@ -175,7 +182,7 @@ public final class FederatedNewton {
       maxChange = Math.max(maxChange, Math.abs(next[j]));
       if (Math.abs(next[j]) > CHANGE_TOLERANCE * (1 + Math.abs(beta[j]))) small = false;
       boolean grows = step != null && next[j] * step[j] > 0 && Math.abs(beta[j] + next[j]) > Math.abs(beta[j])
-          && Math.abs(next[j]) >= 0.5 * Math.abs(step[j]);
+          && Math.abs(next[j]) >= 0.5 * Math.abs(step[j]) && Math.abs(next[j]) > MOVING * (1 + Math.abs(beta[j]));
       growing[j] = grows ? growing[j] + 1 : 0;
     }
     iterations++;
@@ -201,6 +208,16 @@ public final class FederatedNewton {
     for (int j = 0; j < q; j++) beta[j] = accepted[j] + step[j];
     if (iterations >= maxIterations) {
       return finish(notConverged("no convergence in " + maxIterations + " iterations", boundary));
+    }
+    return evaluate(boundary);
+  }
+
+  /** Asks for the next round at {@code beta}, unless the fit has used up its rounds. */
+  private Progress evaluate(long boundary) {
+    if (evaluations >= ROUNDS_PER_ITERATION * maxIterations) {
+      return finish(notConverged("no convergence in " + evaluations + " rounds of contributions (step halvings"
+          + " included; if the sums were aggregated in fixed point, its precision may be too coarse for this model)",
+          boundary));
     }
     return new Evaluate(beta);
   }

@@ -65,7 +65,7 @@ public final class SiteRows {
 
   /** Rows of a Cox model, all in one stratum (the site's). */
   public static SiteRows survival(double[][] covariates, double[] time, boolean[] event) {
-    return survival(covariates, time, event, new int[covariates.length]);
+    return survival(covariates, time, event, new int[Objects.requireNonNull(covariates, "covariates").length]);
   }
 
   /**
