@@ -9,7 +9,7 @@ import java.util.Map;
  * those of the global model produced by this round, measured by the sites on their validation splits
  * (which they report at the start of the next round, or in the final evaluation).
  *
- * @param status RUNNING, COMPLETED, ABORTED or INITIAL
+ * @param status where the round stands
  * @param samples training rows per site (plain aggregation only: with secure aggregation no per-site figure exists)
  * @param trainLoss mean training loss per site (plain aggregation only)
  * @param secureAggregation how the round was securely aggregated, or null for plain aggregation
@@ -17,7 +17,7 @@ import java.util.Map;
  *     round (at the study's δ), as the sites report it
  * @param abortedAttempts earlier attempts of this round that aborted, oldest first (this record is the latest)
  */
-public record RoundRecord(int round, int attempt, String status, Instant startedAt, Instant endedAt, double seconds,
+public record RoundRecord(int round, int attempt, RoundStatus status, Instant startedAt, Instant endedAt, double seconds,
                           List<String> participants, Map<String, Long> samples, Map<String, Double> trainLoss,
                           Map<String, String> dropped, String abortReason, Metrics pooled,
                           Map<String, Metrics> bySite, SecureAggregation secureAggregation,

@@ -124,7 +124,6 @@ public final class StudyRunner {
   /** Per site offered the study and not yet answering: the timer of its offer deadline. */
   private final Map<String, Long> offerTimers = new HashMap<>();
   /** Participation state of a site that did not answer the offer within {@code offerDeadlineSeconds}. */
-  static final String NO_ANSWER = "NO_ANSWER";
 
   /** Protocol phases of a running study; each knows its own pending sites and timer. */
   private sealed interface Phase permits Idle, AwaitingSites, CollectingStatistics, Training, FinalEvaluation {}
@@ -354,19 +353,19 @@ public final class StudyRunner {
     String site = s.siteId();
     boolean wasReady = ready.remove(site);
     if (phase instanceof CollectingStatistics c && c.pending.remove(site)) {
-      mark(site, "DROPPED", "disconnected while the study was being prepared");
+      mark(site, ParticipationState.DROPPED, "disconnected while the study was being prepared");
       maybeFinishStatistics();
     } else if (phase instanceof Training t && t.secure != null && t.pending.remove(site)) {
-      mark(site, "DROPPED", "disconnected during round " + t.round);
+      mark(site, ParticipationState.DROPPED, "disconnected during round " + t.round);
       t.secure.siteLeft(site, "disconnected");
     } else if (phase instanceof Training t && t.pending.remove(site)) {
       t.dropped.put(site, "disconnected during round " + t.round);
-      mark(site, "DROPPED", "disconnected during round " + t.round);
+      mark(site, ParticipationState.DROPPED, "disconnected during round " + t.round);
       maybeFinishRound();
     } else if (phase instanceof FinalEvaluation f && f.remove(site)) {
       maybeFinishEvaluation();
     } else if (wasReady) {
-      mark(site, "DROPPED", "disconnected");
+      mark(site, ParticipationState.DROPPED, "disconnected");
     }
     answered(site); // offered again when it reconnects, with a new offer deadline
     if (phase instanceof AwaitingSites) tryLeaveAwaiting();
@@ -383,7 +382,7 @@ public final class StudyRunner {
     }
     if (m instanceof AgentMessage.StudyAccepted a) {
       if (!status.active()) return;
-      if (isState(site, "WITHDRAWN")) {
+      if (isState(site, ParticipationState.WITHDRAWN)) {
         log.warn("study {}: ignoring an approval from {}, which withdrew from the study", id, site);
         return;
       }
@@ -391,14 +390,14 @@ public final class StudyRunner {
         SiteSignatures.verify(s.publicKey(), Purpose.STUDY_APPROVAL, site, id, 0, specSha256, decode(a.signature()));
       } catch (SiteSignatures.SignatureRejected e) {
         log.warn("study {}: refusing the approval of site {}: {}", id, site, e.getMessage());
-        participation.put(site, new SiteParticipation("REFUSED", "approval not accepted: " + e.getMessage(), 0, null));
+        participation.put(site, new SiteParticipation(ParticipationState.REFUSED, "approval not accepted: " + e.getMessage(), 0, null));
         s.send(new CoordinatorMessage.Refused("study " + id + ": approval not accepted: " + e.getMessage()));
         persist();
         return;
       }
       SiteParticipation old = participation.get(site);
-      if (old == null || !"ACCEPTED".equals(old.state())) ledger.siteApproved(id, site, a.rows(), specSha256Hex(), a.signature());
-      participation.put(site, new SiteParticipation("ACCEPTED", null, a.rows(), old == null ? null : old.statistics(),
+      if (old == null || old.state() != ParticipationState.ACCEPTED) ledger.siteApproved(id, site, a.rows(), specSha256Hex(), a.signature());
+      participation.put(site, new SiteParticipation(ParticipationState.ACCEPTED, null, a.rows(), old == null ? null : old.statistics(),
           a.minSecureRoster()));
       answered(site);
       sittingOut.remove(site); // a site that (re)approves on a new connection may join the retry
@@ -411,16 +410,16 @@ public final class StudyRunner {
       persist();
       if (phase instanceof AwaitingSites) tryLeaveAwaiting();
     } else if (m instanceof AgentMessage.StudyPending p) {
-      if (!status.active() || !(isState(site, "OFFERED") || isState(site, NO_ANSWER))) return;
+      if (!status.active() || !(isState(site, ParticipationState.OFFERED) || isState(site, ParticipationState.NO_ANSWER))) return;
       answered(site);
-      participation.put(site, new SiteParticipation("PENDING", p.reason(), 0, null));
+      participation.put(site, new SiteParticipation(ParticipationState.PENDING, p.reason(), 0, null));
       log.info("study {}: site {} awaits its data officer's decision", id, site);
       persist();
       if (phase instanceof AwaitingSites) tryLeaveAwaiting();
     } else if (m instanceof AgentMessage.StudyWithdrawn w) {
       withdrawn(s, w);
     } else if (m instanceof AgentMessage.StudyDeclined d) {
-      participation.put(site, new SiteParticipation("DECLINED", d.reason(), 0, null));
+      participation.put(site, new SiteParticipation(ParticipationState.DECLINED, d.reason(), 0, null));
       answered(site);
       ledger.siteRefused(id, site, d.reason());
       log.info("study {}: site {} declined: {}", id, site, d.reason());
@@ -429,7 +428,7 @@ public final class StudyRunner {
     } else if (m instanceof AgentMessage.Statistics st) {
       if (phase instanceof CollectingStatistics c && c.pending.remove(site)) {
         c.received.put(site, st.statistics());
-        participation.put(site, new SiteParticipation("ACCEPTED", null, st.statistics().rowsUsed(), st.statistics()));
+        participation.put(site, new SiteParticipation(ParticipationState.ACCEPTED, null, st.statistics().rowsUsed(), st.statistics()));
         maybeFinishStatistics();
       }
     } else if (m instanceof AgentMessage.EvaluationReport e) {
@@ -468,7 +467,7 @@ public final class StudyRunner {
    */
   private void withdrawn(SiteSession s, AgentMessage.StudyWithdrawn w) {
     String site = s.siteId();
-    if (isState(site, "WITHDRAWN")) return;
+    if (isState(site, ParticipationState.WITHDRAWN)) return;
     byte[] signature = decode(w.signature());
     try {
       SiteSignatures.verify(s.publicKey(), Purpose.STUDY_WITHDRAWAL, site, id, 0,
@@ -481,7 +480,7 @@ public final class StudyRunner {
     String why = "withdrawn by the site: " + w.reason();
     log.warn("study {}: site {} {}", id, site, why);
     ready.remove(site);
-    participation.put(site, new SiteParticipation("WITHDRAWN", why, 0, null));
+    participation.put(site, new SiteParticipation(ParticipationState.WITHDRAWN, why, 0, null));
     ledger.siteWithdrew(id, site, w.reason(), w.signature());
     persist();
     if (!status.active()) return;
@@ -548,7 +547,7 @@ public final class StudyRunner {
       receipt(s, t.round, ledger.contribution(id, site, t.round, attempt, t.globalSha256, f.signedDigest(), f.signature(),
           "plain-update"));
       if (Float.isFinite(f.trainLoss())) t.trainLoss.put(site, (double) f.trainLoss()); // DP sites send none
-      if (isState(site, "DROPPED")) mark(site, "ACCEPTED", null);
+      if (isState(site, ParticipationState.DROPPED)) mark(site, ParticipationState.ACCEPTED, null);
     } catch (IllegalArgumentException e) {
       log.warn("study {}: rejected update from {}: {}", id, site, e.getMessage());
       s.send(new CoordinatorMessage.Refused("update rejected: " + e.getMessage()));
@@ -582,9 +581,9 @@ public final class StudyRunner {
 
   private void offer(SiteSession s) {
     SiteParticipation p = participation.get(s.siteId());
-    if (p != null && "WITHDRAWN".equals(p.state())) return; // for good
-    if (p == null || !"ACCEPTED".equals(p.state())) {
-      participation.put(s.siteId(), new SiteParticipation("OFFERED", null, 0, p == null ? null : p.statistics()));
+    if (p != null && p.state() == ParticipationState.WITHDRAWN) return; // for good
+    if (p == null || p.state() != ParticipationState.ACCEPTED) {
+      participation.put(s.siteId(), new SiteParticipation(ParticipationState.OFFERED, null, 0, p == null ? null : p.statistics()));
       awaitAnswer(s.siteId());
     }
     s.send(new CoordinatorMessage.StudyOffer(id, spec.toJson()));
@@ -593,7 +592,7 @@ public final class StudyRunner {
 
   /**
    * Starts the site's offer deadline: a site that neither accepts, declines nor says its data officer decides within
-   * {@code offerDeadlineSeconds} (an agent that failed on the offer) is marked {@value #NO_ANSWER}, named in the
+   * {@code offerDeadlineSeconds} (an agent that failed on the offer) is marked {@link ParticipationState#NO_ANSWER}, named in the
    * status, and counted out until it answers (it is offered the study again when it reconnects).
    */
   private void awaitAnswer(String site) {
@@ -601,9 +600,9 @@ public final class StudyRunner {
     int seconds = spec.offerDeadlineSeconds();
     offerTimers.put(site, vertx.setTimer(seconds * 1000L, x -> {
       offerTimers.remove(site);
-      if (!status.active() || !isState(site, "OFFERED")) return;
+      if (!status.active() || !isState(site, ParticipationState.OFFERED)) return;
       log.warn("study {}: site {} did not answer the offer within {} s", id, site, seconds);
-      mark(site, NO_ANSWER, "did not answer the offer within " + seconds + " s (offerDeadlineSeconds); not taking part"
+      mark(site, ParticipationState.NO_ANSWER, "did not answer the offer within " + seconds + " s (offerDeadlineSeconds); not taking part"
           + " unless it answers later");
       if (phase instanceof AwaitingSites) tryLeaveAwaiting();
     }));
@@ -672,25 +671,25 @@ public final class StudyRunner {
     Map<String, String> out = new LinkedHashMap<>(), undecided = new LinkedHashMap<>();
     for (String site : all) {
       SiteParticipation p = participation.get(site);
-      String state = p == null ? null : p.state();
+      ParticipationState state = p == null ? null : p.state();
       String why = p == null || p.reason() == null ? "" : ": " + p.reason();
       boolean on = online.contains(site);
-      if (state != null && List.of("DECLINED", "REFUSED", "WITHDRAWN").contains(state)) {
-        out.put(site, state.toLowerCase(java.util.Locale.ROOT) + why);
-      } else if ("PENDING".equals(state)) {
+      if (state == ParticipationState.DECLINED || state == ParticipationState.REFUSED || state == ParticipationState.WITHDRAWN) {
+        out.put(site, state.name().toLowerCase(java.util.Locale.ROOT) + why);
+      } else if (state == ParticipationState.PENDING) {
         undecided.put(site, "awaits its data officer's decision");
       } else if (!on) {
         if (enrolled.contains(site)) undecided.put(site, "is not connected");
       } else if (sittingOut.contains(site)) {
         out.put(site, "sits out the retry (it dropped out of the aborted attempt)");
-      } else if ("ACCEPTED".equals(state)) {
+      } else if (state == ParticipationState.ACCEPTED) {
         accepted.add(site);
-      } else if ("OFFERED".equals(state)) {
+      } else if (state == ParticipationState.OFFERED) {
         undecided.put(site, "has not answered yet");
-      } else if (NO_ANSWER.equals(state)) {
+      } else if (state == ParticipationState.NO_ANSWER) {
         out.put(site, "did not answer the offer within " + spec.offerDeadlineSeconds() + " s");
       } else if (state != null) {
-        out.put(site, state.toLowerCase(java.util.Locale.ROOT) + why);
+        out.put(site, state.name().toLowerCase(java.util.Locale.ROOT) + why);
       }
     }
     return new Roll(sitesNeeded(), sitesNeededBecause(), accepted, out, undecided, enrolled.size());
@@ -705,8 +704,8 @@ public final class StudyRunner {
   private void tryLeaveAwaiting() {
     if (!(phase instanceof AwaitingSites a)) return;
     List<String> online = sites.sessions().stream().map(SiteSession::siteId).toList();
-    List<String> accepted = online.stream().filter(s -> isState(s, "ACCEPTED") && !sittingOut.contains(s)).toList();
-    boolean allAnswered = online.stream().noneMatch(s -> isState(s, "OFFERED"));
+    List<String> accepted = online.stream().filter(s -> isState(s, ParticipationState.ACCEPTED) && !sittingOut.contains(s)).toList();
+    boolean allAnswered = online.stream().noneMatch(s -> isState(s, ParticipationState.OFFERED));
     if (accepted.size() < sitesNeeded() || !allAnswered) {
       Roll roll = roll();
       String prefix = a.context == null ? "" : a.context + "; ";
@@ -731,7 +730,7 @@ public final class StudyRunner {
     Set<String> pending = new LinkedHashSet<>(accepted);
     long timer = vertx.setTimer(deadline().toMillis(), x -> {
       if (phase instanceof CollectingStatistics c) {
-        for (String s : c.pending) mark(s, "DROPPED", "sent no statistics before the deadline");
+        for (String s : c.pending) mark(s, ParticipationState.DROPPED, "sent no statistics before the deadline");
         c.pending.clear();
         maybeFinishStatistics();
       }
@@ -786,7 +785,7 @@ public final class StudyRunner {
       if (phase instanceof Training t && t.round == round) {
         for (String s : t.pending) {
           t.dropped.put(s, "no update before the " + spec.roundDeadlineSeconds() + " s deadline");
-          mark(s, "DROPPED", "no update in round " + round + " before the deadline; offered the next round again");
+          mark(s, ParticipationState.DROPPED, "no update in round " + round + " before the deadline; offered the next round again");
         }
         t.pending.clear();
         maybeFinishRound();
@@ -797,7 +796,7 @@ public final class StudyRunner {
     ledger.roundStarted(id, round, attempt, participants, t.globalSha256, false, 0);
     phase = t;
     setStatus(StudyStatus.TRAINING, "round " + round + " of " + spec.training().rounds() + " with " + participants.size() + " sites");
-    roundRecords.put(round, new RoundRecord(round, attempt, "RUNNING", t.started, null, 0, participants, Map.of(), Map.of(), Map.of(), null, null, Map.of(), null,
+    roundRecords.put(round, new RoundRecord(round, attempt, RoundStatus.RUNNING, t.started, null, 0, participants, Map.of(), Map.of(), Map.of(), null, null, Map.of(), null,
         abortedAttempts(round), Map.of()));
     byte[] frame = Frames.encode(Frames.Kind.GLOBAL_TRAIN, uuid, round, round - 1, 0, Float.NaN, global);
     for (String s : participants) sites.session(s).ifPresent(x -> x.sendBinary(frame));
@@ -831,7 +830,7 @@ public final class StudyRunner {
     setStatus(StudyStatus.TRAINING, "round " + round + " of " + spec.training().rounds() + " with " + participants.size()
         + " sites (secure aggregation, threshold " + threshold + (context.sparse() ? ", " + context.neighbours()
         + " neighbours" : "") + ")");
-    roundRecords.put(round, new RoundRecord(round, attempt, "RUNNING", t.started, null, 0, participants, Map.of(),
+    roundRecords.put(round, new RoundRecord(round, attempt, RoundStatus.RUNNING, t.started, null, 0, participants, Map.of(),
         Map.of(), Map.of(), null, null, Map.of(), new RoundRecord.SecureAggregation(threshold, context.neighbours(),
             List.of(), 0, Double.NaN), abortedAttempts(round), Map.of()));
     secure.start(Frames.encode(Frames.Kind.GLOBAL_TRAIN, uuid, round, round - 1, 0, Float.NaN, global), plan.clip());
@@ -845,14 +844,14 @@ public final class StudyRunner {
     double seconds = Duration.between(t.started, now).toNanos() / 1e9;
     RoundContext c = t.secure.context();
     t.dropped.putAll(outcome instanceof SecureRound.Completed done ? done.dropped() : ((SecureRound.Aborted) outcome).dropped());
-    for (String s : t.dropped.keySet()) if (isState(s, "ACCEPTED")) mark(s, "DROPPED", t.dropped.get(s));
+    for (String s : t.dropped.keySet()) if (isState(s, ParticipationState.ACCEPTED)) mark(s, ParticipationState.DROPPED, t.dropped.get(s));
     if (outcome instanceof SecureRound.Aborted a) {
       roundAborted(t, now, seconds, a.reason(), new RoundRecord.SecureAggregation(c.threshold(), c.neighbours(),
           List.of(), 0, Double.NaN));
       return;
     }
     SecureRound.Completed done = (SecureRound.Completed) outcome;
-    for (String s : done.survivors()) if (isState(s, "DROPPED")) mark(s, "ACCEPTED", null);
+    for (String s : done.survivors()) if (isState(s, ParticipationState.DROPPED)) mark(s, ParticipationState.ACCEPTED, null);
     double[] meanDelta = new double[global.length];
     for (int i = 0; i < meanDelta.length; i++) meanDelta[i] = done.meanDelta()[i];
     // With site-level noise sites weigh uniformly and send no loss; with DP-SGD they send no loss (it would leave
@@ -886,7 +885,7 @@ public final class StudyRunner {
     ledger.roundAborted(id, t.round, attempt, why);
     List<RoundRecord.AbortedAttempt> aborted = new ArrayList<>(abortedAttempts(t.round));
     aborted.add(new RoundRecord.AbortedAttempt(attempt, now, why, t.dropped));
-    RoundRecord rec = new RoundRecord(t.round, attempt, "ABORTED", t.started, now, seconds, t.participants,
+    RoundRecord rec = new RoundRecord(t.round, attempt, RoundStatus.ABORTED, t.started, now, seconds, t.participants,
         t.accumulator == null ? Map.of() : t.accumulator.samplesBySite(), t.trainLoss, t.dropped, why, null, Map.of(),
         secure, aborted, t.epsilon);
     roundRecords.put(t.round, rec);
@@ -912,7 +911,7 @@ public final class StudyRunner {
     completedRounds = t.round;
     attempt = 0;
     sittingOut.clear();
-    RoundRecord rec = new RoundRecord(t.round, prev.attempt(), "COMPLETED", t.started, now, seconds, t.participants,
+    RoundRecord rec = new RoundRecord(t.round, prev.attempt(), RoundStatus.COMPLETED, t.started, now, seconds, t.participants,
         samplesBySite, trainLoss, t.dropped, null, null, Map.of(), secure, prev.abortedAttempts(), t.epsilon);
     roundRecords.put(t.round, rec);
     store.put(id, rec);
@@ -1003,7 +1002,7 @@ public final class StudyRunner {
     byVersion.put(site, e);
     RoundRecord rec = roundRecords.get(version);
     if (rec == null && version == 0) {
-      rec = new RoundRecord(0, 0, "INITIAL", startedAt, startedAt, 0, List.of(), Map.of(), Map.of(), Map.of(), null, null, Map.of(), null, List.of(), Map.of());
+      rec = new RoundRecord(0, 0, RoundStatus.INITIAL, startedAt, startedAt, 0, List.of(), Map.of(), Map.of(), Map.of(), null, null, Map.of(), null, List.of(), Map.of());
     }
     if (rec == null) return;
     Map<String, Metrics> bySite = new TreeMap<>();
@@ -1039,7 +1038,7 @@ public final class StudyRunner {
     // No model digest when the study ended before its model was built (stopped before it started).
     ledger.studyEnded(id, terminal.name(), reason, completedRounds, global == null ? null : Digests.modelSha256(global), endedBy);
     for (SiteSession s : sites.sessions())
-      if (participation.containsKey(s.siteId()) && !isState(s.siteId(), "WITHDRAWN")) // a withdrawn site was done already
+      if (participation.containsKey(s.siteId()) && !isState(s.siteId(), ParticipationState.WITHDRAWN)) // a withdrawn site was done already
         s.send(new CoordinatorMessage.StudyEnded(id, terminal.name(), reason));
     ready.clear();
     onEnded.run();
@@ -1089,7 +1088,7 @@ public final class StudyRunner {
     int most = spec.sitesNeeded();
     for (Map.Entry<String, SiteParticipation> e : new java.util.TreeMap<>(participation).entrySet()) {
       SiteParticipation p = e.getValue();
-      boolean takesPart = "ACCEPTED".equals(p.state()) || "DROPPED".equals(p.state());
+      boolean takesPart = p.state() == ParticipationState.ACCEPTED || p.state() == ParticipationState.DROPPED;
       if (takesPart && p.minSecureRoster() != null && p.minSecureRoster() > most) {
         most = p.minSecureRoster();
         site = e.getKey();
@@ -1102,12 +1101,12 @@ public final class StudyRunner {
     return Duration.ofSeconds(spec.roundDeadlineSeconds());
   }
 
-  private boolean isState(String site, String state) {
+  private boolean isState(String site, ParticipationState state) {
     SiteParticipation p = participation.get(site);
-    return p != null && state.equals(p.state());
+    return p != null && state == p.state();
   }
 
-  private void mark(String site, String state, String reason) {
+  private void mark(String site, ParticipationState state, String reason) {
     SiteParticipation p = participation.get(site);
     participation.put(site, p == null ? new SiteParticipation(state, reason, 0, null) : p.with(state, reason));
     persist();
