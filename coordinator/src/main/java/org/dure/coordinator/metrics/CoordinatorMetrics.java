@@ -83,7 +83,49 @@ public final class CoordinatorMetrics {
     new FileDescriptorMetrics().bindTo(r);
     Gauge.builder("dure.build.info", () -> 1).description("The running coordinator's version (always 1)")
         .tags("component", "coordinator", "version", version).register(r);
+    m.zeroes();
     return m;
+  }
+
+  /** Registers the counters of every known label value at 0, so that dashboards and rates see them before the first event. */
+  private void zeroes() {
+    for (String outcome : new String[] {"completed", "aborted"}) {
+      for (String aggregation : new String[] {"secure", "plain"}) {
+        Counter.builder("dure.rounds").description("Training round attempts that ended, by outcome and aggregation")
+            .tags("outcome", outcome, "aggregation", aggregation).register(registry);
+      }
+      Timer.builder("dure.round.duration").description("Duration of training round attempts")
+          .tag("outcome", outcome).serviceLevelObjectives(ROUND_BUCKETS).register(registry);
+    }
+    for (String kind : DROP_KINDS) {
+      Counter.builder("dure.round.site.drops").description("Sites that dropped out of a round attempt, by kind of reason")
+          .tag("reason", kind).register(registry);
+    }
+    for (String reason : new String[] {"closed", "replaced", "limit_exceeded"}) {
+      Counter.builder("dure.site.disconnects").description("Site agent connections that ended, by reason")
+          .tag("reason", reason).register(registry);
+    }
+    for (org.dure.crypto.pki.SiteCertificateException.Reason reason : org.dure.crypto.pki.SiteCertificateException.Reason.values()) {
+      String r = reason.name().toLowerCase(Locale.ROOT);
+      Counter.builder("dure.site.refusals").description("Refused site connections (certificate checks), by reason")
+          .tag("reason", r).register(registry);
+      Counter.builder("dure.tls.handshake.failures").description("Failed TLS handshakes, by listener and reason")
+          .tags("listener", AGENTS, "reason", r).register(registry);
+    }
+    for (String listener : new String[] {AGENTS, API}) {
+      for (String r : TlsFailures.KINDS) {
+        Counter.builder("dure.tls.handshake.failures").description("Failed TLS handshakes, by listener and reason")
+            .tags("listener", listener, "reason", r).register(registry);
+      }
+    }
+    for (String channel : new String[] {AGENTS, API}) {
+      Counter.builder("dure.network.received").baseUnit(BaseUnits.BYTES).description("Bytes received, by channel")
+          .tag("channel", channel).register(registry);
+      Counter.builder("dure.network.sent").baseUnit(BaseUnits.BYTES).description("Bytes sent, by channel")
+          .tag("channel", channel).register(registry);
+    }
+    Timer.builder("dure.ledger.append.duration").description("Participation ledger appends, until the entry is on disk")
+        .serviceLevelObjectives(APPEND_BUCKETS).register(registry);
   }
 
   public MeterRegistry registry() {

@@ -13,6 +13,10 @@ import org.dure.crypto.pki.SiteCertificateException;
 
 /** The {@code reason} label of a failed TLS handshake: a certificate refusal's reason, or what kind of failure. */
 public final class TlsFailures {
+  /** The reasons other than a site certificate's refusal reason. */
+  public static final java.util.List<String> KINDS = java.util.List.of("no_certificate", "certificate_refused", "timeout",
+      "protocol_version", "not_tls", "handshake_error", "other");
+
   private TlsFailures() {}
 
   /**

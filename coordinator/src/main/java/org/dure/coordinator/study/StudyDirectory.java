@@ -164,7 +164,7 @@ public final class StudyDirectory implements SiteEvents {
       session.send(new CoordinatorMessage.Refused("unknown study " + studyId));
       return;
     }
-    Integer round = message instanceof SecAggWire.Addressed a ? (int) a.round() : null;
+    Integer round = message instanceof SecAggWire.Addressed a ? a.round() : null;
     try (var fields = org.dure.protocol.logging.LogFields.scope(studyId, round, session.siteId())) {
       r.message(session, message);
     }
