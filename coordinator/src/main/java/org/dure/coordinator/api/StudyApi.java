@@ -209,11 +209,12 @@ public final class StudyApi {
   }
 
   /**
-   * Counts every request when its response ends: {@code dure_api_requests_total} by the template of the route that
+   * Counts every request once its response is written: {@code dure_api_requests_total} by the template of the route that
    * answered ({@code /api/studies/:id}, never the path itself), and the bytes in and out.
    */
   private void count(Router r, RoutingContext rc) {
-    rc.addEndHandler(v -> {
+    // A body-end handler: rc.addEndHandler would take the response's end handler, which ApiConnectionGuard needs.
+    rc.addBodyEndHandler(v -> {
       metrics.apiRequest(routeTemplate(r, rc.request().method(), rc.request().path()), rc.request().method().name(),
           rc.response().getStatusCode());
       metrics.received(CoordinatorMetrics.API, rc.request().bytesRead());
