@@ -162,66 +162,62 @@ public final class SiteRegistry {
 
   private void text(ServerWebSocket ws, String siteId, X509Certificate certificate, SiteSession[] current, long helloTimer,
                     String text) {
-    {
-      AgentMessage msg;
-      try {
-        msg = WireJson.readAgent(text);
-      } catch (IllegalArgumentException e) {
-        refuse(ws, e.getMessage());
-        return;
-      }
-      if (current[0] == null) {
-        if (!(msg instanceof AgentMessage.Hello hello)) {
-          refuse(ws, "the first message must be hello");
-          return;
-        }
-        vertx.cancelTimer(helloTimer);
-        SiteSession previous = sessions.remove(siteId);
-        if (previous != null) {
-          log.info("site {} reconnected from {}; closing its previous connection", siteId, ws.remoteAddress());
-          previous.close((short) 4000, "replaced by a newer connection");
-          metrics.siteDisconnected("replaced");
-          events.disconnected(previous);
-        }
-        SiteSession s = new SiteSession(siteId, certificate, ws, metrics);
-        s.ledgerTreeSize(hello.treeSize());
-        current[0] = s;
-        sessions.put(s.siteId(), s);
-        s.send(new CoordinatorMessage.Welcome(s.siteId(), version));
-        mirror(s, true);
-        log.info("site {} connected from {} (agent {})", s.siteId(), ws.remoteAddress(), hello.agentVersion());
-        events.connected(s);
-        return;
-      }
-      current[0].received(text.length());
-      observer.received(current[0].siteId(), false, text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
-      if (msg instanceof AgentMessage.Hello) {
-        current[0].send(new CoordinatorMessage.Refused("hello was already received on this connection"));
-        return;
-      }
-      events.message(current[0], msg);
+    AgentMessage msg;
+    try {
+      msg = WireJson.readAgent(text);
+    } catch (IllegalArgumentException e) {
+      refuse(ws, e.getMessage());
+      return;
     }
+    if (current[0] == null) {
+      if (!(msg instanceof AgentMessage.Hello hello)) {
+        refuse(ws, "the first message must be hello");
+        return;
+      }
+      vertx.cancelTimer(helloTimer);
+      SiteSession previous = sessions.remove(siteId);
+      if (previous != null) {
+        log.info("site {} reconnected from {}; closing its previous connection", siteId, ws.remoteAddress());
+        previous.close((short) 4000, "replaced by a newer connection");
+        metrics.siteDisconnected("replaced");
+        events.disconnected(previous);
+      }
+      SiteSession s = new SiteSession(siteId, certificate, ws, metrics);
+      s.ledgerTreeSize(hello.treeSize());
+      current[0] = s;
+      sessions.put(s.siteId(), s);
+      s.send(new CoordinatorMessage.Welcome(s.siteId(), version));
+      mirror(s, true);
+      log.info("site {} connected from {} (agent {})", s.siteId(), ws.remoteAddress(), hello.agentVersion());
+      events.connected(s);
+      return;
+    }
+    current[0].received(text.length());
+    observer.received(current[0].siteId(), false, text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    if (msg instanceof AgentMessage.Hello) {
+      current[0].send(new CoordinatorMessage.Refused("hello was already received on this connection"));
+      return;
+    }
+    events.message(current[0], msg);
   }
 
   private void binary(ServerWebSocket ws, SiteSession[] current, io.vertx.core.buffer.Buffer buf) {
-    {
-      SiteSession s = current[0];
-      if (s == null) {
-        refuse(ws, "send hello before any model frame");
-        return;
-      }
-      s.received(buf.length());
-      observer.received(s.siteId(), true, buf.getBytes());
-      Frames.Frame frame;
-      try {
-        frame = Frames.decode(buf.getBytes());
-      } catch (Frames.FrameException e) {
-        log.warn("site {} sent an undecodable frame: {}", s.siteId(), e.getMessage());
-        s.send(new CoordinatorMessage.Refused("undecodable model frame: " + e.getMessage()));
-        return;
-      }
-      events.frame(s, frame);
+    SiteSession s = current[0];
+    if (s == null) {
+      refuse(ws, "send hello before any model frame");
+      return;
     }
+    s.received(buf.length());
+    observer.received(s.siteId(), true, buf.getBytes());
+    Frames.Frame frame;
+    try {
+      frame = Frames.decode(buf.getBytes());
+    } catch (Frames.FrameException e) {
+      log.warn("site {} sent an undecodable frame: {}", s.siteId(), e.getMessage());
+      s.send(new CoordinatorMessage.Refused("undecodable model frame: " + e.getMessage()));
+      return;
+    }
+    events.frame(s, frame);
   }
 
   /**
