@@ -12,6 +12,9 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import org.dure.coordinator.api.Readiness;
+import org.dure.coordinator.metrics.CoordinatorMetrics;
+import org.dure.coordinator.metrics.TlsFailures;
 import org.dure.coordinator.net.ApiConnectionGuard;
 import org.dure.coordinator.api.StudyApi;
 import org.dure.coordinator.ledger.ParticipationLedger;
@@ -49,9 +52,13 @@ public final class Coordinator implements AutoCloseable {
   private final SiteRegistry sites;
   private final SiteTrust trust;
   private final ParticipationLedger ledger;
+  private final CoordinatorMetrics metrics;
+  private final HttpServer metricsServer;
 
   private Coordinator(Vertx vertx, ClusterState state, HttpServer api, HttpServer agents, SiteRegistry sites, SiteTrust trust,
-                      ParticipationLedger ledger) {
+                      ParticipationLedger ledger, CoordinatorMetrics metrics, HttpServer metricsServer) {
+    this.metrics = metrics;
+    this.metricsServer = metricsServer;
     this.ledger = ledger;
     this.vertx = vertx;
     this.state = state;
@@ -94,9 +101,27 @@ public final class Coordinator implements AutoCloseable {
       vertx.runOnContext(v -> {
         try {
           NetworkLimits limits = config.limits();
+          CoordinatorMetrics metrics = CoordinatorMetrics.prometheus(VERSION);
           SiteRegistry sites = new SiteRegistry(vertx, state.sites(), VERSION, trust, limits);
-          StudyDirectory studies = new StudyDirectory(vertx, sites, new StudyStore(state), config.dataDir(), ledger);
+          sites.metrics(metrics);
+          trust.onRefusal(reason -> metrics.siteRefused(reason.name()));
+          ledger.metrics(metrics);
+          StudyStore store = new StudyStore(state);
+          store.observe(metrics.studyObserver());
+          StudyDirectory studies = new StudyDirectory(vertx, sites, store, config.dataDir(), ledger);
           studies.restore();
+          metrics.studies(studies::countByStatus);
+          metrics.sites(() -> trust.sites().sites().stream().filter(s -> s.active()).map(s -> s.siteId()).sorted().toList(),
+              sites::onlineSites);
+          Readiness readiness = new Readiness(vertx, state::running, ledger::writable, () -> {
+            try {
+              trust.ca().checkValidity();
+              return true;
+            } catch (java.security.cert.CertificateException e) {
+              log.warn("the consortium CA certificate is not valid now: {}", e.getMessage());
+              return false;
+            }
+          }, config.dataDir());
           sites.modelFrameBound(studies::largestModelFrame);
           PemKeyCertOptions serverCert = new PemKeyCertOptions()
               .setCertPath(pki.resolve(CoordinatorPki.TLS_CERT).toString())
@@ -112,6 +137,7 @@ public final class Coordinator implements AutoCloseable {
               .webSocketHandshakeHandler(h -> {
                 if (SiteRegistry.PATH.equals(h.path())) h.accept(); else h.reject(404);
               })
+              .exceptionHandler(e -> metrics.tlsHandshakeFailed(CoordinatorMetrics.AGENTS, TlsFailures.reason(e)))
               .webSocketHandler(sites::accept)
               .requestHandler(req -> req.response().setStatusCode(404).end("the agent port speaks WebSocket on " + SiteRegistry.PATH));
           HttpServerOptions apiOpts = new HttpServerOptions().setHost(config.host()).setPort(config.apiPort())
@@ -122,10 +148,23 @@ public final class Coordinator implements AutoCloseable {
               .setMaxHeaderSize(limits.apiMaxHeaderBytes());
           ApiConnectionGuard guard = new ApiConnectionGuard(vertx, limits);
           HttpServer api = vertx.createHttpServer(apiOpts)
+              .exceptionHandler(e -> metrics.tlsHandshakeFailed(CoordinatorMetrics.API, TlsFailures.reason(e)))
               .connectionHandler(guard::connected)
-              .requestHandler(guard.guard(new StudyApi(vertx, studies, sites, credentials, trust, ledger).router()));
+              .requestHandler(guard.guard(new StudyApi(vertx, studies, sites, credentials, trust, ledger, metrics, readiness).router()));
+          HttpServer metricsServer = config.metricsListener() == null ? null
+              : vertx.createHttpServer(new HttpServerOptions().setHost(config.metricsListener().host())
+                  .setPort(config.metricsListener().port()).setIdleTimeout(limits.apiIdleSeconds())
+                  .setIdleTimeoutUnit(TimeUnit.SECONDS).setMaxHeaderSize(limits.apiMaxHeaderBytes()))
+                  .requestHandler(StudyApi.metricsRouter(vertx, metrics, readiness));
+          if (metricsServer != null && !config.metricsListener().loopback()) {
+            log.warn("the metrics listener binds to {}, not loopback: anyone who reaches {}:{} reads the metrics (plain HTTP,"
+                + " no token); GET /api/metrics on the API port needs an administrator's or auditor's token",
+                config.metricsListener().host(), config.metricsListener().host(), config.metricsListener().port());
+          }
           agents.listen().compose(a -> api.listen())
-              .map(a -> new Coordinator(vertx, state, api, agents, sites, trust, ledger))
+              .compose(a -> metricsServer == null ? Future.succeededFuture(a) : metricsServer.listen())
+              .map(a -> new Coordinator(vertx, state, api, agents, sites, trust, ledger, metrics, metricsServer))
+              .onFailure(e -> metrics.close())
               .onSuccess(c -> log.info("Hazelcast member on {} (member protocol only, no client endpoint)", state.memberAddress()))
               .onSuccess(c -> vertx.setPeriodic(RELOAD_MS, t -> vertx.executeBlocking(trust::reloadIfChanged, false)
                   .onSuccess(changed -> {
@@ -143,8 +182,9 @@ public final class Coordinator implements AutoCloseable {
         state.close();
         ledger.close();
       });
-    }).onSuccess(c -> log.info("coordinator up: API https://{}:{}/api, agents wss://{}:{}{} (mutual TLS), data in {}",
-            config.host(), c.apiPort(), config.host(), c.agentPort(), SiteRegistry.PATH, config.dataDir().toAbsolutePath()))
+    }).onSuccess(c -> log.info("coordinator up: API https://{}:{}/api, agents wss://{}:{}{} (mutual TLS), data in {}{}",
+            config.host(), c.apiPort(), config.host(), c.agentPort(), SiteRegistry.PATH, config.dataDir().toAbsolutePath(),
+            c.metricsPort() > 0 ? ", metrics http://" + config.metricsListener().host() + ":" + c.metricsPort() + "/metrics" : ""))
         .onFailure(e -> vertx.close())
         .onComplete(done);
     return done.future();
@@ -156,6 +196,26 @@ public final class Coordinator implements AutoCloseable {
 
   public int agentPort() {
     return agents.actualPort();
+  }
+
+  /** The separate metrics listener's port, or -1 when it is off. */
+  public int metricsPort() {
+    return metricsServer == null ? -1 : metricsServer.actualPort();
+  }
+
+  /** The coordinator's metrics (what {@code GET /api/metrics} serves). */
+  public CoordinatorMetrics metrics() {
+    return metrics;
+  }
+
+  /** The embedded cluster state (for tests of readiness). */
+  ClusterState clusterState() {
+    return state;
+  }
+
+  /** The participation ledger (for tests of readiness). */
+  ParticipationLedger ledger() {
+    return ledger;
   }
 
   /** Where the embedded Hazelcast member listens (loopback, member protocol only). */
@@ -179,6 +239,7 @@ public final class Coordinator implements AutoCloseable {
       vertx.runOnContext(v -> sites.closeAll());
       agents.close().toCompletionStage().toCompletableFuture().get();
       api.close().toCompletionStage().toCompletableFuture().get();
+      if (metricsServer != null) metricsServer.close().toCompletionStage().toCompletableFuture().get();
     } catch (Exception e) {
       log.debug("while closing the servers: {}", e.toString());
     }
@@ -189,5 +250,6 @@ public final class Coordinator implements AutoCloseable {
     }
     state.close();
     ledger.close();
+    metrics.close();
   }
 }

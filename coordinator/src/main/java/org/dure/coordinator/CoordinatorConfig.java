@@ -22,9 +22,30 @@ import java.util.Objects;
  * @param clusterMembers other coordinators' Hazelcast {@code host:port}, empty for one coordinator (a non-empty
  *     list is refused at start: see {@link #CLUSTERING_UNSUPPORTED})
  * @param limits timeouts and connection budgets of both listeners
+ * @param metricsListener where the separate metrics listener (plain HTTP: {@code /metrics}, {@code /health},
+ *     {@code /ready}) binds, or null for none (the default; {@code GET /api/metrics} on the API port always serves the
+ *     same metrics to administrators and auditors)
  */
 public record CoordinatorConfig(String host, int apiPort, int agentPort, Path dataDir, Path pkiDir, String clusterName,
-                                String clusterHost, int hazelcastPort, List<String> clusterMembers, NetworkLimits limits) {
+                                String clusterHost, int hazelcastPort, List<String> clusterMembers, NetworkLimits limits,
+                                MetricsListener metricsListener) {
+  /** The separate metrics listener's address; port 0 picks a free one. */
+  public record MetricsListener(String host, int port) {
+    public MetricsListener {
+      Objects.requireNonNull(host, "host");
+      requirePort(port, "metrics port");
+    }
+
+    /** Whether {@link #host} is a loopback address (otherwise the coordinator warns at start: plain HTTP, no token). */
+    public boolean loopback() {
+      try {
+        return java.net.InetAddress.getByName(host).isLoopbackAddress();
+      } catch (java.net.UnknownHostException e) {
+        return false;
+      }
+    }
+  }
+
   public static final String LOOPBACK = "127.0.0.1";
   /** Why {@code --member} is refused (issue 17). */
   public static final String CLUSTERING_UNSUPPORTED = "clustering (--member) is not supported yet: Hazelcast member "
@@ -50,13 +71,18 @@ public record CoordinatorConfig(String host, int apiPort, int agentPort, Path da
     clusterMembers = List.copyOf(clusterMembers);
   }
 
+  public CoordinatorConfig(String host, int apiPort, int agentPort, Path dataDir, Path pkiDir, String clusterName,
+                           String clusterHost, int hazelcastPort, List<String> clusterMembers, NetworkLimits limits) {
+    this(host, apiPort, agentPort, dataDir, pkiDir, clusterName, clusterHost, hazelcastPort, clusterMembers, limits, null);
+  }
+
   /** A coordinator with the Hazelcast member on loopback and the default limits. */
   public CoordinatorConfig(String host, int apiPort, int agentPort, Path dataDir, Path pkiDir, String clusterName,
                            int hazelcastPort, List<String> clusterMembers) {
     this(host, apiPort, agentPort, dataDir, pkiDir, clusterName, LOOPBACK, hazelcastPort, clusterMembers, NetworkLimits.DEFAULTS);
   }
 
-  private static void requirePort(int port, String name) {
+  static void requirePort(int port, String name) {
     if (port < 0 || port > 65535) throw new IllegalArgumentException(name + " must be 0..65535, was " + port);
   }
 
@@ -66,7 +92,14 @@ public record CoordinatorConfig(String host, int apiPort, int agentPort, Path da
   }
 
   public CoordinatorConfig withLimits(NetworkLimits l) {
-    return new CoordinatorConfig(host, apiPort, agentPort, dataDir, pkiDir, clusterName, clusterHost, hazelcastPort, clusterMembers, l);
+    return new CoordinatorConfig(host, apiPort, agentPort, dataDir, pkiDir, clusterName, clusterHost, hazelcastPort, clusterMembers, l,
+        metricsListener);
+  }
+
+  /** With the separate metrics listener on {@code host:port} (null: none). */
+  public CoordinatorConfig withMetricsListener(MetricsListener m) {
+    return new CoordinatorConfig(host, apiPort, agentPort, dataDir, pkiDir, clusterName, clusterHost, hazelcastPort, clusterMembers,
+        limits, m);
   }
 
   /** Loopback, ephemeral ports, one coordinator: for tests and the local demo. */

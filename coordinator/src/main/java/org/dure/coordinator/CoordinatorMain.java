@@ -53,6 +53,13 @@ public final class CoordinatorMain implements Callable<Integer> {
   @Option(names = "--api-connections-per-client", description = "Simultaneous API connections from one IP address "
       + "(default: ${DEFAULT-VALUE}); raise it when many users share one proxy or NAT address.", defaultValue = "64")
   int apiConnectionsPerClient;
+  @Option(names = "--metrics-port", description = "Also serve Prometheus metrics (GET /metrics, with /health and /ready) "
+      + "over plain HTTP on this port of --metrics-host, without a token; 0 picks a free one. Off by default: "
+      + "GET /api/metrics on the API port serves them to administrators and auditors.")
+  Integer metricsPort;
+  @Option(names = "--metrics-host", description = "Address the --metrics-port listener binds to (default: ${DEFAULT-VALUE}); "
+      + "anything but loopback exposes the metrics unauthenticated to that network.", defaultValue = "127.0.0.1")
+  String metricsHost;
   @Option(names = "--port-file", description = "Once listening, write {\"api\": port, \"agents\": port} to this file (for scripts).")
   Path portFile;
 
@@ -68,7 +75,8 @@ public final class CoordinatorMain implements Callable<Integer> {
     }
     try {
       return new CoordinatorConfig(host, apiPort, agentPort, dataDir, pki, clusterName, clusterHost, hazelcastPort, members,
-          NetworkLimits.DEFAULTS.withApi(apiHeaderSeconds, apiIdleSeconds, apiConnectionsPerClient));
+          NetworkLimits.DEFAULTS.withApi(apiHeaderSeconds, apiIdleSeconds, apiConnectionsPerClient),
+          metricsPort == null ? null : new CoordinatorConfig.MetricsListener(metricsHost, metricsPort));
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), e.getMessage());
     }
@@ -92,7 +100,8 @@ public final class CoordinatorMain implements Callable<Integer> {
     }, "dure-coordinator-shutdown"));
     if (portFile != null) {
       Path tmp = Files.createTempFile(portFile.toAbsolutePath().getParent(), ".port", ".tmp");
-      Files.writeString(tmp, "{\"api\": " + c.apiPort() + ", \"agents\": " + c.agentPort() + "}\n");
+      Files.writeString(tmp, "{\"api\": " + c.apiPort() + ", \"agents\": " + c.agentPort()
+          + (c.metricsPort() > 0 ? ", \"metrics\": " + c.metricsPort() : "") + "}\n");
       Files.move(tmp, portFile, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
     }
     stopped.await();

@@ -32,6 +32,8 @@ final class TestConsortium implements AutoCloseable {
   Coordinator coordinator;
   final List<SiteAgent> agents = new ArrayList<>();
   private final HttpClient http;
+  /** Changes each agent's configuration before it starts (e.g. a metrics port). */
+  java.util.function.UnaryOperator<AgentConfig> agentConfig = config -> config;
 
   TestConsortium(Path dir) throws Exception {
     this.dir = dir;
@@ -72,8 +74,8 @@ final class TestConsortium implements AutoCloseable {
 
   private SiteAgent start(String site, Path csv, URI coordinatorUri, org.dure.agent.policy.LocalPolicy policy) throws Exception {
     Path tls = pki.siteTls().containsKey(site) ? pki.siteTls().get(site) : pki.enrol(site);
-    SiteAgent a = SiteAgent.start(new AgentConfig(site, coordinatorUri, new org.dure.agent.data.CsvSource(csv), tls,
-        dir.resolve("agents").resolve(site), policy, pseudonymisationFor(site, csv)));
+    SiteAgent a = SiteAgent.start(agentConfig.apply(new AgentConfig(site, coordinatorUri, new org.dure.agent.data.CsvSource(csv), tls,
+        dir.resolve("agents").resolve(site), policy, pseudonymisationFor(site, csv))));
     agents.add(a);
     return a;
   }

@@ -232,6 +232,13 @@ public final class TransparencyLog implements AutoCloseable {
     return Optional.ofNullable(latestHead);
   }
 
+  /** Whether the log accepts appends: not closed, its writer thread running, and no write has failed. */
+  public boolean writable() {
+    synchronized (admission) {
+      return !closed && failure == null && writer.isAlive();
+    }
+  }
+
   /** The number of entries on disk (appended and synced). */
   public long size() {
     return index.size();

@@ -44,9 +44,22 @@ import org.dure.pseudonymisation.PseudonymisationConfig;
  * @param pseudonymisation how the data is pseudonymised before any study sees it ({@code "pseudonymisation"}, see
  *     {@link PseudonymisationConfig}); null: none, and the agent then refuses data that looks like it holds direct
  *     identifiers
+ * @param metricsPort where the agent serves its Prometheus metrics on loopback ({@code "metrics": {"port": 9464}},
+ *     {@code http://127.0.0.1:<port>/metrics}; 0 picks a free one); null (the default): no metrics listener. The
+ *     address is always 127.0.0.1: see {@link org.dure.agent.metrics.AgentMetrics}
  */
 public record AgentConfig(String siteId, URI coordinator, DataSource data, Path tlsDir, Path workDir,
-                          LocalPolicy policy, PseudonymisationConfig pseudonymisation) {
+                          LocalPolicy policy, PseudonymisationConfig pseudonymisation, Integer metricsPort) {
+  public AgentConfig(String siteId, URI coordinator, DataSource data, Path tlsDir, Path workDir,
+                     LocalPolicy policy, PseudonymisationConfig pseudonymisation) {
+    this(siteId, coordinator, data, tlsDir, workDir, policy, pseudonymisation, null);
+  }
+
+  /** The same configuration with the loopback metrics listener on {@code port} (null: off). */
+  public AgentConfig withMetricsPort(Integer port) {
+    return new AgentConfig(siteId, coordinator, data, tlsDir, workDir, policy, pseudonymisation, port);
+  }
+
   public AgentConfig(String siteId, URI coordinator, DataSource data, Path tlsDir, Path workDir, LocalPolicy policy) {
     this(siteId, coordinator, data, tlsDir, workDir, policy, null);
   }
@@ -66,6 +79,8 @@ public record AgentConfig(String siteId, URI coordinator, DataSource data, Path 
     if (coordinator.getHost() == null)
       throw new IllegalArgumentException("coordinator URL " + coordinator + " names no host");
     if (policy == null) policy = LocalPolicy.defaults();
+    if (metricsPort != null && (metricsPort < 0 || metricsPort > 65535))
+      throw new IllegalArgumentException("metrics.port must be 0..65535, was " + metricsPort);
   }
 
   /** The data officer's differential-privacy caps (from the local policy). */
@@ -85,7 +100,17 @@ public record AgentConfig(String siteId, URI coordinator, DataSource data, Path 
     }
     if (root == null || !root.isObject()) throw new IOException(file + ": expected a JSON object");
     check(root, Set.of("siteId", "coordinator", "data", "tls", "workDir", "policy", "privacyBudget",
-        PseudonymisationConfig.SECTION), file, "");
+        PseudonymisationConfig.SECTION, "metrics"), file, "");
+    Integer metricsPort = null;
+    JsonNode metrics = root.path("metrics");
+    if (!metrics.isMissingNode()) {
+      if (!metrics.isObject()) throw new IOException(file + ": \"metrics\" must be an object like {\"port\": 9464}");
+      check(metrics, Set.of("port"), file, "metrics.");
+      if (!metrics.path("port").isInt() || metrics.path("port").asInt() < 0 || metrics.path("port").asInt() > 65535)
+        throw new IOException(file + ": \"metrics.port\" must be a port number 0..65535 (the agent serves its metrics on"
+            + " 127.0.0.1 only), was " + metrics.path("port"));
+      metricsPort = metrics.path("port").asInt();
+    }
     JsonNode budget = root.path("privacyBudget");
     if (!budget.isMissingNode()) {
       if (!budget.isObject()) throw new IOException(file + ": \"privacyBudget\" must be an object like {\"maxEpsilonPerStudy\": 8}");
@@ -127,7 +152,7 @@ public record AgentConfig(String siteId, URI coordinator, DataSource data, Path 
     try {
       return new AgentConfig(root.path("siteId").asText(null), URI.create(root.path("coordinator").asText("")), data,
           base.resolve(root.path("tls").asText("pki")).normalize(),
-          base.resolve(root.path("workDir").asText("agent-work")).normalize(), policy, pseudonymisation);
+          base.resolve(root.path("workDir").asText("agent-work")).normalize(), policy, pseudonymisation, metricsPort);
     } catch (IllegalArgumentException e) {
       throw new IOException(file + ": " + e.getMessage(), e);
     }

@@ -24,10 +24,16 @@ public final class SiteAgent implements AutoCloseable {
   private final Vertx vertx;
   private final CoordinatorLink link;
   private final StudyWork work;
+  private final org.dure.agent.metrics.AgentMetrics metrics;
+  private volatile int metricsPort = -1;
 
   private SiteAgent(AgentConfig config, SiteIdentity identity, org.dure.agent.outbound.OutboundLedger outbound,
                     LocalData data, PrivacyBudget budget) throws IOException {
     CoordinatorLink[] holder = new CoordinatorLink[1];
+    this.metrics = config.metricsPort() == null ? org.dure.agent.metrics.AgentMetrics.NONE
+        : org.dure.agent.metrics.AgentMetrics.prometheus(VERSION);
+    org.dure.agent.metrics.AgentMetrics m = metrics;
+    m.epsilon(budget::spentByStudy);
     ReceiptChecker receipts = new ReceiptChecker(config.siteId(), config.workDir());
     this.work = new StudyWork(identity, data, receipts, () -> holder[0].coordinatorKey(), config.policy(),
         new StudyDecisions(config.workDir()), budget, config.workDir(), new StudyWork.Outbox() {
@@ -36,12 +42,22 @@ public final class SiteAgent implements AutoCloseable {
       }
 
       @Override public boolean sendBinary(byte[] frame) {
-        return holder[0].sendBinary(frame);
+        boolean sent = holder[0].sendBinary(frame);
+        Frames.Kind kind = sent ? Frames.readHeader(frame).kind() : null;
+        if (kind == Frames.Kind.SITE_UPDATE || kind == Frames.Kind.MASKED_INPUT) m.roundContributed(kind == Frames.Kind.MASKED_INPUT);
+        return sent;
       }
     });
+    work.metrics(m);
+    org.dure.agent.outbound.OutboundRecorder recorded = (binary, payload) -> {
+      outbound.record(binary, payload);
+      m.outbound(binary, payload.length);
+    };
     this.vertx = Vertx.vertx(); // after the study work, which may refuse to start (unreadable decisions)
-    this.link = new CoordinatorLink(vertx, config.coordinator(), identity, VERSION, outbound, new CoordinatorLink.Listener() {
-      @Override public void connected() {}
+    this.link = new CoordinatorLink(vertx, config.coordinator(), identity, VERSION, recorded, new CoordinatorLink.Listener() {
+      @Override public void connected() {
+        m.connected();
+      }
 
       @Override public void message(CoordinatorMessage message) {
         work.handle(message);
@@ -51,7 +67,9 @@ public final class SiteAgent implements AutoCloseable {
         work.handle(frame);
       }
 
-      @Override public void disconnected() {}
+      @Override public void disconnected() {
+        m.disconnected();
+      }
 
       @Override public long ledgerTreeSize() {
         return receipts.treeSize();
@@ -80,6 +98,16 @@ public final class SiteAgent implements AutoCloseable {
         budget);
     log.info("site agent {} starting; data {}, coordinator {}", config.siteId(), config.data().describe(), config.coordinator());
     log.info("local policy: {}", config.policy().describe());
+    if (config.metricsPort() != null) {
+      try {
+        a.metricsPort = a.metrics.serve(a.vertx, config.metricsPort()).toCompletionStage().toCompletableFuture()
+            .get(10, java.util.concurrent.TimeUnit.SECONDS);
+        log.info("metrics on http://127.0.0.1:{}/metrics (loopback only)", a.metricsPort);
+      } catch (Exception e) {
+        a.close();
+        throw new IOException("cannot serve the agent's metrics on 127.0.0.1:" + config.metricsPort() + ": " + e.getMessage(), e);
+      }
+    }
     a.link.open();
     return a;
   }
@@ -109,6 +137,11 @@ public final class SiteAgent implements AutoCloseable {
     return link.lastRefusal();
   }
 
+  /** The loopback port of the metrics listener, or -1 when the configuration asks for none. */
+  public int metricsPort() {
+    return metricsPort;
+  }
+
   public boolean isConnected() {
     return link.isConnected();
   }
@@ -116,6 +149,7 @@ public final class SiteAgent implements AutoCloseable {
   @Override public void close() {
     link.close();
     work.close();
+    metrics.close();
     try {
       vertx.close().toCompletionStage().toCompletableFuture().get();
     } catch (Exception e) {

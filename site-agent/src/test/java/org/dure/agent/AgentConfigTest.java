@@ -25,6 +25,17 @@ class AgentConfigTest {
     assertEquals(dir.resolve("pki"), c.tlsDir());
   }
 
+  @Test void metricsAreOffByDefaultAndOnlyAPortCanBeSet() throws Exception {
+    String base = "\"siteId\": \"hospital-a\", \"coordinator\": \"wss://127.0.0.1:8471/agents\", \"data\": {\"csv\": \"x.csv\"}";
+    assertEquals(null, AgentConfig.load(write("{" + base + "}")).metricsPort());
+    assertEquals(9464, AgentConfig.load(write("{" + base + ", \"metrics\": {\"port\": 9464}}")).metricsPort());
+    IOException host = assertThrows(IOException.class, () -> AgentConfig.load(write("{" + base
+        + ", \"metrics\": {\"port\": 9464, \"host\": \"0.0.0.0\"}}")));
+    assertTrue(host.getMessage().contains("unknown setting \"metrics.host\""), host.getMessage());
+    IOException port = assertThrows(IOException.class, () -> AgentConfig.load(write("{" + base + ", \"metrics\": {\"port\": 70000}}")));
+    assertTrue(port.getMessage().contains("127.0.0.1 only"), port.getMessage());
+  }
+
   @Test void aPlainWebSocketIsRefusedEvenOnLoopback() throws Exception {
     IOException e = assertThrows(IOException.class, () -> AgentConfig.load(write("""
         {"siteId": "hospital-a", "coordinator": "ws://127.0.0.1:8471/agents", "data": {"csv": "x.csv"}}""")));

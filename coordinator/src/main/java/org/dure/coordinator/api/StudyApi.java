@@ -20,6 +20,7 @@ import java.util.regex.Pattern;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
 import org.dure.coordinator.ledger.ParticipationLedger;
+import org.dure.coordinator.metrics.CoordinatorMetrics;
 import org.dure.coordinator.report.ReportHtml;
 import org.dure.coordinator.security.Caller;
 import org.dure.coordinator.security.Credentials;
@@ -59,6 +60,9 @@ import org.slf4j.LoggerFactory;
  *                                   id and online only)
  * GET  /api/whoami                  the caller's name and role            any role                   200
  * GET  /health                      liveness (no credential, no data)     public                     200
+ * GET  /ready                       readiness: Hazelcast, ledger, storage, public                  200, 503
+ *                                   PKI ({@link Readiness})
+ * GET  /api/metrics                 Prometheus metrics                    admin, auditor             200
  * GET  /api/openapi.json            OpenAPI 3.0 document of every route   public                     200
  * </pre>
  * plus the administrator's routes in {@link AdminApi}, the ledger's in {@link LedgerApi} and the web dashboard
@@ -76,9 +80,13 @@ public final class StudyApi {
   private final LedgerApi ledgerApi;
   private final StudyEvents events;
   private final Dashboard dashboard;
+  private final CoordinatorMetrics metrics;
+  private final Readiness readiness;
 
   public StudyApi(Vertx vertx, StudyDirectory studies, SiteRegistry sites, Credentials credentials, SiteTrust trust,
-                  ParticipationLedger ledger) {
+                  ParticipationLedger ledger, CoordinatorMetrics metrics, Readiness readiness) {
+    this.metrics = metrics == null ? CoordinatorMetrics.NONE : metrics;
+    this.readiness = readiness;
     this.vertx = vertx;
     this.studies = studies;
     this.sites = sites;
@@ -91,7 +99,9 @@ public final class StudyApi {
 
   public Router router() {
     Router r = Router.router(vertx);
-    r.get("/health").handler(rc -> json(rc, 200, StudyStore.JSON.createObjectNode().put("status", "ok")));
+    r.route().handler(rc -> count(r, rc));
+    r.get("/health").handler(StudyApi::health);
+    r.get("/ready").handler(rc -> readiness.handle(rc));
     dashboard.register(r);
     r.get(OpenApi.PATH).handler(OpenApi::serve);
     r.route("/api/*").handler(access::authenticate);
@@ -151,6 +161,7 @@ public final class StudyApi {
       }
       json(rc, 200, out);
     });
+    r.get("/api/metrics").handler(allow(Role.ADMIN, Role.AUDITOR)).handler(rc -> metrics(rc, metrics));
     admin.register(r);
     ledgerApi.register(r);
     r.route().last().handler(rc -> unrouted(r, rc));
@@ -169,6 +180,76 @@ public final class StudyApi {
       r.errorHandler(status, rc -> error(rc, rc.failure() instanceof ApiError e ? e : clientError(rc.statusCode(), null)));
     }
     return r;
+  }
+
+  /**
+   * The separate metrics listener's routes (plain HTTP, no token; off unless configured): {@code GET /metrics},
+   * {@code GET /health} and {@code GET /ready}, as on the API port.
+   */
+  public static Router metricsRouter(Vertx vertx, CoordinatorMetrics metrics, Readiness readiness) {
+    Router r = Router.router(vertx);
+    r.get("/metrics").handler(rc -> metrics(rc, metrics));
+    r.get("/health").handler(StudyApi::health);
+    r.get("/ready").handler(readiness::handle);
+    r.route().last().handler(rc -> rc.response().setStatusCode(404).putHeader("Content-Type", "text/plain")
+        .end("this listener serves GET /metrics, /health and /ready\n"));
+    return r;
+  }
+
+  /** {@code GET /health}: liveness (the process answers); readiness is {@code GET /ready}. */
+  static void health(RoutingContext rc) {
+    json(rc, 200, StudyStore.JSON.createObjectNode().put("status", "ok"));
+  }
+
+  /** The Prometheus exposition of {@code metrics}, scraped on the event loop (README, "Operations"). */
+  static void metrics(RoutingContext rc, CoordinatorMetrics metrics) {
+    if (!metrics.enabled()) throw new ApiError(404, "metrics are not enabled on this coordinator");
+    CoordinatorMetrics.Scrape s = metrics.scrape(rc.request().getHeader("Accept"));
+    rc.response().putHeader("Content-Type", s.contentType()).putHeader("Cache-Control", "no-store").end(s.body());
+  }
+
+  /**
+   * Counts every request once its response is written: {@code dure_api_requests_total} by the template of the route that
+   * answered ({@code /api/studies/:id}, never the path itself), and the bytes in and out.
+   */
+  private void count(Router r, RoutingContext rc) {
+    // A body-end handler: rc.addEndHandler would take the response's end handler, which ApiConnectionGuard needs.
+    rc.addBodyEndHandler(v -> {
+      metrics.apiRequest(routeTemplate(r, rc.request().method(), rc.request().path()), rc.request().method().name(),
+          rc.response().getStatusCode());
+      metrics.received(CoordinatorMetrics.API, rc.request().bytesRead());
+      metrics.sent(CoordinatorMetrics.API, rc.response().bytesWritten());
+    });
+    rc.next();
+  }
+
+  /** Route templates as patterns, built once from the router (for the {@code route} label). */
+  private java.util.List<java.util.Map.Entry<Pattern, Route>> templates;
+
+  /**
+   * The template of the route that serves {@code method path} ({@code /api/studies/:id}), a static tree's prefix
+   * ({@code /ui/*}), or {@code unmatched}: a bounded label, whatever path a client sends.
+   */
+  private String routeTemplate(Router r, HttpMethod method, String path) {
+    if (templates == null) {
+      java.util.List<java.util.Map.Entry<Pattern, Route>> t = new java.util.ArrayList<>();
+      for (Route route : r.getRoutes()) {
+        String p = route.getPath();
+        if (p == null) continue;
+        String regex = Pattern.quote(p).replaceAll(":[A-Za-z0-9_]+", java.util.regex.Matcher.quoteReplacement("\\E[^/]+\\Q"));
+        t.add(java.util.Map.entry(Pattern.compile(route.isExactPath() ? regex : regex + ".*"), route));
+      }
+      templates = t;
+    }
+    String any = null;
+    for (var e : templates) {
+      Route route = e.getValue();
+      if (path == null || !e.getKey().matcher(path).matches()) continue;
+      String label = route.isExactPath() ? route.getPath() : route.getPath() + "*";
+      if (route.isExactPath() && route.methods() != null && route.methods().contains(method)) return label;
+      if (any == null && (route.isExactPath() || !"/api/".equals(route.getPath()))) any = label;
+    }
+    return any != null ? any : "unmatched";
   }
 
   /** The answer for a status Vert.x itself failed a request with (malformed request line, path, headers ...). */
@@ -335,8 +416,15 @@ public final class StudyApi {
    */
   static void error(RoutingContext rc, ApiError e) {
     Caller c = rc.get(Access.CALLER);
-    log.warn("API {} on {} {}{}: {}", e.status, rc.request().method(), oneLine(rc.request().path()),
-        c == null ? "" : " by " + c.name(), oneLine(e.getMessage()));
+    if (e.status == 401 || e.status == 403) {
+      org.dure.protocol.logging.LogFields.security(log, org.slf4j.event.Level.WARN,
+          e.status == 401 ? "api.authentication.refused" : "api.role.refused", null, null, "API {} on {} {}{}: {}",
+          e.status, rc.request().method(), oneLine(rc.request().path()), c == null ? "" : " by " + c.name(),
+          oneLine(e.getMessage()));
+    } else {
+      log.warn("API {} on {} {}{}: {}", e.status, rc.request().method(), oneLine(rc.request().path()),
+          c == null ? "" : " by " + c.name(), oneLine(e.getMessage()));
+    }
     ObjectNode n = StudyStore.JSON.createObjectNode().put("error", e.getMessage());
     if (e.field != null) n.put("field", e.field);
     if (!rc.response().ended()) json(rc, e.status, n);

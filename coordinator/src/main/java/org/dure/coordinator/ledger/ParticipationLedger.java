@@ -35,6 +35,15 @@ public final class ParticipationLedger implements AutoCloseable {
   private final TransparencyLog log_;
   private final PublicKey publicKey;
   private final Path dir;
+  private volatile org.dure.coordinator.metrics.CoordinatorMetrics metrics = org.dure.coordinator.metrics.CoordinatorMetrics.NONE;
+  private static final Logger security = LoggerFactory.getLogger(org.dure.protocol.logging.LogFields.SECURITY_LOGGER);
+  /** The ledger events that are also logged as security events, with their stable event names. */
+  private static final Map<EventType, String> SECURITY_EVENTS = Map.ofEntries(
+      Map.entry(EventType.STUDY_SUBMITTED, "study.submitted"), Map.entry(EventType.SITE_APPROVED, "study.site.approved"),
+      Map.entry(EventType.SITE_REFUSED, "study.site.declined"), Map.entry(EventType.SITE_WITHDREW, "study.site.withdrew"),
+      Map.entry(EventType.STUDY_COMPLETED, "study.ended"), Map.entry(EventType.CREDENTIAL_ISSUED, "credential.issued"),
+      Map.entry(EventType.CREDENTIAL_REVOKED, "credential.revoked"), Map.entry(EventType.SITE_ENROLLED, "site.enrolled"),
+      Map.entry(EventType.SITE_REVOKED, "site.revoked"));
 
   private ParticipationLedger(TransparencyLog log, PublicKey publicKey, Path dir) {
     this.log_ = log;
@@ -48,6 +57,17 @@ public final class ParticipationLedger implements AutoCloseable {
     X509Certificate cert = SiteKeys.readCertificate(Files.readString(certPem));
     org.dure.crypto.SecureFiles.createOwnerOnlyDirectories(dir);
     return new ParticipationLedger(TransparencyLog.open(dir, key, cert.getPublicKey()), cert.getPublicKey(), dir);
+  }
+
+  /** Counts appends and their latency, and exposes the ledger's size ({@code dure_ledger_*}). */
+  public void metrics(org.dure.coordinator.metrics.CoordinatorMetrics m) {
+    this.metrics = m;
+    m.ledger(log_, TransparencyLog::size);
+  }
+
+  /** Whether the ledger accepts appends (open, its writer running, no write failure): for readiness. */
+  public boolean writable() {
+    return log_.writable();
   }
 
   public TransparencyLog log() {
@@ -194,12 +214,14 @@ public final class ParticipationLedger implements AutoCloseable {
     for (org.dure.coordinator.security.EnrolledSites.Site site : register.sites()) {
       for (String serial : site.serials()) {
         if (enrolled.add(site.siteId() + "/" + serial)) {
+          securityEvent(EventType.SITE_ENROLLED, null, site.siteId(), "administrator");
           pending.add(log_.append(EventType.SITE_ENROLLED, null, site.siteId(), "administrator",
               JSON.createObjectNode().put("serial", serial).put("enrolledAt", String.valueOf(site.enrolledAt())), null));
           added++;
         }
       }
       if (site.revokedAt() != null && revoked.add(site.siteId())) {
+        securityEvent(EventType.SITE_REVOKED, null, site.siteId(), "administrator");
         pending.add(log_.append(EventType.SITE_REVOKED, null, site.siteId(), "administrator", JSON.createObjectNode()
             .put("revokedAt", site.revokedAt().toString()).put("reason", String.valueOf(site.revokedReason())), null));
         added++;
@@ -214,11 +236,24 @@ public final class ParticipationLedger implements AutoCloseable {
                               String siteSignature) {
     // Complete on the caller's event loop (the study runner's), never on the ledger's writer thread.
     io.vertx.core.Context ctx = io.vertx.core.Vertx.currentContext();
-    var stage = log_.append(type, studyId, siteId, actor, details, siteSignature);
+    long t0 = System.nanoTime();
+    org.dure.coordinator.metrics.CoordinatorMetrics m = metrics;
+    var stage = log_.append(type, studyId, siteId, actor, details, siteSignature)
+        .whenComplete((a, e) -> { if (e == null) m.ledgerAppended(System.nanoTime() - t0); });
+    securityEvent(type, studyId, siteId, actor);
     Future<org.dure.ledger.Appended> f = ctx == null ? Future.fromCompletionStage(stage)
         : Future.fromCompletionStage(stage, ctx);
     return f.map(a -> a.index())
         .onFailure(e -> log.error("ledger: could not record {} for study {} site {}: {}", type, studyId, siteId, e.toString()));
+  }
+
+  /** Logs a ledger event that is security-relevant under its stable name (ids only, never the details). */
+  private static void securityEvent(EventType type, String studyId, String siteId, String actor) {
+    String event = SECURITY_EVENTS.get(type);
+    if (event == null) return;
+    org.dure.protocol.logging.LogFields.security(security, org.slf4j.event.Level.INFO, event, studyId, siteId,
+        "{}: study {} site {} by {}", type, studyId == null ? "-" : studyId, siteId == null ? "-" : siteId,
+        actor == null ? "the protocol" : actor);
   }
 
   @Override public void close() {

@@ -37,6 +37,7 @@ public final class SiteTrust {
   private final Clock clock;
   private final Refusals refusals = new Refusals();
   private volatile State state;
+  private volatile java.util.function.Consumer<Reason> refusalCounter = r -> {};
 
   private SiteTrust(Path dir, X509Certificate ca, Clock clock, State state) {
     this.dir = dir;
@@ -59,6 +60,11 @@ public final class SiteTrust {
 
   public Refusals refusals() {
     return refusals;
+  }
+
+  /** Called with the reason of every refusal {@link #validate(X509Certificate[], String)} records (metrics). */
+  public void onRefusal(java.util.function.Consumer<Reason> counter) {
+    this.refusalCounter = Objects.requireNonNull(counter, "counter");
   }
 
   public EnrolledSites sites() {
@@ -146,7 +152,9 @@ public final class SiteTrust {
     } catch (SiteCertificateException e) {
       String subject = chain == null || chain.length == 0 ? "(none)" : chain[0].getSubjectX500Principal().getName();
       refusals.add(new Refusals.Refusal(Instant.now(clock), remoteAddress, subject, e.reason(), e.getMessage()));
-      log.warn("refused site connection from {} ({}): {}", remoteAddress, subject, e.getMessage());
+      refusalCounter.accept(e.reason());
+      org.dure.protocol.logging.LogFields.security(log, org.slf4j.event.Level.WARN, "site.certificate.refused", null, null,
+          "refused site connection from {} ({}): {}", remoteAddress, subject, e.getMessage());
       throw e;
     }
   }
@@ -171,7 +179,9 @@ public final class SiteTrust {
           validate(chain, remote);
         } catch (SiteCertificateException e) {
           // The cause (a CertPathValidatorException for expiry or revocation) lets JSSE send the matching TLS alert.
-          throw new CertificateException(e.getMessage(), e.getCause() != null ? e.getCause() : e);
+          CertificateException refused = new CertificateException(e.getMessage(), e.getCause() != null ? e.getCause() : e);
+          if (e.getCause() != null) refused.addSuppressed(e); // the reason, for the handshake-failure metric
+          throw refused;
         }
       }
 

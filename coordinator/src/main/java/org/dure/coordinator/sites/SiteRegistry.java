@@ -19,6 +19,8 @@ import java.util.Optional;
 import java.util.function.LongSupplier;
 import javax.net.ssl.SSLPeerUnverifiedException;
 import org.dure.coordinator.NetworkLimits;
+import org.dure.coordinator.metrics.CoordinatorMetrics;
+import org.dure.protocol.logging.LogFields;
 import org.dure.coordinator.security.SiteTrust;
 import org.dure.crypto.pki.SiteCertificateException;
 import org.dure.protocol.wire.AgentMessage;
@@ -54,6 +56,7 @@ public final class SiteRegistry {
   private SiteEvents events;
   private LongSupplier modelFrameBound = () -> Long.MAX_VALUE;
   private volatile InboundObserver observer = (site, binary, payload) -> {};
+  private CoordinatorMetrics metrics = CoordinatorMetrics.NONE;
 
   /** Sees every message an authenticated site sends, exactly as received (for audit tooling and tests). */
   @FunctionalInterface
@@ -76,6 +79,20 @@ public final class SiteRegistry {
   /** The largest model frame the current studies permit (binary messages after hello are capped by it). */
   public void modelFrameBound(LongSupplier bound) {
     this.modelFrameBound = bound;
+  }
+
+  /** Where the channel's traffic, disconnections and (through {@link #metrics()}) secure rounds are counted. */
+  public void metrics(CoordinatorMetrics metrics) {
+    this.metrics = java.util.Objects.requireNonNull(metrics, "metrics");
+  }
+
+  public CoordinatorMetrics metrics() {
+    return metrics;
+  }
+
+  /** The ids of the sites connected now (for the metrics; on the event loop). */
+  public java.util.Set<String> onlineSites() {
+    return java.util.Set.copyOf(sessions.keySet());
   }
 
   public void listener(SiteEvents events) {
@@ -113,69 +130,25 @@ public final class SiteRegistry {
       return;
     }
     SiteSession[] current = new SiteSession[1];
+    String[] closeReason = {"closed"};
     admit(siteId, ws, current);
     long helloTimer = vertx.setTimer(limits.agentHelloSeconds() * 1000L, t -> {
       if (current[0] == null && !ws.isClosed()) refuse(ws, "no hello within " + limits.agentHelloSeconds() + " s");
     });
     InboundMessages inbound = new InboundMessages(ws, limits, () -> current[0] != null, () -> modelFrameBound.getAsLong());
     inbound.onText(text -> {
-      AgentMessage msg;
-      try {
-        msg = WireJson.readAgent(text);
-      } catch (IllegalArgumentException e) {
-        refuse(ws, e.getMessage());
-        return;
+      try (var fields = LogFields.scope(null, null, siteId)) {
+        text(ws, siteId, certificate, current, helloTimer, text);
       }
-      if (current[0] == null) {
-        if (!(msg instanceof AgentMessage.Hello hello)) {
-          refuse(ws, "the first message must be hello");
-          return;
-        }
-        vertx.cancelTimer(helloTimer);
-        SiteSession previous = sessions.remove(siteId);
-        if (previous != null) {
-          log.info("site {} reconnected from {}; closing its previous connection", siteId, ws.remoteAddress());
-          previous.close((short) 4000, "replaced by a newer connection");
-          events.disconnected(previous);
-        }
-        SiteSession s = new SiteSession(siteId, certificate, ws);
-        s.ledgerTreeSize(hello.treeSize());
-        current[0] = s;
-        sessions.put(s.siteId(), s);
-        s.send(new CoordinatorMessage.Welcome(s.siteId(), version));
-        mirror(s, true);
-        log.info("site {} connected from {} (agent {})", s.siteId(), ws.remoteAddress(), hello.agentVersion());
-        events.connected(s);
-        return;
-      }
-      current[0].received(text.length());
-      observer.received(current[0].siteId(), false, text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
-      if (msg instanceof AgentMessage.Hello) {
-        current[0].send(new CoordinatorMessage.Refused("hello was already received on this connection"));
-        return;
-      }
-      events.message(current[0], msg);
     });
     inbound.onBinary(buf -> {
-      SiteSession s = current[0];
-      if (s == null) {
-        refuse(ws, "send hello before any model frame");
-        return;
+      try (var fields = LogFields.scope(null, null, siteId)) {
+        binary(ws, current, buf);
       }
-      s.received(buf.length());
-      observer.received(s.siteId(), true, buf.getBytes());
-      Frames.Frame frame;
-      try {
-        frame = Frames.decode(buf.getBytes());
-      } catch (Frames.FrameException e) {
-        log.warn("site {} sent an undecodable frame: {}", s.siteId(), e.getMessage());
-        s.send(new CoordinatorMessage.Refused("undecodable model frame: " + e.getMessage()));
-        return;
-      }
-      events.frame(s, frame);
     });
     inbound.onViolation(reason -> {
       log.warn("closing the connection of site {} from {}: {}", siteId, ws.remoteAddress(), reason.text());
+      closeReason[0] = "limit_exceeded";
       if (!ws.isClosed()) {
         ws.writeTextMessage(WireJson.write(new CoordinatorMessage.Refused(reason.text())));
         ws.close(reason.code(), reason.text().length() > 120 ? reason.text().substring(0, 120) : reason.text());
@@ -190,10 +163,71 @@ public final class SiteRegistry {
         sessions.remove(s.siteId());
         mirror(s, false);
         log.info("site {} disconnected", s.siteId());
+        metrics.siteDisconnected(closeReason[0]);
         events.disconnected(s);
       }
     });
     ws.exceptionHandler(e -> log.debug("agent connection error: {}", e.toString()));
+  }
+
+  private void text(ServerWebSocket ws, String siteId, X509Certificate certificate, SiteSession[] current, long helloTimer,
+                    String text) {
+    AgentMessage msg;
+    try {
+      msg = WireJson.readAgent(text);
+    } catch (IllegalArgumentException e) {
+      refuse(ws, e.getMessage());
+      return;
+    }
+    if (current[0] == null) {
+      if (!(msg instanceof AgentMessage.Hello hello)) {
+        refuse(ws, "the first message must be hello");
+        return;
+      }
+      vertx.cancelTimer(helloTimer);
+      SiteSession previous = sessions.remove(siteId);
+      if (previous != null) {
+        log.info("site {} reconnected from {}; closing its previous connection", siteId, ws.remoteAddress());
+        previous.close((short) 4000, "replaced by a newer connection");
+        metrics.siteDisconnected("replaced");
+        events.disconnected(previous);
+      }
+      SiteSession s = new SiteSession(siteId, certificate, ws, metrics);
+      s.ledgerTreeSize(hello.treeSize());
+      current[0] = s;
+      sessions.put(s.siteId(), s);
+      s.send(new CoordinatorMessage.Welcome(s.siteId(), version));
+      mirror(s, true);
+      log.info("site {} connected from {} (agent {})", s.siteId(), ws.remoteAddress(), hello.agentVersion());
+      events.connected(s);
+      return;
+    }
+    current[0].received(text.length());
+    observer.received(current[0].siteId(), false, text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    if (msg instanceof AgentMessage.Hello) {
+      current[0].send(new CoordinatorMessage.Refused("hello was already received on this connection"));
+      return;
+    }
+    events.message(current[0], msg);
+  }
+
+  private void binary(ServerWebSocket ws, SiteSession[] current, io.vertx.core.buffer.Buffer buf) {
+    SiteSession s = current[0];
+    if (s == null) {
+      refuse(ws, "send hello before any model frame");
+      return;
+    }
+    s.received(buf.length());
+    observer.received(s.siteId(), true, buf.getBytes());
+    Frames.Frame frame;
+    try {
+      frame = Frames.decode(buf.getBytes());
+    } catch (Frames.FrameException e) {
+      log.warn("site {} sent an undecodable frame: {}", s.siteId(), e.getMessage());
+      s.send(new CoordinatorMessage.Refused("undecodable model frame: " + e.getMessage()));
+      return;
+    }
+    events.frame(s, frame);
   }
 
   /**
@@ -257,7 +291,9 @@ public final class SiteRegistry {
         trust.validate(new X509Certificate[] {s.certificate()}, s.remoteAddress());
       } catch (SiteCertificateException e) {
         dropped.add(s.siteId());
-        log.warn("dropping the live connection of site {}: {}", s.siteId(), e.getMessage());
+        LogFields.security(log, org.slf4j.event.Level.WARN, "site.connection.dropped", null, s.siteId(),
+            "dropping the live connection of site {}: {}", s.siteId(), e.getMessage());
+        metrics.siteDisconnected("certificate_" + e.reason().name().toLowerCase(java.util.Locale.ROOT));
         s.send(new CoordinatorMessage.Refused(e.getMessage()));
         sessions.remove(s.siteId());
         s.close((short) 1008, e.reason().name());
@@ -269,7 +305,8 @@ public final class SiteRegistry {
   }
 
   private void refuse(ServerWebSocket ws, String reason) {
-    log.warn("refusing agent connection from {}: {}", ws.remoteAddress(), reason);
+    LogFields.security(log, org.slf4j.event.Level.WARN, "site.connection.refused", null, null,
+        "refusing agent connection from {}: {}", ws.remoteAddress(), reason);
     ws.writeTextMessage(WireJson.write(new CoordinatorMessage.Refused(reason)));
     ws.close((short) 1008, reason.length() > 120 ? reason.substring(0, 120) : reason);
   }

@@ -17,7 +17,11 @@ public final class SiteSession {
   private volatile long bytesSent, bytesReceived;
   private volatile long ledgerTreeSize;
 
-  SiteSession(String siteId, X509Certificate certificate, ServerWebSocket socket) {
+  private final org.dure.coordinator.metrics.CoordinatorMetrics metrics;
+
+  SiteSession(String siteId, X509Certificate certificate, ServerWebSocket socket,
+              org.dure.coordinator.metrics.CoordinatorMetrics metrics) {
+    this.metrics = metrics;
     this.siteId = siteId;
     this.certificate = certificate;
     this.socket = socket;
@@ -56,16 +60,19 @@ public final class SiteSession {
   public void send(CoordinatorMessage message) {
     String json = WireJson.write(message);
     bytesSent += json.length();
+    metrics.sent(org.dure.coordinator.metrics.CoordinatorMetrics.AGENTS, json.length());
     socket.writeTextMessage(json);
   }
 
   public void sendBinary(byte[] frame) {
     bytesSent += frame.length;
+    metrics.sent(org.dure.coordinator.metrics.CoordinatorMetrics.AGENTS, frame.length);
     socket.writeBinaryMessage(Buffer.buffer(frame));
   }
 
   void received(long bytes) {
     bytesReceived += bytes;
+    metrics.received(org.dure.coordinator.metrics.CoordinatorMetrics.AGENTS, bytes);
   }
 
   public long bytesSent() {

@@ -112,6 +112,12 @@ public final class ClusterState implements AutoCloseable {
         + address + "': its member traffic is unauthenticated and unencrypted (see issue 17)");
   }
 
+  /** Whether the member is running and has joined its cluster (for readiness). */
+  public boolean running() {
+    return hz.getLifecycleService().isRunning() && hz.getCluster().getLocalMember() != null
+        && !hz.getCluster().getMembers().isEmpty();
+  }
+
   /** Where the member listens (for tests that attack it). */
   public InetSocketAddress memberAddress() {
     return hz.getCluster().getLocalMember().getSocketAddress(com.hazelcast.instance.EndpointQualifier.MEMBER);

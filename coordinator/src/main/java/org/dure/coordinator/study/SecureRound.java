@@ -83,6 +83,10 @@ final class SecureRound {
   private final Map<String, String> left = new LinkedHashMap<>();
   private long timer = -1;
   private boolean finished;
+  /** The stage open now (its metric label) and when it opened, for {@code dure_secagg_stage_duration_seconds}. */
+  private String stageLabel;
+  private long stageOpened;
+  private final org.dure.coordinator.metrics.CoordinatorMetrics metrics;
 
   SecureRound(Vertx vertx, SiteRegistry sites, RoundContext context, int parameters, long totalSamples, double clip,
               Duration deadline, java.util.function.Consumer<Outcome> done,
@@ -98,6 +102,7 @@ final class SecureRound {
     this.quantizer = new Quantizer(clip, context.size());
     this.deadline = deadline;
     this.done = done;
+    this.metrics = sites.metrics();
     for (String s : context.roster()) sites.session(s).ifPresent(x -> certificates.put(s, x.certificate()));
     SecAggVerifier verifier = SecAggVerifier.siteSignatures(this::keyOf, studyId, round);
     this.protocol = new SecAggCoordinator(context, parameters + 2, verifier);
@@ -184,6 +189,7 @@ final class SecureRound {
   /** Stops the attempt (study stopped); the sites are told to forget it. */
   void cancel(String reason) {
     if (finished) return;
+    stageLabel = null; // a stopped study's stage is not a measurement
     finished = true;
     if (timer >= 0) vertx.cancelTimer(timer);
     tellAll(new CoordinatorMessage.SecAggAbort(studyId, round, context.attempt(), reason));
@@ -192,6 +198,9 @@ final class SecureRound {
   // ------------------------------------------------------------------------------------------------ stages
 
   private void open(java.util.Collection<String> expected, String what) {
+    stageClosed(true);
+    stageLabel = what.replace(' ', '_');
+    stageOpened = System.nanoTime();
     pending.clear();
     for (String s : expected) {
       if (left.containsKey(s)) dropped.putIfAbsent(s, left.get(s) + " (before the " + what + " stage)");
@@ -207,6 +216,12 @@ final class SecureRound {
       maybeClose();
     });
     maybeClose();
+  }
+
+  /** Records the stage that was open, if any, as proceeded or aborted. */
+  private void stageClosed(boolean proceeded) {
+    if (stageLabel != null) metrics.secAggStage(stageLabel, proceeded, System.nanoTime() - stageOpened);
+    stageLabel = null;
   }
 
   private void answered(String site) {
@@ -277,6 +292,7 @@ final class SecureRound {
     timer = -1;
     finished = true;
     vertx.executeBlocking(protocol::closeUnmasking, false).onComplete(ar -> {
+      stageClosed(ar.succeeded() && ar.result() instanceof Step.Proceed);
       if (ar.failed()) {
         done.accept(new Aborted("unmasking", "unmasking failed: " + ar.cause().getMessage(), Map.copyOf(dropped)));
         return;
@@ -299,6 +315,7 @@ final class SecureRound {
 
   private void abort(Step<?> step) {
     Step.Abort<?> a = (Step.Abort<?>) step;
+    stageClosed(false);
     finished = true;
     if (timer >= 0) vertx.cancelTimer(timer);
     tellAll(new CoordinatorMessage.SecAggAbort(studyId, round, context.attempt(), a.reason()));

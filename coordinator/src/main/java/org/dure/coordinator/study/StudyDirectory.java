@@ -138,6 +138,13 @@ public final class StudyDirectory implements SiteEvents {
         .mapToLong(r -> Frames.HEADER_BYTES + 4L * (r.parameterCount() + 2L) + Frames.MAX_SIGNATURE).max().orElse(0);
   }
 
+  /** Studies by status (for the metrics; on the event loop). */
+  public Map<StudyStatus, Long> countByStatus() {
+    Map<StudyStatus, Long> counts = new java.util.EnumMap<>(StudyStatus.class);
+    for (StudyRunner r : runners.values()) counts.merge(r.status(), 1L, Long::sum);
+    return counts;
+  }
+
   public StudyStore store() {
     return store;
   }
@@ -157,7 +164,10 @@ public final class StudyDirectory implements SiteEvents {
       session.send(new CoordinatorMessage.Refused("unknown study " + studyId));
       return;
     }
-    r.message(session, message);
+    Integer round = message instanceof SecAggWire.Addressed a ? a.round() : null;
+    try (var fields = org.dure.protocol.logging.LogFields.scope(studyId, round, session.siteId())) {
+      r.message(session, message);
+    }
   }
 
   @Override public void frame(SiteSession session, Frames.Frame frame) {
@@ -166,6 +176,8 @@ public final class StudyDirectory implements SiteEvents {
       session.send(new CoordinatorMessage.Refused("model frame for unknown study " + frame.studyId()));
       return;
     }
-    r.frame(session, frame);
+    try (var fields = org.dure.protocol.logging.LogFields.scope(frame.studyId().toString(), frame.round(), session.siteId())) {
+      r.frame(session, frame);
+    }
   }
 }

@@ -22,11 +22,23 @@ public final class StudyStore {
   private final IMap<String, String> studies;
   private final IMap<String, String> rounds;
   private final IMap<String, String> reports;
+  private volatile Observer observer = new Observer() {};
+
+  /** Sees every study view and round record as it is stored (metrics); called on the storing thread. */
+  public interface Observer {
+    default void study(StudyView study) {}
+
+    default void round(String studyId, RoundRecord round) {}
+  }
 
   public StudyStore(ClusterState state) {
     this.studies = state.studies();
     this.rounds = state.rounds();
     this.reports = state.reports();
+  }
+
+  public void observe(Observer observer) {
+    this.observer = java.util.Objects.requireNonNull(observer, "observer");
   }
 
   /** Stores the study's validation report (written through to disk like studies and rounds). */
@@ -48,12 +60,14 @@ public final class StudyStore {
 
   /** Writes asynchronously; writes to one key keep their order. */
   public void put(StudyView study) {
+    observer.study(study);
     studies.setAsync(study.id(), write(study)).whenComplete((v, e) -> {
       if (e != null) log.error("could not persist study {}: {}", study.id(), e.toString());
     });
   }
 
   public void put(String studyId, RoundRecord round) {
+    observer.round(studyId, round);
     rounds.setAsync(roundKey(studyId, round.round()), write(round)).whenComplete((v, e) -> {
       if (e != null) log.error("could not persist round {} of study {}: {}", round.round(), studyId, e.toString());
     });

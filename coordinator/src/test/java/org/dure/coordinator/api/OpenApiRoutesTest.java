@@ -128,7 +128,7 @@ class OpenApiRoutesTest {
       }
     }));
     assertEquals(List.of(), problems);
-    assertEquals(Set.of("GET /health", "GET /api/openapi.json"), publicOps, "the public routes");
+    assertEquals(Set.of("GET /health", "GET /ready", "GET /api/openapi.json"), publicOps, "the public routes");
   }
 
   @Test void everyReferenceResolves() {

@@ -134,7 +134,8 @@ public final class CoordinatorLink {
         }
         if (m instanceof CoordinatorMessage.Welcome w) {
           if (!siteId.equals(w.siteId())) {
-            log.error("the coordinator identified this agent as '{}' but it is configured as '{}'; disconnecting", w.siteId(), siteId);
+            org.dure.protocol.logging.LogFields.security(log, org.slf4j.event.Level.ERROR, "coordinator.identity.mismatch", null, siteId,
+                "the coordinator identified this agent as '{}' but it is configured as '{}'; disconnecting", w.siteId(), siteId);
             ws.close();
             return;
           }
@@ -142,7 +143,7 @@ public final class CoordinatorLink {
           log.info("connected to coordinator {} as {}", uri, siteId);
           listener.connected();
         } else if (m instanceof CoordinatorMessage.Refused r) {
-          log.warn("coordinator refused: {}", r.reason());
+          org.dure.protocol.logging.LogFields.security(log, org.slf4j.event.Level.WARN, "coordinator.refused", null, siteId, "coordinator refused: {}", r.reason());
           lastRefusal = r.reason();
         } else {
           listener.message(m);
@@ -169,7 +170,7 @@ public final class CoordinatorLink {
     }).onFailure(e -> {
       // With TLS 1.3 a refused client certificate shows here only as a closed handshake; the coordinator's
       // log and its refusals list (GET /api/sites/refusals) name the reason.
-      log.warn("cannot connect to coordinator {} ({}); if this persists, the coordinator may be refusing this site's"
+      org.dure.protocol.logging.LogFields.security(log, org.slf4j.event.Level.WARN, "coordinator.connection.failed", null, siteId, "cannot connect to coordinator {} ({}); if this persists, the coordinator may be refusing this site's"
           + " certificate {} (ask the administrator to check the refusals list); retrying", uri, e.getMessage(),
           identity.certificateFile());
       retry();

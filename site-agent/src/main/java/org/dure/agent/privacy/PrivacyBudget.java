@@ -85,6 +85,13 @@ public final class PrivacyBudget {
     return s == null ? 0 : s.steps();
   }
 
+  /** ε spent per study so far, by study id (for the agent's metrics). */
+  public synchronized Map<String, Double> spentByStudy() {
+    Map<String, Double> out = new LinkedHashMap<>();
+    studies.forEach((k, v) -> out.put(k, v.epsilon()));
+    return out;
+  }
+
   /** ε spent over every study. */
   public synchronized double total() {
     return studies.values().stream().mapToDouble(Spent::epsilon).sum();

@@ -31,6 +31,7 @@ import org.dure.protocol.wire.AgentMessage;
 import org.dure.protocol.wire.CoordinatorMessage;
 import org.dure.protocol.wire.Frames;
 import org.dure.protocol.wire.SecAggWire;
+import org.dure.protocol.logging.LogFields;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -85,6 +86,13 @@ public final class StudyWork implements AutoCloseable {
 
   /** What this site has given each study (revealed rounds, models contributed from, versions evaluated), on disk. */
   private final ContributionJournal journal;
+
+  private volatile org.dure.agent.metrics.AgentMetrics metrics = org.dure.agent.metrics.AgentMetrics.NONE;
+
+  /** Where training time is measured ({@code dure_site_agent_training_duration_seconds}). */
+  public void metrics(org.dure.agent.metrics.AgentMetrics m) {
+    this.metrics = m;
+  }
 
   private record Pending(CoordinatorMessage.StudyOffer offer, StudyParticipation participation) {}
 
@@ -185,7 +193,8 @@ public final class StudyWork implements AutoCloseable {
     withdrawn.add(d.studyId()); // from here on nothing more leaves for the study
     approvals.save(r.with(Status.WITHDRAWN, d.reason()));
     unguarded.send(approvals.withdrawal(d.studyId(), d.reason()));
-    log.warn("study {} ({}): withdrawn by the data officer: {}", d.studyId(), r.name(), d.reason());
+    org.dure.protocol.logging.LogFields.security(log, org.slf4j.event.Level.WARN, "study.withdrawn", d.studyId(), siteId, "study {} ({}): withdrawn by the data officer: {}",
+        d.studyId(), r.name(), d.reason());
     worker.execute(() -> {
       UUID id = UUID.fromString(d.studyId());
       secure.remove(id);
@@ -212,7 +221,8 @@ public final class StudyWork implements AutoCloseable {
       boolean wasRefused = r.status() == Status.REFUSED;
       approvals.save(r.with(Status.APPROVED, wasRefused ? "approved by the data officer after refusing it"
           : "approved by the data officer"));
-      log.info("study {} ({}): approved by the data officer{}", d.studyId(), r.name(), wasRefused ? " after refusing it" : "");
+      org.dure.protocol.logging.LogFields.security(log, org.slf4j.event.Level.INFO, "study.approved", d.studyId(), siteId,
+          "study {} ({}): approved by the data officer{}", d.studyId(), r.name(), wasRefused ? " after refusing it" : "");
       if (p != null) {
         studies.put(p.participation().studyId, p.participation());
         out.send(accepted(p.offer(), p.participation().usableRows()));
@@ -225,7 +235,8 @@ public final class StudyWork implements AutoCloseable {
     } else {
       String reason = "refused by " + siteId + "'s data officer: " + d.reason();
       approvals.save(r.with(Status.REFUSED, reason));
-      log.info("study {} ({}): {}", d.studyId(), r.name(), reason);
+      org.dure.protocol.logging.LogFields.security(log, org.slf4j.event.Level.INFO, "study.refused", d.studyId(), siteId,
+          "study {} ({}): {}", d.studyId(), r.name(), reason);
       if (p != null) p.participation().close();
       out.send(new AgentMessage.StudyDeclined(d.studyId(), reason)); // also after a restart, so both sides agree
     }
@@ -246,7 +257,8 @@ public final class StudyWork implements AutoCloseable {
         approvals.save(Approvals.record(o, spec, p.usableRows(), Status.APPROVED, "approved automatically by the local policy", known));
       }
       studies.put(p.studyId, p);
-      log.info("study {} ({}): accepted with {} rows", p.studyId, spec.name(), p.usableRows());
+      org.dure.protocol.logging.LogFields.security(log, org.slf4j.event.Level.INFO, "study.approved", p.studyId.toString(), siteId, "study {} ({}): accepted with {} rows",
+          p.studyId, spec.name(), p.usableRows());
       out.send(accepted(o, p.usableRows()));
       return;
     }
@@ -263,7 +275,8 @@ public final class StudyWork implements AutoCloseable {
 
   private void refuseByPolicy(CoordinatorMessage.StudyOffer o, StudySpec spec, long rows, StudyRecord known, String rule) {
     approvals.save(Approvals.record(o, spec, rows, Status.REFUSED_BY_POLICY, rule, known));
-    log.info("study {} ({}): refused by the local policy: {}", o.studyId(), spec.name(), rule);
+    org.dure.protocol.logging.LogFields.security(log, org.slf4j.event.Level.INFO, "study.refused.policy", o.studyId(), siteId, "study {} ({}): refused by the local policy: {}",
+        o.studyId(), spec.name(), rule);
     out.send(new AgentMessage.StudyDeclined(o.studyId(), siteId + " refused the study: " + rule));
   }
 
@@ -287,8 +300,10 @@ public final class StudyWork implements AutoCloseable {
       ledgerWorker.execute(() -> receipts.check(r, coordinatorKey.get()));
       return;
     }
+    String study = studyOf(m);
+    Integer round = m instanceof SecAggWire.Addressed a ? a.round() : null;
     worker.execute(() -> {
-      try {
+      try (var fields = LogFields.scope(study, round, siteId)) {
         dispatch(m);
       } catch (RuntimeException e) {
         log.error("failed to handle {}: {}", m.getClass().getSimpleName(), e.toString());
@@ -304,7 +319,7 @@ public final class StudyWork implements AutoCloseable {
 
   public void handle(Frames.ModelFrame f) {
     worker.execute(() -> {
-      try {
+      try (var fields = LogFields.scope(f.studyId().toString(), f.round(), siteId)) {
         round(f);
       } catch (RuntimeException e) {
         log.error("failed on model frame for round {}: {}", f.round(), e.toString());
@@ -312,6 +327,17 @@ public final class StudyWork implements AutoCloseable {
         out.send(new AgentMessage.RoundFailed(f.studyId().toString(), f.round(), e.getClass().getSimpleName() + ": " + e.getMessage()));
       }
     });
+  }
+
+  /** The study a coordinator message is about, or null (for the log fields). */
+  private static String studyOf(CoordinatorMessage m) {
+    if (m instanceof CoordinatorMessage.StudyOffer o) return o.studyId();
+    if (m instanceof CoordinatorMessage.StatisticsRequest r) return r.studyId();
+    if (m instanceof CoordinatorMessage.TrainingSetup t) return t.studyId();
+    if (m instanceof CoordinatorMessage.StudyEnded e) return e.studyId();
+    if (m instanceof CoordinatorMessage.ReportRequest r) return r.studyId();
+    if (m instanceof SecAggWire.Addressed a) return a.studyId();
+    return null;
   }
 
   private void dispatch(CoordinatorMessage m) {
@@ -705,7 +731,9 @@ public final class StudyWork implements AutoCloseable {
       o = p.lastOutcome();
       out.send(privacySpent(p, f.round()));
     } else {
+      long trainStart = System.nanoTime();
       o = p.train(global, globalSha256, f.round());
+      metrics.trained(System.nanoTime() - trainStart);
       if (p.mechanism != null && !accountPrivacy(p, f.round(), o)) return;
     }
     // With DP-SGD the training loss is a function of the sampled rows with no noise: it does not leave.
