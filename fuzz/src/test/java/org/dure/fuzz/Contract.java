@@ -1,0 +1,49 @@
+package org.dure.fuzz;
+
+import java.util.Arrays;
+
+/**
+ * What every fuzz target asserts of a parser at a trust boundary: it returns, or it throws one of its declared
+ * exception types with a message a person can act on. Anything else that escapes (a {@code NullPointerException},
+ * an {@code ArrayIndexOutOfBoundsException}, an {@code OutOfMemoryError}, a declared type without a message) is
+ * rethrown as a finding, with the original as its cause so Jazzer files the input under it.
+ */
+final class Contract {
+  /** Longest message accepted: an error that quotes a whole hostile input back is itself a finding. */
+  static final int MAX_MESSAGE = 2_000;
+
+  private Contract() {}
+
+  @FunctionalInterface
+  interface Parse<T> {
+    T run() throws Exception;
+  }
+
+  /** Runs {@code parse}; returns its value, or null when it refused the input with a declared, worded exception. */
+  @SafeVarargs
+  static <T> T refusesOnlyWith(Parse<T> parse, Class<? extends Exception>... declared) {
+    try {
+      return parse.run();
+    } catch (Exception e) {
+      if (Arrays.stream(declared).noneMatch(d -> d.isInstance(e))) {
+        throw new AssertionError("undeclared " + e.getClass().getName() + " (declared: " + names(declared) + ")", e);
+      }
+      String message = e.getMessage();
+      if (message == null || message.isBlank() || message.equals("null") || message.endsWith(": null")) {
+        throw new AssertionError("declared " + e.getClass().getName() + " without a message: " + message, e);
+      }
+      if (message.length() > MAX_MESSAGE) {
+        throw new AssertionError("message of " + message.length() + " characters (at most " + MAX_MESSAGE + ")", e);
+      }
+      return null;
+    }
+  }
+
+  private static String names(Class<?>[] types) {
+    return String.join(", ", Arrays.stream(types).map(Class::getSimpleName).toList());
+  }
+
+  static void check(boolean condition, String what) {
+    if (!condition) throw new AssertionError(what);
+  }
+}
