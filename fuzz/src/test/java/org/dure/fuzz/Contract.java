@@ -1,6 +1,7 @@
 package org.dure.fuzz;
 
 import java.util.Arrays;
+import java.util.regex.Pattern;
 
 /**
  * What every fuzz target asserts of a parser at a trust boundary: it returns, or it throws one of its declared
@@ -11,6 +12,14 @@ import java.util.Arrays;
 final class Contract {
   /** Longest message accepted: an error that quotes a whole hostile input back is itself a finding. */
   static final int MAX_MESSAGE = 2_000;
+
+  /**
+   * Traces of a programming error passed through as the message: a Java exception's class name, or the JDK's helpful
+   * NullPointerException and index texts. The person reading the refusal cannot act on those.
+   */
+  private static final Pattern NOT_WORDED = Pattern.compile(
+      "\\b(?:java|javax|org|com)\\.[\\w.$]+(?:Exception|Error)\\b|Cannot invoke \"|because \"[^\"]+\" is null"
+          + "|Index -?\\d+ out of bounds");
 
   private Contract() {}
 
@@ -31,6 +40,9 @@ final class Contract {
       String message = e.getMessage();
       if (message == null || message.isBlank() || message.equals("null") || message.endsWith(": null")) {
         throw new AssertionError("declared " + e.getClass().getName() + " without a message: " + message, e);
+      }
+      if (NOT_WORDED.matcher(message).find()) {
+        throw new AssertionError("declared " + e.getClass().getName() + " worded as a programming error: " + message, e);
       }
       if (message.length() > MAX_MESSAGE) {
         throw new AssertionError("message of " + message.length() + " characters (at most " + MAX_MESSAGE + ")", e);
