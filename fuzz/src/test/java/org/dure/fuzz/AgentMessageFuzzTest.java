@@ -15,12 +15,12 @@ class AgentMessageFuzzTest {
   @FuzzTest(maxDuration = "10s")
   void readAgent(byte[] bytes) {
     String text = new String(bytes, StandardCharsets.UTF_8);
-    AgentMessage m = refusesOnlyWith(() -> WireJson.readAgent(text), IllegalArgumentException.class);
+    AgentMessage m = refusesOnlyWith(text, () -> WireJson.readAgent(text), IllegalArgumentException.class);
     if (m == null) return;
     AgentMessage.studyIdOf(m);
     // what was accepted can be written and reads back to the same message
     String written = WireJson.write(m);
-    AgentMessage again = refusesOnlyWith(() -> WireJson.readAgent(written), IllegalArgumentException.class);
+    AgentMessage again = refusesOnlyWith(written, () -> WireJson.readAgent(written), IllegalArgumentException.class);
     check(again != null, "an accepted message, written back, is refused: " + written);
     check(WireJson.write(again).equals(written), "an accepted message does not survive a round trip: " + written);
   }

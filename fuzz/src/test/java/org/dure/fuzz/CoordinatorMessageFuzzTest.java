@@ -15,11 +15,11 @@ class CoordinatorMessageFuzzTest {
   @FuzzTest(maxDuration = "10s")
   void readCoordinator(byte[] bytes) {
     String text = new String(bytes, StandardCharsets.UTF_8);
-    CoordinatorMessage m = refusesOnlyWith(() -> WireJson.readCoordinator(text), IllegalArgumentException.class);
+    CoordinatorMessage m = refusesOnlyWith(text, () -> WireJson.readCoordinator(text), IllegalArgumentException.class);
     if (m == null) return;
     // what was accepted can be written and reads back to the same message
     String written = WireJson.write(m);
-    CoordinatorMessage again = refusesOnlyWith(() -> WireJson.readCoordinator(written), IllegalArgumentException.class);
+    CoordinatorMessage again = refusesOnlyWith(written, () -> WireJson.readCoordinator(written), IllegalArgumentException.class);
     check(again != null, "an accepted message, written back, is refused: " + written);
     check(WireJson.write(again).equals(written), "an accepted message does not survive a round trip: " + written);
   }

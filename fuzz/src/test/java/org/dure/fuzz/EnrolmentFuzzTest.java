@@ -27,9 +27,9 @@ class EnrolmentFuzzTest {
         ? PemFuzzTest.armoured("CERTIFICATE REQUEST", data.consumeRemainingAsBytes())
         : data.consumeRemainingAsString();
     PKCS10CertificationRequest csr =
-        refusesOnlyWith(() -> SiteKeys.readCertificationRequest(pem), IllegalArgumentException.class);
+        refusesOnlyWith(pem, () -> SiteKeys.readCertificationRequest(pem), IllegalArgumentException.class);
     if (csr == null) return;
-    X509Certificate cert = refusesOnlyWith(() -> CA.signSite(csr, Duration.ofDays(1)), IllegalArgumentException.class);
+    X509Certificate cert = refusesOnlyWith(pem, () -> CA.signSite(csr, Duration.ofDays(1)), IllegalArgumentException.class);
     if (cert == null) return;
     String cn = cert.getSubjectX500Principal().getName();
     check(cn.startsWith("CN=") && !cn.contains(","), "the CA signed a subject other than one CN: " + cn);

@@ -4,6 +4,7 @@ import static org.dure.fuzz.Contract.check;
 import static org.dure.fuzz.Contract.refusesOnlyWith;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import org.dure.protocol.wire.Frames;
 import org.junit.jupiter.api.Tag;
@@ -13,9 +14,10 @@ import org.junit.jupiter.api.Tag;
 class FrameFuzzTest {
   @FuzzTest(maxDuration = "10s")
   void decode(byte[] bytes) {
-    Frames.Frame frame = refusesOnlyWith(() -> Frames.decode(bytes), Frames.FrameException.class);
-    Frames.Header header = refusesOnlyWith(() -> Frames.readHeader(bytes), Frames.FrameException.class);
-    refusesOnlyWith(() -> Frames.decodeModel(bytes), Frames.FrameException.class);
+    String latin1 = new String(bytes, StandardCharsets.ISO_8859_1);
+    Frames.Frame frame = refusesOnlyWith(latin1, () -> Frames.decode(bytes), Frames.FrameException.class);
+    Frames.Header header = refusesOnlyWith(latin1, () -> Frames.readHeader(bytes), Frames.FrameException.class);
+    refusesOnlyWith(latin1, () -> Frames.decodeModel(bytes), Frames.FrameException.class);
     if (frame == null) return;
     check(header != null, "decode accepted a frame whose header readHeader refuses");
     check(header.kind() == frame.kind() && header.studyId().equals(frame.studyId()) && header.round() == frame.round()

@@ -25,9 +25,9 @@ class PemFuzzTest {
         ? armoured(LABELS[data.consumeInt(0, LABELS.length - 1)], data.consumeRemainingAsBytes())
         : data.consumeRemainingAsString();
     switch (reader) {
-      case 0 -> refusesOnlyWith(() -> SiteKeys.readCertificate(pem), IllegalArgumentException.class);
-      case 1 -> refusesOnlyWith(() -> SiteKeys.readPrivateKey(pem), IllegalArgumentException.class);
-      default -> refusesOnlyWith(() -> SiteKeys.readCrl(pem), IllegalArgumentException.class);
+      case 0 -> refusesOnlyWith(pem, () -> SiteKeys.readCertificate(pem), IllegalArgumentException.class);
+      case 1 -> refusesOnlyWith(pem, () -> SiteKeys.readPrivateKey(pem), IllegalArgumentException.class);
+      default -> refusesOnlyWith(pem, () -> SiteKeys.readCrl(pem), IllegalArgumentException.class);
     }
   }
 

@@ -13,6 +13,6 @@ class StrictJsonFuzzTest {
   @FuzzTest(maxDuration = "10s")
   void read(byte[] bytes) {
     String json = new String(bytes, StandardCharsets.UTF_8);
-    refusesOnlyWith(() -> StrictJson.read(json), StrictJson.MalformedJsonException.class);
+    refusesOnlyWith(json, () -> StrictJson.read(json), StrictJson.MalformedJsonException.class);
   }
 }

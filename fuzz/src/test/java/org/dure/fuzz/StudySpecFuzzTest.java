@@ -17,14 +17,14 @@ class StudySpecFuzzTest {
   @FuzzTest(maxDuration = "10s")
   void parse(byte[] bytes) {
     String json = new String(bytes, StandardCharsets.UTF_8);
-    StudySpec spec = refusesOnlyWith(() -> StudySpecParser.parse(json), StudySpecException.class);
+    StudySpec spec = refusesOnlyWith(json, () -> StudySpecParser.parse(json), StudySpecException.class);
     if (spec == null) return;
     check(spec.features().size() <= 10_000, "more features than the parser allows");
     long parameters = spec.model().parameterCount(spec.inputWidth());
     check(parameters <= ModelSpec.MAX_PARAMETERS, "a model above the parameter bound: " + parameters);
     // a site parses the canonical JSON it is offered: it must accept it and read the same study
     String offered = spec.toJson();
-    StudySpec again = refusesOnlyWith(() -> StudySpecParser.parse(offered), StudySpecException.class);
+    StudySpec again = refusesOnlyWith(offered, () -> StudySpecParser.parse(offered), StudySpecException.class);
     check(again != null, "the canonical JSON of an accepted study is refused: " + offered);
     check(again.equals(spec) && again.toJson().equals(offered), "an accepted study does not survive its canonical JSON: " + offered);
   }

@@ -14,7 +14,7 @@ class TreeHeadFuzzTest {
   @FuzzTest(maxDuration = "10s")
   void parse(byte[] bytes) {
     String json = new String(bytes, StandardCharsets.UTF_8);
-    SignedTreeHead head = refusesOnlyWith(() -> SignedTreeHead.parse(json), IllegalArgumentException.class);
+    SignedTreeHead head = refusesOnlyWith(json, () -> SignedTreeHead.parse(json), IllegalArgumentException.class);
     if (head == null) return;
     check(head.toJson().equals(json), "an accepted tree head is not its own canonical form");
     check(head.size() >= 0, "negative tree size");

@@ -114,11 +114,19 @@ final class PkiSupport {
    * null"), and quoting at most a bounded part of the input.
    */
   static String problem(String pem, Exception e) {
+    String label = label(pem);
+    return abbreviate((label == null ? "" : "the " + label + " block: ") + reason(e));
+  }
+
+  /** {@link #problem} without naming a PEM block: for exceptions from decoding a structure already read. */
+  static String reason(Exception e) {
     Throwable root = e;
     while (root.getCause() != null && root.getCause() != root) root = root.getCause();
     String message = e.getMessage() == null ? "" : e.getMessage();
-    if (root != e && root.getMessage() != null && isProgrammingError(root)) {
-      int at = message.indexOf(root.getMessage());
+    if (root != e && isProgrammingError(root)) {
+      // BouncyCastle appends the cause's message, "null" when it has none
+      String text = root.getMessage() == null ? "null" : root.getMessage();
+      int at = message.lastIndexOf(text);
       if (at >= 0) message = message.substring(0, at);
     }
     message = EXCEPTION_NAME.matcher(message).replaceAll("").strip();
@@ -126,15 +134,15 @@ final class PkiSupport {
     if (root != e && root instanceof IOException && root.getMessage() != null && !message.contains(root.getMessage())) {
       message = message + (message.isEmpty() ? "" : " ") + "(" + root.getMessage() + ")";
     }
-    if (message.isEmpty()) message = "malformed DER inside the PEM block";
-    String label = label(pem);
-    return abbreviate((label == null ? "" : "the " + label + " block: ") + message);
+    return abbreviate(message.isEmpty() ? "malformed DER" : message);
   }
 
+  /**
+   * Whether BouncyCastle's decoders threw {@code t} on malformed input rather than reporting it: any unchecked exception
+   * ("unexpected object: null", an index out of bounds) except its base64 decoder's, whose message is a reason.
+   */
   private static boolean isProgrammingError(Throwable t) {
-    return t instanceof NullPointerException || t instanceof IndexOutOfBoundsException || t instanceof ClassCastException
-        || t instanceof java.util.NoSuchElementException || t instanceof ArithmeticException
-        || t instanceof NegativeArraySizeException;
+    return t instanceof RuntimeException && !(t instanceof org.bouncycastle.util.encoders.DecoderException);
   }
 
   private static String label(String pem) {
@@ -145,7 +153,7 @@ final class PkiSupport {
     return abbreviate(end >= 0 ? label.substring(0, end) : label);
   }
 
-  private static String abbreviate(String s) {
+  static String abbreviate(String s) {
     String line = s.replaceAll("\\p{Cntrl}", " ");
     return line.length() <= MAX_QUOTED * 4 ? line : line.substring(0, MAX_QUOTED * 4) + "…";
   }
