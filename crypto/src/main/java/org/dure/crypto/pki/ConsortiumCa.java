@@ -30,6 +30,7 @@ import org.bouncycastle.asn1.x509.GeneralName;
 import org.bouncycastle.asn1.x509.GeneralNames;
 import org.bouncycastle.asn1.x509.KeyPurposeId;
 import org.bouncycastle.asn1.x509.KeyUsage;
+import org.bouncycastle.asn1.x9.X9ObjectIdentifiers;
 import org.bouncycastle.cert.CertIOException;
 import org.bouncycastle.cert.X509v2CRLBuilder;
 import org.bouncycastle.cert.X509v3CertificateBuilder;
@@ -328,13 +329,18 @@ public final class ConsortiumCa {
   }
 
   private static PublicKey verifiedKey(PKCS10CertificationRequest csr) {
+    var algorithm = csr.getSignatureAlgorithm().getAlgorithm();
+    if (!X9ObjectIdentifiers.ecdsa_with_SHA256.equals(algorithm)) {
+      throw new IllegalArgumentException("certification request is signed with algorithm "
+          + PkiSupport.abbreviate(algorithm.getId()) + ", not SHA256withECDSA; create it with SiteKeys.certificationRequest");
+    }
     PublicKey publicKey;
     boolean valid;
     try {
       publicKey = new JcaPKCS10CertificationRequest(csr).getPublicKey();
       valid = csr.isSignatureValid(new JcaContentVerifierProviderBuilder().build(csr.getSubjectPublicKeyInfo()));
     } catch (GeneralSecurityException | OperatorCreationException | PKCSException | RuntimeException e) {
-      throw new IllegalArgumentException("cannot verify the certification request signature: " + e.getMessage(), e);
+      throw new IllegalArgumentException("cannot verify the certification request signature: " + PkiSupport.reason(e), e);
     }
     if (!valid) {
       throw new IllegalArgumentException("certification request signature does not verify: the request was altered"

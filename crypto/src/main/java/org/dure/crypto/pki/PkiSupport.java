@@ -96,8 +96,66 @@ final class PkiSupport {
       if (o == null) throw new IllegalArgumentException("no PEM object found where " + expected + " was expected");
       return o;
     } catch (IOException e) {
-      throw new IllegalArgumentException("malformed PEM where " + expected + " was expected: " + e.getMessage(), e);
+      throw new IllegalArgumentException("malformed PEM where " + expected + " was expected: " + problem(pem, e), e);
     }
+  }
+
+  /** Longest part of a hostile input (a PEM label) quoted back in a message. */
+  private static final int MAX_QUOTED = 64;
+  private static final Pattern BEGIN = Pattern.compile("-----BEGIN ([^\r\n]{0," + (MAX_QUOTED + 1) + "})");
+
+  /** A qualified exception class name that BouncyCastle splices into its messages ("...: java.io.EOFException: ..."). */
+  private static final Pattern EXCEPTION_NAME = Pattern.compile(":? ?\\b(?:java|javax|org|com)\\.[\\w.$]+(?:Exception|Error)\\b");
+
+  /**
+   * What is wrong with PEM text, in words: BouncyCastle's reason (a missing END line, bad base64, an ASN.1 length
+   * running past the end), without the class names and texts of the exceptions its decoders throw on malformed DER
+   * ("java.lang.ArrayIndexOutOfBoundsException: Index 0 out of bounds for length 0", "Cannot invoke ... because ... is
+   * null"), and quoting at most a bounded part of the input.
+   */
+  static String problem(String pem, Exception e) {
+    String label = label(pem);
+    return abbreviate((label == null ? "" : "the " + label + " block: ") + reason(e));
+  }
+
+  /** {@link #problem} without naming a PEM block: for exceptions from decoding a structure already read. */
+  static String reason(Exception e) {
+    Throwable root = e;
+    while (root.getCause() != null && root.getCause() != root) root = root.getCause();
+    String message = e.getMessage() == null ? "" : e.getMessage();
+    if (root != e && isProgrammingError(root)) {
+      // BouncyCastle appends the cause's message, "null" when it has none
+      String text = root.getMessage() == null ? "null" : root.getMessage();
+      int at = message.lastIndexOf(text);
+      if (at >= 0) message = message.substring(0, at);
+    }
+    message = EXCEPTION_NAME.matcher(message).replaceAll("").strip();
+    while (message.endsWith(":")) message = message.substring(0, message.length() - 1).strip();
+    if (root != e && root instanceof IOException && root.getMessage() != null && !message.contains(root.getMessage())) {
+      message = message + (message.isEmpty() ? "" : " ") + "(" + root.getMessage() + ")";
+    }
+    return abbreviate(message.isEmpty() ? "malformed DER" : message);
+  }
+
+  /**
+   * Whether BouncyCastle's decoders threw {@code t} on malformed input rather than reporting it: any unchecked exception
+   * ("unexpected object: null", an index out of bounds) except its base64 decoder's, whose message is a reason.
+   */
+  private static boolean isProgrammingError(Throwable t) {
+    return t instanceof RuntimeException && !(t instanceof org.bouncycastle.util.encoders.DecoderException);
+  }
+
+  private static String label(String pem) {
+    var m = BEGIN.matcher(pem);
+    if (!m.find()) return null;
+    String label = m.group(1);
+    int end = label.indexOf("-----");
+    return abbreviate(end >= 0 ? label.substring(0, end) : label);
+  }
+
+  static String abbreviate(String s) {
+    String line = s.replaceAll("\\p{Cntrl}", " ");
+    return line.length() <= MAX_QUOTED * 4 ? line : line.substring(0, MAX_QUOTED * 4) + "…";
   }
 
   static IllegalStateException unexpected(GeneralSecurityException e) {

@@ -84,7 +84,7 @@ public final class SiteKeys {
       if (o instanceof PrivateKeyInfo info) return converter.getPrivateKey(info);
       if (o instanceof PEMKeyPair pair) return converter.getKeyPair(pair).getPrivate();
     } catch (PEMException e) {
-      throw new IllegalArgumentException("cannot decode the private key: " + e.getMessage(), e);
+      throw new IllegalArgumentException("cannot decode the private key: " + PkiSupport.problem(pem, e), e);
     }
     throw new IllegalArgumentException("expected an unencrypted private key PEM but found " + o.getClass().getSimpleName()
         + "; an encrypted key must be decrypted first");
@@ -99,7 +99,7 @@ public final class SiteKeys {
       try {
         return new JcaX509CertificateConverter().getCertificate(holder);
       } catch (GeneralSecurityException e) {
-        throw new IllegalArgumentException("cannot decode the certificate: " + e.getMessage(), e);
+        throw new IllegalArgumentException("cannot decode the certificate: " + PkiSupport.problem(pem, e), e);
       }
     }
     throw new IllegalArgumentException("expected a PEM certificate (BEGIN CERTIFICATE)");
@@ -114,7 +114,7 @@ public final class SiteKeys {
       try {
         return new JcaX509CRLConverter().getCRL(holder);
       } catch (GeneralSecurityException e) {
-        throw new IllegalArgumentException("cannot decode the CRL: " + e.getMessage(), e);
+        throw new IllegalArgumentException("cannot decode the CRL: " + PkiSupport.problem(pem, e), e);
       }
     }
     throw new IllegalArgumentException("expected a PEM CRL (BEGIN X509 CRL)");

@@ -111,6 +111,20 @@ class ConsortiumCaTest {
         e.getMessage());
   }
 
+  /** Found by EnrolmentFuzzTest: an unknown signature algorithm reached the administrator as a JCA exception name. */
+  @Test void csrSignedWithAnotherAlgorithmIsRefusedByName() throws Exception {
+    ConsortiumCa ca = ConsortiumCa.create("Dure test consortium", Duration.ofDays(30));
+    KeyPair keys = SiteKeys.generateKeyPair();
+    PKCS10CertificationRequest csr = new JcaPKCS10CertificationRequestBuilder(new X500Name("CN=hospital-a"),
+        keys.getPublic()).build(new org.bouncycastle.operator.jcajce.JcaContentSignerBuilder("SHA384withECDSA")
+        .build(keys.getPrivate()));
+
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ca.signSite(csr, Duration.ofDays(1)));
+
+    assertEquals("certification request is signed with algorithm 1.2.840.10045.4.3.3, not SHA256withECDSA; create it"
+        + " with SiteKeys.certificationRequest", e.getMessage());
+  }
+
   @Test void serverCertificateNamesEveryHostAsDnsOrIpSubjectAltName() throws Exception {
     ConsortiumCa ca = ConsortiumCa.create("Dure test consortium", Duration.ofDays(30));
 

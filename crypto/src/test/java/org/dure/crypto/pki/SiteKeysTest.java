@@ -50,4 +50,31 @@ class SiteKeysTest {
 
     assertTrue(e.getMessage().startsWith("expected an unencrypted private key PEM"), e.getMessage());
   }
+
+  /** Found by PemFuzzTest: BouncyCastle's decoders throw on malformed DER, and their class names reached the message. */
+  @Test void malformedDerInsideAPemBlockIsRefusedInWordsNotExceptionNames() {
+    String emptySequence = "-----BEGIN %s-----\nMAA=\n-----END %s-----\n";
+
+    IllegalArgumentException request = assertThrows(IllegalArgumentException.class,
+        () -> SiteKeys.readCertificationRequest(emptySequence.formatted("CERTIFICATE REQUEST", "CERTIFICATE REQUEST")));
+    IllegalArgumentException key = assertThrows(IllegalArgumentException.class,
+        () -> SiteKeys.readPrivateKey(emptySequence.formatted("EC PRIVATE KEY", "EC PRIVATE KEY")));
+    IllegalArgumentException truncated = assertThrows(IllegalArgumentException.class,
+        () -> SiteKeys.readCertificate("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"));
+
+    assertEquals("malformed PEM where a certification request was expected: the CERTIFICATE REQUEST block: problem parsing"
+        + " certrequest", request.getMessage());
+    assertEquals("cannot decode the private key: the EC PRIVATE KEY block: unable to convert key pair", key.getMessage());
+    assertEquals("malformed PEM where a certificate was expected: the CERTIFICATE block: problem parsing cert: EOF found"
+        + " reading length", truncated.getMessage());
+  }
+
+  @Test void aHugePemLabelIsNotQuotedBackWhole() {
+    String label = "X".repeat(100_000);
+
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> SiteKeys.readCertificate("-----BEGIN " + label + "-----\nMAA=\n-----END " + label + "-----\n"));
+
+    assertTrue(e.getMessage().length() < 400, e.getMessage().length() + " characters");
+  }
 }

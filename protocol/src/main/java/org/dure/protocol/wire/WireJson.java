@@ -2,7 +2,9 @@ package org.dure.protocol.wire;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 
 /** JSON encoding of wire messages. Unknown fields and types, duplicate keys and trailing text are errors. */
@@ -38,8 +40,27 @@ public final class WireJson {
   private static <T> T read(String json, Class<T> type) {
     try {
       return MAPPER.readValue(json, type);
+    } catch (ValueInstantiationException e) {
+      if (e.getCause() instanceof IllegalArgumentException) {
+        throw new IllegalArgumentException("malformed " + type.getSimpleName() + ": " + e.getOriginalMessage());
+      }
+      // a record's constructor met a missing or null value (NullPointerException from List.copyOf, Map.copyOf, ...):
+      // say where, not what the JDK said about it
+      throw new IllegalArgumentException("malformed " + type.getSimpleName() + ": " + where(e)
+          + " lacks a required value (a field is missing or null, or a list or map holds null)");
     } catch (JsonProcessingException e) {
       throw new IllegalArgumentException("malformed " + type.getSimpleName() + ": " + e.getOriginalMessage());
     }
+  }
+
+  /** The JSON path of the object that could not be built, {@code "the message"} for the message itself. */
+  private static String where(JsonMappingException e) {
+    StringBuilder path = new StringBuilder();
+    for (JsonMappingException.Reference r : e.getPath()) {
+      if (r.getFieldName() != null) path.append(path.isEmpty() ? "" : ".").append(r.getFieldName());
+      else if (r.getIndex() >= 0) path.append('[').append(r.getIndex()).append(']');
+    }
+    if (path.isEmpty()) return "the message";
+    return path.length() <= 200 ? path.toString() : path.substring(0, 200) + "…";
   }
 }

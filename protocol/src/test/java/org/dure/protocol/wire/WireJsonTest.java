@@ -171,4 +171,17 @@ class WireJsonTest {
     // Assert
     assertTrue(e.getMessage().startsWith("malformed AgentMessage: "), e.getMessage());
   }
+
+  /** Found by AgentMessageFuzzTest: a record's constructor met null and the JDK's NullPointerException text was the message. */
+  @Test void missingCollectionInANestedRecordIsRejectedByPath() {
+    // Execute
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> WireJson.readAgent(
+        "{\"type\":\"statistics\",\"studyId\":\"" + STUDY + "\",\"statistics\":{\"rowsRead\":1,\"rowsUsed\":1,"
+            + "\"rowsDroppedMissing\":0,\"rowsDroppedLabel\":0,\"missingByFeature\":{},\"unseenByFeature\":{\"sex\":null},"
+            + "\"numeric\":[]}}"));
+
+    // Assert
+    assertEquals("malformed AgentMessage: statistics lacks a required value (a field is missing or null, or a list or map"
+        + " holds null)", e.getMessage());
+  }
 }
