@@ -41,7 +41,7 @@ public final class ParticipationLedger implements AutoCloseable {
   private static final Map<EventType, String> SECURITY_EVENTS = Map.ofEntries(
       Map.entry(EventType.STUDY_SUBMITTED, "study.submitted"), Map.entry(EventType.SITE_APPROVED, "study.site.approved"),
       Map.entry(EventType.SITE_REFUSED, "study.site.declined"), Map.entry(EventType.SITE_WITHDREW, "study.site.withdrew"),
-      Map.entry(EventType.STUDY_COMPLETED, "study.ended"), Map.entry(EventType.CREDENTIAL_ISSUED, "credential.issued"),
+      Map.entry(EventType.STUDY_ENDED, "study.ended"), Map.entry(EventType.CREDENTIAL_ISSUED, "credential.issued"),
       Map.entry(EventType.CREDENTIAL_REVOKED, "credential.revoked"), Map.entry(EventType.SITE_ENROLLED, "site.enrolled"),
       Map.entry(EventType.SITE_REVOKED, "site.revoked"));
 

@@ -173,8 +173,8 @@ public final class CoordinatorMetrics {
   public StudyStore.Observer studyObserver() {
     return new StudyStore.Observer() {
       @Override public void round(String studyId, RoundRecord r) {
-        boolean completed = "COMPLETED".equals(r.status());
-        if (!completed && !"ABORTED".equals(r.status())) return;
+        boolean completed = r.status() == org.dure.coordinator.study.RoundStatus.COMPLETED;
+        if (!completed && r.status() != org.dure.coordinator.study.RoundStatus.ABORTED) return;
         long key = (long) r.round() << 20 | Math.max(0, r.attempt()) & 0xFFFFF;
         Long before = lastEnded.get(studyId);
         if (before != null && before >= key) return;
