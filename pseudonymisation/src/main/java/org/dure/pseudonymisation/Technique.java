@@ -40,7 +40,13 @@ sealed interface Technique {
   }
 
   static boolean missing(String value) {
-    return MISSING.contains(value.trim().toLowerCase(Locale.ROOT));
+    int start = 0;
+    int end = value.length();
+    while (start < end && value.charAt(start) <= ' ') start++;
+    while (end > start && value.charAt(end - 1) <= ' ') end--;
+    if (end == start) return true;
+    if (end - start > 4) return false; // longer than every missing marker
+    return MISSING.contains(value.substring(start, end).toLowerCase(Locale.ROOT));
   }
 
   /** A value the technique cannot read; the message describes the problem without quoting the value. */
