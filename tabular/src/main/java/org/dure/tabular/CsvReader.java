@@ -181,7 +181,7 @@ public final class CsvReader implements Records {
               ? "; quote values that contain " + (separator == '|' ? "vertical bars" : sep + "s")
               : "; check for a missing field or separator"));
     }
-    current = fields.toArray(new String[0]);
+    current = fields.toArray(current == null ? new String[header.size()] : current);
     currentLine = recordLine;
     return true;
   }
@@ -240,8 +240,21 @@ public final class CsvReader implements Records {
       boolean lineEnd = ch == '\n' || ch == '\r';
       switch (state) {
         case QUOTED -> {
-          if (ch == '"') state = State.QUOTE_IN_QUOTED;
-          else field.append(ch);
+          if (ch == '"') {
+            state = State.QUOTE_IN_QUOTED;
+          } else {
+            field.append(ch);
+            if (!lineEnd) {
+              // the rest of the quoted text up to a quote or line end, at once
+              int start = pos;
+              while (pos < limit) {
+                char d = buf[pos];
+                if (d == '"' || d == '\n' || d == '\r') break;
+                pos++;
+              }
+              field.append(buf, start, pos - start);
+            }
+          }
         }
         case QUOTE_IN_QUOTED -> {
           if (ch == '"') {
@@ -272,6 +285,14 @@ public final class CsvReader implements Records {
             content = true;
           } else if (!lineEnd) {
             field.append(ch);
+            // the rest of the unquoted field, at once (a bare quote inside it is kept)
+            int start = pos;
+            while (pos < limit) {
+              char d = buf[pos];
+              if (d == separator || d == '\n' || d == '\r') break;
+              pos++;
+            }
+            field.append(buf, start, pos - start);
             state = State.UNQUOTED;
             content = true;
           }
