@@ -72,7 +72,7 @@ public record MemoryBudget(long maxHeap, LongSupplier used, String xmx, boolean 
   /** {@code 1.4 GiB}, {@code 310 MiB}. */
   public static String size(long bytes) {
     if (bytes >= (1L << 30)) return String.format(Locale.ROOT, "%.1f GiB", bytes / (double) (1L << 30));
-    return String.format(Locale.ROOT, "%d MiB", Math.max(1, (bytes + MIB - 1) / MIB));
+    return String.format(Locale.ROOT, "%d MiB", (bytes + MIB - 1) / MIB);
   }
 
   /** The {@code -Xmx} the JVM runs with, from its MaxHeapSize flag (or the maximum heap when that cannot be read). */
