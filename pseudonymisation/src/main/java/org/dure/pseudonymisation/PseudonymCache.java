@@ -77,7 +77,7 @@ final class PseudonymCache {
   Optional<PseudonymisedData> get(String key) {
     Path f = file(key);
     if (!Files.isRegularFile(f)) return Optional.empty();
-    try (InputStream in = Files.newInputStream(f)) {
+    try (InputStream in = new java.io.BufferedInputStream(Files.newInputStream(f), 1 << 16)) {
       Meta meta = meta(in);
       if (meta == null || !key.equals(meta.json.path("key").asText())) return Optional.empty();
       MessageDigest md = digest();
@@ -135,10 +135,9 @@ final class PseudonymCache {
       this.key = key;
       this.source = source;
       this.header = List.copyOf(header);
-      this.body = dir.resolve(key + ".body.tmp");
-      Files.deleteIfExists(body);
-      OutputStream file = java.nio.channels.Channels.newOutputStream(FileChannel.open(body,
-          java.util.Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE), SecureFiles.ownerOnlyFile(body)));
+      // a name of its own: two processes of one site (the agent, `dure agent pseudonymise`) may write at once
+      this.body = Files.createTempFile(dir, key + ".", ".body.tmp", SecureFiles.ownerOnlyFile(dir));
+      OutputStream file = Files.newOutputStream(body, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
       counting = new CountingStream(new DigestOutputStream(new BufferedOutputStream(file, 1 << 16), md));
       out = new BufferedWriter(new OutputStreamWriter(counting, StandardCharsets.UTF_8), 1 << 16);
       write(-1, header.toArray(new String[0]));
@@ -167,10 +166,8 @@ final class PseudonymCache {
       meta.put("bodySha256", HexFormat.of().formatHex(md.digest()));
       byte[] first = (JSON.writeValueAsString(meta) + "\n").getBytes(StandardCharsets.UTF_8);
       Path target = file(key);
-      Path tmp = dir.resolve(key + ".entry.tmp");
-      Files.deleteIfExists(tmp);
-      try (FileChannel ch = FileChannel.open(tmp, java.util.Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
-               SecureFiles.ownerOnlyFile(tmp));
+      Path tmp = Files.createTempFile(dir, key + ".", ".entry.tmp", SecureFiles.ownerOnlyFile(dir));
+      try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE);
            FileChannel from = FileChannel.open(body, StandardOpenOption.READ)) {
         ch.write(java.nio.ByteBuffer.wrap(first));
         long size = from.size();
@@ -182,9 +179,13 @@ final class PseudonymCache {
       done = true;
       // Only the latest result is kept: earlier extracts must not pile up on the site's disk (retention), and a site
       // pseudonymises one data source.
+      // (Another process's files being written are left alone unless a day old: left over from a crash.)
+      long dayAgo = System.currentTimeMillis() - 86_400_000L;
       try (var entries = Files.list(dir)) {
         for (Path p : (Iterable<Path>) entries::iterator) {
-          if (!p.equals(target)) Files.deleteIfExists(p);
+          if (p.equals(target)) continue;
+          boolean writing = p.getFileName().toString().endsWith(".tmp");
+          if (!writing || Files.getLastModifiedTime(p).toMillis() < dayAgo) Files.deleteIfExists(p);
         }
       }
       return new PseudonymisedData(new Entry(target, source, header, rows, first.length), report);
