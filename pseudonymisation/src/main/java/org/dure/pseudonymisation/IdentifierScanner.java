@@ -11,6 +11,7 @@ import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.dure.tabular.CsvTable;
+import org.dure.tabular.Records;
 import org.dure.pseudonymisation.IdentifierFoundException.Finding;
 import org.dure.pseudonymisation.IdentifierFoundException.Kind;
 
@@ -185,78 +186,150 @@ final class IdentifierScanner {
    * @param freeText names of columns the config declares free text: still scanned for patterns, not refused as free text
    */
   static List<Finding> scan(CsvTable table, List<Integer> columns, Set<String> freeText) {
-    int width = table.header().size();
-    Set<Integer> scanned = new HashSet<>(columns);
-    @SuppressWarnings("unchecked")
-    List<Finding>[] byColumn = new List[width];
-    boolean[] byName = new boolean[width];
-    for (int c : columns) {
-      byColumn[c] = new ArrayList<>();
-      String name = table.header().get(c);
-      if (identifierName(name)) {
-        byName[c] = true;
-        int values = nonMissing(table, c);
-        byColumn[c].add(new Finding(name, Kind.IDENTIFIER_COLUMN_NAME, values, values));
-        continue;
-      }
-      Map<Kind, Integer> counts = new EnumMap<>(Kind.class);
-      int values = 0;
-      int wordy = 0;
-      Set<String> distinctWordy = new HashSet<>();
-      for (int r = 0; r < table.rowCount(); r++) {
-        String v = table.value(r, c);
-        if (Technique.missing(v)) continue;
-        values++;
-        String n = normalise(v);
-        Kind k = kindOfNormalised(n);
-        if (k != null) counts.merge(k, 1, Integer::sum);
-        if (wordy(n)) {
-          wordy++;
-          distinctWordy.add(n.trim());
-        }
-      }
-      // free text: at least a tenth of the values are long or several words, and most of those are different
-      if (!freeText.contains(name) && wordy > 0 && wordy * 10 >= values && distinctWordy.size() * 2 >= wordy)
-        counts.put(Kind.FREE_TEXT, wordy);
-      for (Map.Entry<Kind, Integer> e : counts.entrySet())
-        byColumn[c].add(new Finding(name, e.getKey(), e.getValue(), values));
+    Scan scan = new Scan(table.header(), columns, freeText);
+    try (Records r = table.open()) {
+      while (r.next()) scan.add(r);
+    } catch (java.io.IOException | org.dure.tabular.DataException e) {
+      throw new IllegalStateException(e); // a table in memory neither fails to read nor is malformed
     }
-    for (int c = 0; c + 1 < width; c++) {
-      if (!scanned.contains(c) && !scanned.contains(c + 1)) continue;
-      int split = Math.max(splitRrns(table, c, c + 1), splitRrns(table, c + 1, c));
-      if (split == 0) continue;
-      for (int member : new int[] {c, c + 1}) {
-        if (scanned.contains(member) && !byName[member])
-          byColumn[member].add(new Finding(table.header().get(member), Kind.SPLIT_RESIDENT_REGISTRATION_NUMBER, split,
-              nonMissing(table, member)));
-      }
-    }
-    List<Finding> findings = new ArrayList<>();
-    for (int c = 0; c < width; c++) {
-      if (byColumn[c] == null) continue;
-      byColumn[c].stream().filter(f -> f.kind() != Kind.SPLIT_RESIDENT_REGISTRATION_NUMBER).forEach(findings::add);
-      byColumn[c].stream().filter(f -> f.kind() == Kind.SPLIT_RESIDENT_REGISTRATION_NUMBER).limit(1).forEach(findings::add);
-    }
-    return findings;
+    return scan.findings();
   }
 
   /**
-   * How many rows hold a {@code YYMMDD} in column {@code front} and a gender digit and six digits in column
-   * {@code back}, if that is at least half of the rows where both have a value; else 0. (A birth-date column next
-   * to a column of seven-digit codes matches in a few rows by chance, never in most.)
+   * The scan of a table read one record at a time ({@link #add} each record, then {@link #findings}): it keeps counts
+   * per column and per pair of adjacent columns, never the values, except the distinct long or wordy values of a
+   * column, of which it keeps at most {@value #DISTINCT_WORDY_KEPT} (beyond them, the share of distinct values
+   * among the first {@value #DISTINCT_WORDY_KEPT} decides).
    */
-  private static int splitRrns(CsvTable table, int front, int back) {
-    int both = 0;
-    int matches = 0;
-    for (int r = 0; r < table.rowCount(); r++) {
-      String f = table.value(r, front);
-      String b = table.value(r, back);
-      if (Technique.missing(f) || Technique.missing(b)) continue;
-      both++;
-      if (RRN_FRONT.matcher(half(f)).matches() && RRN_BACK.matcher(half(b)).matches()) matches++;
+  static final class Scan {
+    private final List<String> header;
+    private final Set<String> freeText;
+    private final boolean[] scanned;
+    private final boolean[] byName;
+    private final int[] values;
+    private final int[] wordy;
+    private final List<Set<String>> distinctWordy = new ArrayList<>();
+    private final List<Map<Kind, Integer>> counts = new ArrayList<>();
+    /** Per adjacent pair (c, c + 1): rows where both have a value, and rows that look like front|back and back|front. */
+    private final int[] both;
+    private final int[] frontBack;
+    private final int[] backFront;
+
+    Scan(List<String> header, List<Integer> columns, Set<String> freeText) {
+      this.header = header;
+      this.freeText = freeText;
+      int width = header.size();
+      scanned = new boolean[width];
+      byName = new boolean[width];
+      values = new int[width];
+      wordy = new int[width];
+      for (int c = 0; c < width; c++) {
+        distinctWordy.add(null);
+        counts.add(null);
+      }
+      for (int c : columns) {
+        scanned[c] = true;
+        byName[c] = identifierName(header.get(c));
+        distinctWordy.set(c, new HashSet<>());
+        counts.set(c, new EnumMap<>(Kind.class));
+      }
+      both = new int[Math.max(0, width - 1)];
+      frontBack = new int[both.length];
+      backFront = new int[both.length];
     }
-    return matches > 0 && matches * 2 >= both ? matches : 0;
+
+    /** Counts the current record of {@code r}. */
+    void add(Records r) {
+      int width = header.size();
+      boolean previousPresent = false;
+      String previous = null;
+      for (int c = 0; c < width; c++) {
+        boolean pairs = (c > 0 && (scanned[c - 1] || scanned[c])) || (c + 1 < width && (scanned[c] || scanned[c + 1]));
+        if (!scanned[c] && !pairs) {
+          previousPresent = false;
+          continue;
+        }
+        String v = r.value(c);
+        boolean present = !Technique.missing(v);
+        if (scanned[c] && present) {
+          values[c]++;
+          if (!byName[c]) {
+            String n = normalise(v);
+            Kind k = kindOfNormalised(n);
+            if (k != null) counts.get(c).merge(k, 1, Integer::sum);
+            if (wordy(n)) {
+              wordy[c]++;
+              Set<String> d = distinctWordy.get(c);
+              if (wordy[c] <= DISTINCT_WORDY_KEPT) d.add(n.trim());
+            }
+          }
+        }
+        if (c > 0 && present && previousPresent && (scanned[c - 1] || scanned[c])) {
+          both[c - 1]++;
+          String a = half(previous);
+          String b = half(v);
+          if (a.length() == 6 && b.length() == 7 && RRN_FRONT.matcher(a).matches() && RRN_BACK.matcher(b).matches())
+            frontBack[c - 1]++;
+          if (b.length() == 6 && a.length() == 7 && RRN_FRONT.matcher(b).matches() && RRN_BACK.matcher(a).matches())
+            backFront[c - 1]++;
+        }
+        previousPresent = present;
+        previous = v;
+      }
+    }
+
+    /** A finding for each kind of identifier found in each scanned column, in table order. */
+    List<Finding> findings() {
+      int width = header.size();
+      @SuppressWarnings("unchecked")
+      List<Finding>[] byColumn = new List[width];
+      for (int c = 0; c < width; c++) {
+        if (!scanned[c]) continue;
+        byColumn[c] = new ArrayList<>();
+        String name = header.get(c);
+        if (byName[c]) {
+          byColumn[c].add(new Finding(name, Kind.IDENTIFIER_COLUMN_NAME, values[c], values[c]));
+          continue;
+        }
+        Map<Kind, Integer> found = counts.get(c);
+        int distinct = distinctWordy.get(c).size();
+        int sample = Math.min(wordy[c], DISTINCT_WORDY_KEPT);
+        // free text: at least a tenth of the values are long or several words, and most of those are different
+        if (!freeText.contains(name) && wordy[c] > 0 && wordy[c] * 10L >= values[c] && distinct * 2L >= sample)
+          found.put(Kind.FREE_TEXT, wordy[c]);
+        for (Map.Entry<Kind, Integer> e : found.entrySet())
+          byColumn[c].add(new Finding(name, e.getKey(), e.getValue(), values[c]));
+      }
+      for (int c = 0; c + 1 < width; c++) {
+        if (!scanned[c] && !scanned[c + 1]) continue;
+        int split = Math.max(split(frontBack[c], both[c]), split(backFront[c], both[c]));
+        if (split == 0) continue;
+        for (int member : new int[] {c, c + 1}) {
+          if (scanned[member] && !byName[member])
+            byColumn[member].add(new Finding(header.get(member), Kind.SPLIT_RESIDENT_REGISTRATION_NUMBER, split,
+                values[member]));
+        }
+      }
+      List<Finding> findings = new ArrayList<>();
+      for (int c = 0; c < width; c++) {
+        if (byColumn[c] == null) continue;
+        byColumn[c].stream().filter(f -> f.kind() != Kind.SPLIT_RESIDENT_REGISTRATION_NUMBER).forEach(findings::add);
+        byColumn[c].stream().filter(f -> f.kind() == Kind.SPLIT_RESIDENT_REGISTRATION_NUMBER).limit(1).forEach(findings::add);
+      }
+      return findings;
+    }
+
+    /**
+     * A split number's count if most rows where both columns have a value match (a birth-date column next to a column
+     * of seven-digit codes matches in a few rows by chance, never in most); else 0.
+     */
+    private static int split(int matches, int both) {
+      return matches > 0 && matches * 2L >= both ? matches : 0;
+    }
   }
+
+  /** How many distinct wordy values of a column the scan keeps (see {@link Scan}). */
+  static final int DISTINCT_WORDY_KEPT = 50_000;
 
   /** A cell as one half of a split number: normalised, without separators at either end. */
   private static String half(String value) {
@@ -268,18 +341,29 @@ final class IdentifierScanner {
     return n.substring(start, end);
   }
 
-  private static int nonMissing(CsvTable table, int c) {
-    int values = 0;
-    for (int r = 0; r < table.rowCount(); r++) if (!Technique.missing(table.value(r, c))) values++;
-    return values;
-  }
-
-  /** Whether a (normalised) value reads like a sentence: it has letters and is long or has several words. */
+  /**
+   * Whether a (normalised) value reads like a sentence: it has letters and is long or has several words (runs of
+   * characters between whitespace, as {@code split("\\s+")} counts them).
+   */
   private static boolean wordy(String value) {
     String t = value.strip();
-    if (t.codePoints().noneMatch(Character::isLetter)) return false;
-    if (t.codePointCount(0, t.length()) >= FREE_TEXT_LENGTH) return true;
-    return t.split("\\s+").length >= FREE_TEXT_WORDS;
+    boolean letter = false;
+    for (int i = 0; i < t.length() && !letter; ) {
+      int cp = t.codePointAt(i);
+      letter = Character.isLetter(cp);
+      i += Character.charCount(cp);
+    }
+    if (!letter) return false;
+    if (t.length() >= FREE_TEXT_LENGTH && t.codePointCount(0, t.length()) >= FREE_TEXT_LENGTH) return true;
+    int words = 1;
+    boolean inSpace = false;
+    for (int i = 0; i < t.length(); i++) {
+      char ch = t.charAt(i);
+      boolean space = ch == ' ' || ch == '\t' || ch == '\n' || ch == 0x0B || ch == '\f' || ch == '\r';
+      if (space && !inSpace) words++;
+      inSpace = space;
+    }
+    return words >= FREE_TEXT_WORDS;
   }
 
   /** The kind of identifier {@code value} contains, or null. */
@@ -288,13 +372,15 @@ final class IdentifierScanner {
   }
 
   private static Kind kindOfNormalised(String value) {
-    boolean digits = false;
+    // every number pattern has at least 8 digits (foreign phones; Korean phones 9, RRNs 13): fewer cannot match
+    int digitCount = 0;
     boolean at = false;
-    for (int i = 0; i < value.length() && !(digits && at); i++) {
+    for (int i = 0; i < value.length(); i++) {
       char ch = value.charAt(i);
-      digits |= ch >= '0' && ch <= '9';
-      at |= ch == '@' || ch == '[' || ch == '(' || ch == '{' || ch == '<';
+      if (ch >= '0' && ch <= '9') digitCount++;
+      else at |= ch == '@' || ch == '[' || ch == '(' || ch == '{' || ch == '<';
     }
+    boolean digits = digitCount >= 8;
     if (digits && RRN.matcher(value).find()) return Kind.RESIDENT_REGISTRATION_NUMBER;
     if (digits && (PHONE.matcher(value).find() || foreignPhone(value))) return Kind.PHONE_NUMBER;
     if (at && EMAIL.matcher(value).find()) return Kind.EMAIL_ADDRESS;

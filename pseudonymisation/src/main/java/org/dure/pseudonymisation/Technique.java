@@ -40,7 +40,13 @@ sealed interface Technique {
   }
 
   static boolean missing(String value) {
-    return MISSING.contains(value.trim().toLowerCase(Locale.ROOT));
+    int start = 0;
+    int end = value.length();
+    while (start < end && value.charAt(start) <= ' ') start++;
+    while (end > start && value.charAt(end - 1) <= ' ') end--;
+    if (end == start) return true;
+    if (end - start > 4) return false; // longer than every missing marker
+    return MISSING.contains(value.substring(start, end).toLowerCase(Locale.ROOT));
   }
 
   /** A value the technique cannot read; the message describes the problem without quoting the value. */
@@ -186,11 +192,16 @@ sealed interface Technique {
   final class Dates {
     private Dates() {}
 
+    private static final java.util.regex.Pattern COMPACT = java.util.regex.Pattern.compile("\\d{8}");
+    private static final java.util.regex.Pattern DOTTED = java.util.regex.Pattern.compile("\\d{4}[./]\\d{1,2}[./]\\d{1,2}\\.?");
+
     static LocalDate parse(String value) throws BadValue {
       String v = value.trim();
       if (v.length() > 10 && (v.charAt(10) == 'T' || v.charAt(10) == ' ')) v = v.substring(0, 10); // date-time: keep the date
-      if (v.matches("\\d{8}")) v = v.substring(0, 4) + "-" + v.substring(4, 6) + "-" + v.substring(6);
-      else if (v.matches("\\d{4}[./]\\d{1,2}[./]\\d{1,2}\\.?")) {
+      if (v.length() == 10 && v.charAt(4) == '-' && v.charAt(7) == '-') {
+        // ISO, the common case: no pattern needed
+      } else if (COMPACT.matcher(v).matches()) v = v.substring(0, 4) + "-" + v.substring(4, 6) + "-" + v.substring(6);
+      else if (DOTTED.matcher(v).matches()) {
         String[] p = v.replaceAll("\\.$", "").split("[./]");
         v = p[0] + "-" + (p[1].length() == 1 ? "0" : "") + p[1] + "-" + (p[2].length() == 1 ? "0" : "") + p[2];
       }

@@ -180,6 +180,44 @@ class PseudonymiserTest {
         + " groups of age_band, region, sex\n"), text);
   }
 
+  @Test
+  void aFileIsPseudonymisedOneRecordAtATimeWithTheResultOfTheTableInMemory() throws Exception {
+    CsvTable input = Fixtures.cohortTable(dir.resolve("data"));
+    Path file = dir.resolve("data").resolve(input.fileName());
+    PseudonymisationConfig c = PseudonymisationConfig.parse(Fixtures.COHORT_CONFIG, dir.resolve("agent"));
+
+    PseudonymisedData streamed = Pseudonymiser.open(c, dir.resolve("data"), dir.resolve("agent/cache"))
+        .pseudonymise(new org.dure.tabular.CsvFile(file));
+    PseudonymisedTable inMemory = Pseudonymiser.open(c, dir.resolve("data"), null).apply(input);
+
+    CsvTable read = CsvTable.readAll(streamed.table());
+    assertEquals(inMemory.table().rowCount(), streamed.table().rowCount());
+    assertEquals(inMemory.table().header(), streamed.table().header());
+    assertEquals(Fixtures.cells(inMemory.table()), Fixtures.cells(read));
+    for (int r = 0; r < read.rowCount(); r++) assertEquals(inMemory.table().line(r), read.line(r), "line of record " + r);
+    assertEquals(inMemory.report().inputHash(), streamed.report().inputHash(), "the content hash of the records");
+    assertEquals(inMemory.report().recordsSuppressed(), streamed.report().recordsSuppressed());
+  }
+
+  @Test
+  void quasiIdentifierGroupsThatWouldNotFitInMemoryAreRefusedWithWhatToChange() throws Exception {
+    CsvTable t = Fixtures.table(List.of("patient_id", "sex"), List.of(List.of("P1", "F"), List.of("P2", "F")));
+    String config = "{\"secretFile\": \"s/key\", \"k\": 2, \"columns\": {\"patient_id\": \"pseudonym\"},"
+        + " \"quasiIdentifiers\": [\"patient_id\", \"sex\"]}";
+    Pseudonymiser p = Pseudonymiser.open(PseudonymisationConfig.parse(config, dir), dir.resolve("data"), null)
+        .withBudget(org.dure.tabular.MemoryBudget.fixed(64L << 20, 60L << 20));
+
+    DataException e = assertThrows(DataException.class, () -> p.apply(t));
+
+    assertTrue(e.getMessage().startsWith("extract.csv: counting the records of each combination of the quasi-identifiers"
+        + " [patient_id, sex] (0 distinct combinations so far, of 2 records) needs about 10 MiB of memory, but the agent"
+        + " has"), e.getMessage());
+    assertTrue(e.getMessage().contains("(-Xmx64m in effect, 60 MiB in use); start the agent with a larger heap, e.g."
+        + " -Xmx1g"), e.getMessage());
+    assertTrue(e.getMessage().endsWith("or choose coarser quasi-identifiers in pseudonymisation.columns (e.g. age bands"
+        + " rather than ages): groups this many leave most records below k"), e.getMessage());
+  }
+
   static List<String> column(CsvTable t, String name) {
     int c = t.columnIndex(name);
     List<String> out = new ArrayList<>();

@@ -120,7 +120,7 @@ public final class SiteAgent implements AutoCloseable {
   private static LocalData checkedData(AgentConfig config) throws IOException {
     LocalData data = LocalData.open(config.data(), config.pseudonymisation(), config.workDir());
     try {
-      org.dure.tabular.CsvTable t = data.read();
+      org.dure.tabular.Table t = data.read();
       log.info("data {}: {} rows, {} columns after pseudonymisation{}", data.describe(), t.rowCount(), t.header().size(),
           data.pseudonymised() ? " (report: " + config.workDir().resolve(LocalData.REPORT_TEXT) + ")" : " (none configured;"
               + " identifier scan passed)");

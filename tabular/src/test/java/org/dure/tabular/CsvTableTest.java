@@ -126,4 +126,59 @@ class CsvTableTest {
     DataException e = assertThrows(DataException.class, () -> CsvTable.read(file));
     assertEquals("the file is not valid UTF-8 (near this line); save it as UTF-8, e.g. \"CSV UTF-8\" in a spreadsheet", e.detail());
   }
+
+  @Test void aSemicolonSeparatedFileIsBlamedOnTheSeparatorNotOnQuoting() {
+    String expected = "hospital-a.csv line 1: the header has no comma between column names but has semicolons; the"
+        + " separator looks like ';', not ',': save it comma-separated (e.g. \"CSV UTF-8 (Comma delimited)\" in a"
+        + " spreadsheet), or declare the separator in the agent configuration: \"data\": {\"csv\": \"hospital-a.csv\","
+        + " \"separator\": \";\"}";
+    assertEquals(expected, failure("id;age;bmi\n1;63;27,5\n").getMessage());
+    assertEquals(expected, failure("\"id\";\"age\";\"bmi\"\n\"1\";\"63\";\"27,5\"\n").getMessage(),
+        "quoted names: not 'unexpected character after the closing quote'");
+    assertEquals(2, failure("\n\"id\";\"age\"\n").line(), "the line of the header, after a blank line");
+  }
+
+  @Test void aDeclaredSeparatorIsRead() throws Exception {
+    Path file = dir.resolve("hospital-a.csv");
+    Files.writeString(file, "id;age;note\n1;63;\"a; b\"\n", StandardCharsets.UTF_8);
+    CsvTable t = CsvTable.readAll(new CsvFile(file, ';'));
+    assertEquals(List.of("id", "age", "note"), t.header());
+    assertEquals("a; b", t.value(0, 2));
+    Files.writeString(file, "id,age\n1,63\n", StandardCharsets.UTF_8);
+    DataException e = assertThrows(DataException.class, () -> CsvTable.readAll(new CsvFile(file, ';')));
+    assertEquals("hospital-a.csv line 1: the header has no semicolon between column names but has commas; the separator"
+        + " looks like ',', not ';': declare the separator the file uses in the agent configuration: \"data\": {\"csv\":"
+        + " \"hospital-a.csv\", \"separator\": \",\"}", e.getMessage());
+    Files.writeString(file, "id;age\n1;63;5\n", StandardCharsets.UTF_8);
+    assertEquals("hospital-a.csv line 2: expected 2 fields as in the header, found 3; quote values that contain semicolons",
+        assertThrows(DataException.class, () -> CsvTable.readAll(new CsvFile(file, ';'))).getMessage());
+  }
+
+  @Test void aFileIsReadOneRecordAtATime() throws Exception {
+    Path file = dir.resolve("hospital-a.csv");
+    Files.writeString(file, "a,b\n1,2\n\n3,\"x\ny\"\n", StandardCharsets.UTF_8);
+    try (Records r = new CsvFile(file).open()) {
+      assertEquals(List.of("a", "b"), r.header());
+      assertEquals(true, r.next());
+      assertEquals("2", r.value(1));
+      assertEquals(2, r.line());
+      assertEquals(true, r.next());
+      assertEquals("x\ny", r.value(1));
+      assertEquals(4, r.line());
+      assertEquals(false, r.next());
+    }
+  }
+
+  @Test void aMemoryBudgetRefusesWithRowsBytesTheHeapAndWhatToChange() {
+    MemoryBudget budget = MemoryBudget.fixed(1L << 30, 300L << 20);
+    assertEquals(128L << 20, budget.reserve());
+    assertEquals((1L << 30) - (300L << 20) - (128L << 20), budget.available());
+    assertEquals(true, budget.fits(500L << 20));
+    DataException e = assertThrows(DataException.class, () -> budget.require("extract.csv",
+        "preparing 5,860,000 rows for this study", 1500L << 20, "ask for fewer features"));
+    assertEquals("extract.csv: preparing 5,860,000 rows for this study needs about 1.5 GiB of memory, but the agent has"
+        + " 596 MiB free (-Xmx1g in effect, 300 MiB in use); start the agent with a larger heap, e.g. -Xmx3g (the"
+        + " java command in its systemd unit or launch script), or ask for fewer features", e.getMessage());
+    assertEquals(0, e.line());
+  }
 }

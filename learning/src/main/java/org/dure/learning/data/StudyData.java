@@ -9,15 +9,17 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
-import java.util.regex.Pattern;
 import org.dure.protocol.model.FeatureScaling;
 import org.dure.protocol.study.FeatureSpec;
 import org.dure.protocol.study.MissingValuePolicy;
 import org.dure.protocol.study.StudySpec;
 import org.dure.protocol.wire.SiteStatistics;
 import org.dure.protocol.wire.SiteStatistics.NumericMoments;
-import org.dure.tabular.CsvTable;
+import java.io.IOException;
 import org.dure.tabular.DataException;
+import org.dure.tabular.MemoryBudget;
+import org.dure.tabular.Records;
+import org.dure.tabular.Table;
 
 /**
  * A site's rows prepared for one study: what a site agent builds from its local CSV before round 1.
@@ -50,46 +52,55 @@ import org.dure.tabular.DataException;
  */
 public final class StudyData {
   private static final Set<String> MISSING = Set.of("", "na", "n/a", "nan", "null");
-  private static final Pattern NUMBER = Pattern.compile("[+-]?(\\d+(\\.\\d*)?|\\.\\d+)([eE][+-]?\\d+)?");
   private static final double UNSEEN = -1;
 
   private final StudySpec spec;
   private final String fileName;
-  /** Per kept row, per feature: the number, the category index, {@link #UNSEEN}, or NaN when missing. */
-  private final double[][] values;
+  /**
+   * Per feature, per kept row (columnar, {@link #rows} used): the number, the category index, {@link #UNSEEN}, or NaN
+   * when missing. Floats: 4 bytes per row and feature, whatever the text was.
+   */
+  private final float[][] values;
+  /** Kept rows. */
+  private final int rows;
   private final float[] labels;
   private final int[] train;
   private final int[] validation;
   private final long rowsRead;
-  /** Per kept row, its patient key (null: no patient column). */
-  private String[] patients;
+  /** Per kept row, its patient as a dense index in order of first appearance (null: no patient column). */
+  private int[] patients;
+  private int patientCount;
   private String patientColumn;
-  /** Per subgroup column of the study's validation report that the table has: its raw value in each kept row. */
-  private Map<String, String[]> subgroupValues = Map.of();
+  /** Per subgroup column of the study's validation report that the table has: its raw values, dictionary-encoded. */
+  private Map<String, Dictionary> subgroupValues = Map.of();
+
+  /** A column's distinct values and, per kept row, the index of its value. */
+  private record Dictionary(List<String> values, int[] codes) {}
   private final long rowsDroppedMissing;
   private final long rowsDroppedLabel;
   private final Map<String, Long> missingByFeature;
   private final Map<String, Long> unseenByFeature;
 
-  private StudyData(StudySpec spec, String fileName, double[][] values, float[] labels, long rowsRead,
+  private StudyData(StudySpec spec, String fileName, float[][] values, int rows, float[] labels, long rowsRead,
                     long rowsDroppedMissing, long rowsDroppedLabel, Map<String, Long> missingByFeature,
                     Map<String, Long> unseenByFeature) {
     this.spec = spec;
     this.fileName = fileName;
     this.values = values;
+    this.rows = rows;
     this.labels = labels;
     this.rowsRead = rowsRead;
     this.rowsDroppedMissing = rowsDroppedMissing;
     this.rowsDroppedLabel = rowsDroppedLabel;
     this.missingByFeature = Collections.unmodifiableMap(missingByFeature);
     this.unseenByFeature = Collections.unmodifiableMap(unseenByFeature);
-    int[][] split = stratifiedSplit(labels, spec.validationFraction(), spec.training().seed());
+    int[][] split = stratifiedSplit(labels, rows, spec.validationFraction(), spec.training().seed());
     this.train = split[0];
     this.validation = split[1];
   }
 
   /** The study's required columns (features, then the label) that {@code table} lacks, in study order. */
-  public static List<String> missingColumns(CsvTable table, StudySpec spec) {
+  public static List<String> missingColumns(Table table, StudySpec spec) {
     return spec.requiredColumns().stream().filter(c -> table.columnIndex(c) < 0).toList();
   }
 
@@ -100,7 +111,7 @@ public final class StudyData {
    *     number, or no row is left after dropping rows; the message is fit to send as the site's reason
    *     for declining the study
    */
-  public static StudyData load(CsvTable table, StudySpec spec) throws DataException {
+  public static StudyData load(Table table, StudySpec spec) throws DataException, IOException {
     return load(table, spec, null);
   }
 
@@ -108,76 +119,129 @@ public final class StudyData {
    * Prepares {@code table} for {@code spec}, remembering which patient each row belongs to (the site's
    * pseudonymised patient key column), so that differential privacy can protect patients rather than rows.
    *
+   * <p>The table is read once, one record at a time, and only the study's columns are kept, in primitive arrays
+   * (a float per row and feature, the label, the patient as an index, report subgroups dictionary-encoded). Before
+   * anything is allocated, the memory this takes ({@link #bytesPerRow}) is checked against what the heap has free,
+   * and data that would not fit is refused with the rows, the estimate and the {@code -Xmx} in effect.
+   *
    * @param patientColumn the column holding the patient key, or null when every row is a different patient
-   * @throws DataException as {@link #load(CsvTable, StudySpec)}, and if the patient column is absent or empty in a row
+   * @throws DataException as {@link #load(Table, StudySpec)}, if the patient column is absent or empty in a row, or if
+   *     the rows would not fit in memory
+   * @throws IOException if the table cannot be read
    */
-  public static StudyData load(CsvTable table, StudySpec spec, String patientColumn) throws DataException {
+  public static StudyData load(Table table, StudySpec spec, String patientColumn) throws DataException, IOException {
+    return load(table, spec, patientColumn, MemoryBudget.jvm());
+  }
+
+  /** As {@link #load(Table, StudySpec, String)}, within {@code budget}. */
+  public static StudyData load(Table table, StudySpec spec, String patientColumn, MemoryBudget budget)
+      throws DataException, IOException {
     String file = table.fileName();
     checkColumns(table, spec);
     int patientCol = patientColumn == null ? -1 : table.columnIndex(patientColumn);
     if (patientColumn != null && patientCol < 0)
       throw new DataException(file, 0, patientColumn, "the patient key column '" + patientColumn
           + "' named in the site's data configuration is not in the data");
-    List<String> keptPatients = new ArrayList<>();
     Map<String, Integer> subgroupCols = new LinkedHashMap<>();
     for (var g : spec.report().subgroupsFor(new java.util.HashSet<>(table.header())))
       subgroupCols.put(g.column(), table.columnIndex(g.column()));
-    Map<String, List<String>> keptSubgroups = new LinkedHashMap<>();
-    subgroupCols.keySet().forEach(c -> keptSubgroups.put(c, new ArrayList<>()));
+    int capacity = table.rowCount();
+    long bytes = (long) capacity * bytesPerRow(spec, patientCol >= 0, subgroupCols.size());
+    budget.require(file, String.format(Locale.ROOT, "preparing %,d rows (%d features and the label%s) for study '%s'",
+        capacity, spec.features().size(), patientCol >= 0 ? ", the patient key" : "", spec.name()), bytes,
+        "ask for fewer features");
+
     List<FeatureSpec> features = spec.features();
     int nf = features.size();
     int[] cols = features.stream().mapToInt(f -> table.columnIndex(f.name())).toArray();
     int labelCol = table.columnIndex(spec.labelColumn());
     String positive = spec.labelPositive().trim();
-    Double positiveNumber = NUMBER.matcher(positive).matches() ? Double.valueOf(positive) : null;
+    Double positiveNumber = isNumber(positive) ? Double.valueOf(positive) : null;
     boolean drop = spec.missingValues() == MissingValuePolicy.DROP;
+
+    float[][] values = new float[nf][capacity];
+    float[] labels = new float[capacity];
+    long[] patientKeys = patientCol >= 0 ? new long[capacity] : null;
+    List<String> subgroupNames = new ArrayList<>(subgroupCols.keySet());
+    int[] subgroupIndex = subgroupCols.values().stream().mapToInt(Integer::intValue).toArray();
+    int[][] subgroupCodes = new int[subgroupIndex.length][capacity];
+    List<Map<String, Integer>> dictionaries = new ArrayList<>();
+    List<List<String>> dictionaryValues = new ArrayList<>();
+    for (int g = 0; g < subgroupIndex.length; g++) {
+      dictionaries.add(new java.util.HashMap<>());
+      dictionaryValues.add(new ArrayList<>());
+    }
 
     long[] missing = new long[nf];
     long[] unseen = new long[nf];
     long droppedMissing = 0;
     long droppedLabel = 0;
-    List<double[]> kept = new ArrayList<>();
-    List<Float> keptLabels = new ArrayList<>();
-    for (int r = 0; r < table.rowCount(); r++) {
-      double[] row = new double[nf];
-      boolean anyMissing = false;
-      for (int f = 0; f < nf; f++) {
-        FeatureSpec feature = features.get(f);
-        String raw = table.value(r, cols[f]).trim();
-        if (isMissing(raw)) {
-          row[f] = Double.NaN;
-          missing[f]++;
-          anyMissing = true;
-        } else if (feature.type() == FeatureSpec.Type.NUMERIC) {
-          row[f] = number(raw, file, table.line(r), feature.name());
-        } else {
-          int category = feature.categories().indexOf(raw);
-          if (category < 0) unseen[f]++;
-          row[f] = category < 0 ? UNSEEN : category;
+    long read = 0;
+    int kept = 0;
+    float[] row = new float[nf];
+    try (Records r = table.open()) {
+      while (r.next()) {
+        read++;
+        boolean anyMissing = false;
+        for (int f = 0; f < nf; f++) {
+          FeatureSpec feature = features.get(f);
+          String raw = r.value(cols[f]).trim();
+          if (isMissing(raw)) {
+            row[f] = Float.NaN;
+            missing[f]++;
+            anyMissing = true;
+          } else if (feature.type() == FeatureSpec.Type.NUMERIC) {
+            row[f] = (float) number(raw, file, r.line(), feature.name());
+          } else {
+            int category = feature.categories().indexOf(raw);
+            if (category < 0) unseen[f]++;
+            row[f] = category < 0 ? (float) UNSEEN : category;
+          }
         }
+        String label = r.value(labelCol).trim();
+        if (isMissing(label)) {
+          droppedLabel++;
+          continue;
+        }
+        if (anyMissing && drop) {
+          droppedMissing++;
+          continue;
+        }
+        boolean isPositive = label.equals(positive)
+            || (positiveNumber != null && isNumber(label) && Double.parseDouble(label) == positiveNumber);
+        if (kept == capacity) {
+          // more records than the table said: grow (and check again) rather than fail
+          capacity = Math.max(16, capacity + (capacity >> 1));
+          budget.require(file, String.format(Locale.ROOT, "preparing more than %,d rows for study '%s'", kept,
+              spec.name()), (long) (capacity - kept) * bytesPerRow(spec, patientCol >= 0, subgroupIndex.length), null);
+          for (int f = 0; f < nf; f++) values[f] = Arrays.copyOf(values[f], capacity);
+          labels = Arrays.copyOf(labels, capacity);
+          if (patientKeys != null) patientKeys = Arrays.copyOf(patientKeys, capacity);
+          for (int g = 0; g < subgroupCodes.length; g++) subgroupCodes[g] = Arrays.copyOf(subgroupCodes[g], capacity);
+        }
+        if (patientCol >= 0) {
+          String key = r.value(patientCol).trim();
+          if (key.isEmpty()) throw new DataException(file, r.line(), patientColumn, "the patient key is empty");
+          patientKeys[kept] = hash64(key);
+        }
+        for (int g = 0; g < subgroupIndex.length; g++) {
+          String v = r.value(subgroupIndex[g]).trim();
+          Map<String, Integer> d = dictionaries.get(g);
+          Integer code = d.get(v);
+          if (code == null) {
+            code = d.size();
+            d.put(v, code);
+            dictionaryValues.get(g).add(v);
+          }
+          subgroupCodes[g][kept] = code;
+        }
+        for (int f = 0; f < nf; f++) values[f][kept] = row[f];
+        labels[kept] = isPositive ? 1f : 0f;
+        kept++;
       }
-      String label = table.value(r, labelCol).trim();
-      if (isMissing(label)) {
-        droppedLabel++;
-        continue;
-      }
-      if (anyMissing && drop) {
-        droppedMissing++;
-        continue;
-      }
-      boolean isPositive = label.equals(positive)
-          || (positiveNumber != null && NUMBER.matcher(label).matches() && Double.parseDouble(label) == positiveNumber);
-      if (patientCol >= 0) {
-        String key = table.value(r, patientCol).trim();
-        if (key.isEmpty()) throw new DataException(file, table.line(r), patientColumn, "the patient key is empty");
-        keptPatients.add(key);
-      }
-      for (var c : subgroupCols.entrySet()) keptSubgroups.get(c.getKey()).add(table.value(r, c.getValue()).trim());
-      kept.add(row);
-      keptLabels.add(isPositive ? 1f : 0f);
     }
-    if (kept.isEmpty()) {
-      throw new DataException(file, 0, null, "no usable rows: " + table.rowCount() + " read, " + droppedLabel
+    if (kept == 0) {
+      throw new DataException(file, 0, null, "no usable rows: " + read + " read, " + droppedLabel
           + " without a label, " + droppedMissing + " with a missing feature value (missingValues "
           + spec.missingValues().wireName() + ")");
     }
@@ -187,16 +251,60 @@ public final class StudyData {
       missingBy.put(features.get(f).name(), missing[f]);
       if (features.get(f).type() == FeatureSpec.Type.CATEGORICAL) unseenBy.put(features.get(f).name(), unseen[f]);
     }
-    float[] y = new float[keptLabels.size()];
-    for (int i = 0; i < y.length; i++) y[i] = keptLabels.get(i);
-    StudyData data = new StudyData(spec, file, kept.toArray(new double[0][]), y, table.rowCount(), droppedMissing,
-        droppedLabel, missingBy, unseenBy);
-    data.patients = patientCol < 0 ? null : keptPatients.toArray(new String[0]);
-    data.patientColumn = patientCol < 0 ? null : patientColumn;
-    Map<String, String[]> subgroups = new LinkedHashMap<>();
-    keptSubgroups.forEach((c, v) -> subgroups.put(c, v.toArray(new String[0])));
+    StudyData data = new StudyData(spec, file, values, kept, labels, read, droppedMissing, droppedLabel, missingBy,
+        unseenBy);
+    if (patientKeys != null) {
+      data.patients = denseFirstSeen(patientKeys, kept);
+      data.patientCount = 0;
+      for (int i = 0; i < kept; i++) data.patientCount = Math.max(data.patientCount, data.patients[i] + 1);
+      data.patientColumn = patientColumn;
+    }
+    Map<String, Dictionary> subgroups = new LinkedHashMap<>();
+    for (int g = 0; g < subgroupIndex.length; g++)
+      subgroups.put(subgroupNames.get(g), new Dictionary(List.copyOf(dictionaryValues.get(g)), subgroupCodes[g]));
     data.subgroupValues = Collections.unmodifiableMap(subgroups);
     return data;
+  }
+
+  /**
+   * The heap one row takes while a study is prepared and encoded: a float per feature, the label, the patient (an
+   * index, and a 64-bit key and its sorted copy while loading), a code per report subgroup, the split's indices and
+   * shuffle, and the encoded inputs and label.
+   */
+  static long bytesPerRow(StudySpec spec, boolean patients, int subgroups) {
+    return 4L * spec.features().size() + 4 + (patients ? 4 + 16 : 0) + 4L * subgroups + 12 + 4L * spec.inputWidth() + 4;
+  }
+
+  /** A 64-bit hash of a patient key (FNV-1a, then a mixing step): distinct keys collide with negligible probability. */
+  private static long hash64(String key) {
+    long h = 0xcbf29ce484222325L;
+    for (int i = 0; i < key.length(); i++) {
+      h ^= key.charAt(i);
+      h *= 0x100000001b3L;
+    }
+    h ^= h >>> 33;
+    h *= 0xff51afd7ed558ccdL;
+    h ^= h >>> 33;
+    h *= 0xc4ceb9fe1a85ec53L;
+    return h ^ (h >>> 33);
+  }
+
+  /** Per row, its key as a dense index {@code 0..distinct-1}, numbered in order of first appearance. */
+  private static int[] denseFirstSeen(long[] keys, int n) {
+    long[] sorted = Arrays.copyOf(keys, n);
+    Arrays.sort(sorted);
+    int distinct = 0;
+    for (int i = 0; i < n; i++) if (i == 0 || sorted[i] != sorted[i - 1]) sorted[distinct++] = sorted[i];
+    int[] first = new int[distinct];
+    Arrays.fill(first, -1);
+    int[] out = new int[n];
+    int next = 0;
+    for (int i = 0; i < n; i++) {
+      int rank = Arrays.binarySearch(sorted, 0, distinct, keys[i]);
+      if (first[rank] < 0) first[rank] = next++;
+      out[i] = first[rank];
+    }
+    return out;
   }
 
   /** The column keying patients (the pseudonym), or null when every row is its own patient. */
@@ -209,10 +317,20 @@ public final class StudyData {
    * when no patient column was given (every row its own patient).
    */
   public int[] trainPatients() {
+    return patientsOf(train);
+  }
+
+  private int[] patientsOf(int[] split) {
     if (patients == null) return null;
-    Map<String, Integer> index = new java.util.HashMap<>();
-    int[] out = new int[train.length];
-    for (int i = 0; i < train.length; i++) out[i] = index.computeIfAbsent(patients[train[i]], k -> index.size());
+    int[] index = new int[patientCount];
+    Arrays.fill(index, -1);
+    int next = 0;
+    int[] out = new int[split.length];
+    for (int i = 0; i < split.length; i++) {
+      int p = patients[split[i]];
+      if (index[p] < 0) index[p] = next++;
+      out[i] = index[p];
+    }
     return out;
   }
 
@@ -221,11 +339,7 @@ public final class StudyData {
    * was given (every row its own patient). Small-cell rules count patients, not rows.
    */
   public int[] validationPatients() {
-    if (patients == null) return null;
-    Map<String, Integer> index = new java.util.HashMap<>();
-    int[] out = new int[validation.length];
-    for (int i = 0; i < validation.length; i++) out[i] = index.computeIfAbsent(patients[validation[i]], k -> index.size());
-    return out;
+    return patientsOf(validation);
   }
 
   /**
@@ -235,12 +349,12 @@ public final class StudyData {
   public long[] patientsPerClass() {
     if (patients == null) {
       long pos = 0;
-      for (float y : labels) if (y > 0.5f) pos++;
-      return new long[] {labels.length - pos, pos};
+      for (int i = 0; i < rows; i++) if (labels[i] > 0.5f) pos++;
+      return new long[] {rows - pos, pos};
     }
-    java.util.Set<String> pos = new java.util.HashSet<>(), neg = new java.util.HashSet<>();
-    for (int i = 0; i < labels.length; i++) (labels[i] > 0.5f ? pos : neg).add(patients[i]);
-    return new long[] {neg.size(), pos.size()};
+    java.util.BitSet pos = new java.util.BitSet(patientCount), neg = new java.util.BitSet(patientCount);
+    for (int i = 0; i < rows; i++) (labels[i] > 0.5f ? pos : neg).set(patients[i]);
+    return new long[] {neg.cardinality(), pos.cardinality()};
   }
 
   /**
@@ -248,10 +362,10 @@ public final class StudyData {
    * null if the column is not one of the study's report subgroups or the data lacks it.
    */
   public String[] validationValues(String column) {
-    String[] all = subgroupValues.get(column);
+    Dictionary all = subgroupValues.get(column);
     if (all == null) return null;
     String[] out = new String[validation.length];
-    for (int i = 0; i < validation.length; i++) out[i] = all[validation[i]];
+    for (int i = 0; i < validation.length; i++) out[i] = all.values().get(all.codes()[validation[i]]);
     return out;
   }
 
@@ -277,8 +391,9 @@ public final class StudyData {
       long count = 0;
       double sum = 0;
       double sumSquares = 0;
+      float[] column = values[f];
       for (int r : train) {
-        double v = values[r][f];
+        double v = column[r];
         if (Double.isNaN(v)) continue;
         count++;
         sum += v;
@@ -286,7 +401,7 @@ public final class StudyData {
       }
       moments.add(new NumericMoments(features.get(f).name(), count, sum, sumSquares));
     }
-    return new SiteStatistics(rowsRead, values.length, rowsDroppedMissing, rowsDroppedLabel, missingByFeature,
+    return new SiteStatistics(rowsRead, rows, rowsDroppedMissing, rowsDroppedLabel, missingByFeature,
         unseenByFeature, moments);
   }
 
@@ -322,16 +437,16 @@ public final class StudyData {
 
   private EncodedSplit encode(int[] rows, double[] means, double[] scales, double[] impute, int width) {
     List<FeatureSpec> features = spec.features();
-    float[] x = new float[rows.length * width];
+    float[] x = new float[Math.multiplyExact(rows.length, width)];
     float[] y = new float[rows.length];
     double[] encoded = new double[width];
     for (int i = 0; i < rows.length; i++) {
-      double[] row = values[rows[i]];
+      int row = rows[i];
       Arrays.fill(encoded, 0);
       int col = 0;
       for (int f = 0; f < features.size(); f++) {
         FeatureSpec feature = features.get(f);
-        double v = row[f];
+        double v = values[f][row];
         if (feature.type() == FeatureSpec.Type.NUMERIC) {
           if (Double.isNaN(v)) {
             v = impute[f];
@@ -351,7 +466,7 @@ public final class StudyData {
     return new EncodedSplit(x, y, rows.length, width);
   }
 
-  private static void checkColumns(CsvTable table, StudySpec spec) throws DataException {
+  private static void checkColumns(Table table, StudySpec spec) throws DataException {
     List<String> absent = missingColumns(table, spec);
     if (absent.isEmpty()) return;
     List<String> featureNames = spec.features().stream().map(FeatureSpec::name).toList();
@@ -364,11 +479,43 @@ public final class StudyData {
   }
 
   private static boolean isMissing(String trimmed) {
-    return trimmed.isEmpty() || MISSING.contains(trimmed.toLowerCase(Locale.ROOT));
+    return trimmed.isEmpty() || (trimmed.length() <= 4 && MISSING.contains(trimmed.toLowerCase(Locale.ROOT)));
+  }
+
+  /** Whether {@code s} is a decimal number as {@code [+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?} describes it. */
+  static boolean isNumber(String s) {
+    int i = 0;
+    int n = s.length();
+    if (i < n && (s.charAt(i) == '+' || s.charAt(i) == '-')) i++;
+    int whole = 0;
+    while (i < n && s.charAt(i) >= '0' && s.charAt(i) <= '9') {
+      i++;
+      whole++;
+    }
+    int fraction = 0;
+    if (i < n && s.charAt(i) == '.') {
+      i++;
+      while (i < n && s.charAt(i) >= '0' && s.charAt(i) <= '9') {
+        i++;
+        fraction++;
+      }
+    }
+    if (whole == 0 && fraction == 0) return false;
+    if (i < n && (s.charAt(i) == 'e' || s.charAt(i) == 'E')) {
+      i++;
+      if (i < n && (s.charAt(i) == '+' || s.charAt(i) == '-')) i++;
+      int exponent = 0;
+      while (i < n && s.charAt(i) >= '0' && s.charAt(i) <= '9') {
+        i++;
+        exponent++;
+      }
+      if (exponent == 0) return false;
+    }
+    return i == n;
   }
 
   private static double number(String raw, String file, int line, String column) throws DataException {
-    if (NUMBER.matcher(raw).matches()) {
+    if (isNumber(raw)) {
       double v = Double.parseDouble(raw);
       if (Double.isFinite(v)) return v;
     }
@@ -378,21 +525,41 @@ public final class StudyData {
 
   /** Indices of training and validation rows, each ascending; stratified by label, deterministic for a seed. */
   static int[][] stratifiedSplit(float[] labels, double validationFraction, long seed) {
+    return stratifiedSplit(labels, labels.length, validationFraction, seed);
+  }
+
+  /**
+   * As {@link #stratifiedSplit(float[], double, long)} over the first {@code n} labels, in primitive arrays: the same
+   * split as shuffling each class's row list with {@code Collections.shuffle(members, new Random(seed))}.
+   */
+  static int[][] stratifiedSplit(float[] labels, int n, double validationFraction, long seed) {
     Random rng = new Random(seed);
-    List<Integer> train = new ArrayList<>();
-    List<Integer> validation = new ArrayList<>();
+    int[] train = new int[n];
+    int[] validation = new int[n];
+    int nTrain = 0;
+    int nValidation = 0;
+    int[] members = new int[n];
     for (float cls : new float[] {0f, 1f}) {
-      List<Integer> members = new ArrayList<>();
-      for (int i = 0; i < labels.length; i++) if (labels[i] == cls) members.add(i);
-      Collections.shuffle(members, rng);
-      int n = members.size();
-      int nVal = (int) Math.round(n * validationFraction);
-      if (n >= 2) nVal = Math.max(1, Math.min(n - 1, nVal));
+      int m = 0;
+      for (int i = 0; i < n; i++) if (labels[i] == cls) members[m++] = i;
+      for (int i = m; i > 1; i--) {
+        int j = rng.nextInt(i);
+        int t = members[i - 1];
+        members[i - 1] = members[j];
+        members[j] = t;
+      }
+      int nVal = (int) Math.round(m * validationFraction);
+      if (m >= 2) nVal = Math.max(1, Math.min(m - 1, nVal));
       else nVal = 0;
-      validation.addAll(members.subList(0, nVal));
-      train.addAll(members.subList(nVal, n));
+      System.arraycopy(members, 0, validation, nValidation, nVal);
+      nValidation += nVal;
+      System.arraycopy(members, nVal, train, nTrain, m - nVal);
+      nTrain += m - nVal;
     }
-    return new int[][] {train.stream().mapToInt(Integer::intValue).sorted().toArray(),
-        validation.stream().mapToInt(Integer::intValue).sorted().toArray()};
+    train = Arrays.copyOf(train, nTrain);
+    validation = Arrays.copyOf(validation, nValidation);
+    Arrays.sort(train);
+    Arrays.sort(validation);
+    return new int[][] {train, validation};
   }
 }

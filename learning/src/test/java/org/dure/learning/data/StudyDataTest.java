@@ -313,4 +313,42 @@ class StudyDataTest {
     assertEquals("hospital-a.csv: no usable rows: 2 read, 1 without a label, 1 with a missing feature value (missingValues drop)",
         e.getMessage());
   }
+
+  /** {@code table} claiming {@code rows} records, as a large extract's pseudonymised cache would. */
+  private static org.dure.tabular.Table claiming(CsvTable table, int rows) {
+    return new org.dure.tabular.Table() {
+      @Override public String sourceName() { return table.sourceName(); }
+      @Override public List<String> header() { return table.header(); }
+      @Override public int rowCount() { return rows; }
+      @Override public org.dure.tabular.Records open() { return table.open(); }
+    };
+  }
+
+  @Test void dataThatWouldNotFitTheHeapIsRefusedWithRowsEstimateAndXmxBeforeAnythingIsAllocated() throws Exception {
+    CsvTable t = table("age,bmi,smoking,outcome\n63,27,never,1\n58,31,former,0\n");
+    StudySpec spec = spec("drop");
+    long perRow = StudyData.bytesPerRow(spec, false, 1);   // the default report bands age
+    org.dure.tabular.MemoryBudget small = org.dure.tabular.MemoryBudget.fixed(256L << 20, 100L << 20);
+
+    DataException e = assertThrows(DataException.class,
+        () -> StudyData.load(claiming(t, 5_860_000), spec, null, small));
+
+    assertEquals("hospital-a.csv: preparing 5,860,000 rows (3 features and the label) for study 't' needs about "
+        + org.dure.tabular.MemoryBudget.size(5_860_000L * perRow) + " of memory, but the agent has 124 MiB free (-Xmx256m in"
+        + " effect, 100 MiB in use); start the agent with a larger heap, e.g. -Xmx1g (the java command in its systemd unit"
+        + " or launch script), or ask for fewer features", e.getMessage());
+    assertEquals(e.getMessage(), e.publicMessage(), "no data value in it: it may be the decline reason");
+    assertTrue(5_860_000L * perRow < 1L << 30, "5.86M rows of a 3-feature study take well under 1 GiB: " + perRow + " B/row");
+    assertEquals(2, StudyData.load(claiming(t, 2), spec, null, small).statistics().rowsUsed(), "a small table fits");
+  }
+
+  @Test void patientsAreDenseIndicesInOrderOfFirstAppearance() throws Exception {
+    CsvTable t = table("pid,age,bmi,smoking,outcome\nb,60,20,never,1\na,61,21,never,0\nb,62,22,never,0\nc,63,23,never,1\n");
+    StudyData d = StudyData.load(t, spec(FEATURES, "drop", 0.2, 1), "pid");
+    assertArrayEquals(new long[] {2, 2}, d.patientsPerClass(), "b has rows of both labels and counts in both");
+    int[] train = d.trainPatients();
+    assertEquals(2, train.length);
+    assertEquals(0, train[0], "numbered from 0 in order of first appearance");
+    assertTrue(train[1] <= 1);
+  }
 }

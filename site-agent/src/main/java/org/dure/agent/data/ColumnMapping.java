@@ -7,7 +7,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.io.IOException;
 import org.dure.tabular.CsvTable;
+import org.dure.tabular.RecordSource;
+import org.dure.tabular.Records;
 import org.dure.tabular.DataException;
 
 /**
@@ -55,27 +58,7 @@ public record ColumnMapping(Map<String, String> studyToLocal) {
    */
   public CsvTable apply(CsvTable table) throws DataException {
     if (studyToLocal.isEmpty()) return table;
-    List<String> header = new ArrayList<>(table.header());
-    Map<String, String> localToStudy = new HashMap<>();
-    for (Map.Entry<String, String> e : studyToLocal.entrySet()) {
-      if (table.columnIndex(e.getValue()) < 0)
-        throw new DataException(table.fileName(), 0, null, "the column mapping \"" + e.getKey() + "\": \""
-            + e.getValue() + "\" names a local column \"" + e.getValue() + "\" that the data does not have; its columns are "
-            + table.header() + ". Fix the name in \"data\": {\"columns\": ...} of the agent configuration");
-      localToStudy.put(e.getValue(), e.getKey());
-    }
-    for (int i = 0; i < header.size(); i++) {
-      String renamed = localToStudy.get(header.get(i));
-      if (renamed != null) header.set(i, renamed);
-    }
-    for (int i = 0; i < header.size(); i++) {
-      String name = header.get(i);
-      if (!localToStudy.containsValue(name) || localToStudy.containsKey(table.header().get(i))) continue;
-      // An unmapped local column already carries a mapped study name.
-      throw new DataException(table.fileName(), 0, name, "the column mapping renames \"" + studyToLocal.get(name)
-          + "\" to \"" + name + "\", but the data already has a column \"" + name + "\"; map that column too"
-          + " (or rename it in the query or extract)");
-    }
+    List<String> header = rename(table.fileName(), table.header());
     List<String[]> records = new ArrayList<>(table.rowCount());
     int[] lines = new int[table.rowCount()];
     int width = header.size();
@@ -86,5 +69,81 @@ public record ColumnMapping(Map<String, String> studyToLocal) {
       lines[r] = table.line(r);
     }
     return CsvTable.of(table.fileName(), header, records, lines);
+  }
+
+  /**
+   * {@code source} with every mapped local column renamed to its study name, checked and renamed at each read.
+   *
+   * @see #apply(CsvTable)
+   */
+  public RecordSource apply(RecordSource source) {
+    if (studyToLocal.isEmpty()) return source;
+    return new RecordSource() {
+      @Override public String sourceName() {
+        return source.sourceName();
+      }
+
+      @Override public Records open() throws IOException, DataException {
+        Records in = source.open();
+        List<String> header;
+        try {
+          header = rename(in.sourceName(), in.header());
+        } catch (DataException e) {
+          in.close();
+          throw e;
+        }
+        return new Records() {
+          @Override public String sourceName() {
+            return in.sourceName();
+          }
+
+          @Override public List<String> header() {
+            return header;
+          }
+
+          @Override public boolean next() throws IOException, DataException {
+            return in.next();
+          }
+
+          @Override public String value(int column) {
+            return in.value(column);
+          }
+
+          @Override public int line() {
+            return in.line();
+          }
+
+          @Override public void close() throws IOException {
+            in.close();
+          }
+        };
+      }
+    };
+  }
+
+  /** The header with the mapped columns renamed. */
+  private List<String> rename(String fileName, List<String> original) throws DataException {
+    List<String> header = new ArrayList<>(original);
+    Map<String, String> localToStudy = new HashMap<>();
+    for (Map.Entry<String, String> e : studyToLocal.entrySet()) {
+      if (original.indexOf(e.getValue()) < 0)
+        throw new DataException(fileName, 0, null, "the column mapping \"" + e.getKey() + "\": \""
+            + e.getValue() + "\" names a local column \"" + e.getValue() + "\" that the data does not have; its columns are "
+            + original + ". Fix the name in \"data\": {\"columns\": ...} of the agent configuration");
+      localToStudy.put(e.getValue(), e.getKey());
+    }
+    for (int i = 0; i < header.size(); i++) {
+      String renamed = localToStudy.get(header.get(i));
+      if (renamed != null) header.set(i, renamed);
+    }
+    for (int i = 0; i < header.size(); i++) {
+      String name = header.get(i);
+      if (!localToStudy.containsValue(name) || localToStudy.containsKey(original.get(i))) continue;
+      // An unmapped local column already carries a mapped study name.
+      throw new DataException(fileName, 0, name, "the column mapping renames \"" + studyToLocal.get(name)
+          + "\" to \"" + name + "\", but the data already has a column \"" + name + "\"; map that column too"
+          + " (or rename it in the query or extract)");
+    }
+    return List.copyOf(header);
   }
 }

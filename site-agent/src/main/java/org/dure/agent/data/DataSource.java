@@ -3,11 +3,13 @@ package org.dure.agent.data;
 import java.io.IOException;
 import org.dure.tabular.CsvTable;
 import org.dure.tabular.DataException;
+import org.dure.tabular.RecordSource;
 
 /**
  * Where a site agent reads its data from: a CSV extract ({@link CsvSource}) or a read-only query against the
  * hospital's PostgreSQL database, e.g. an OMOP CDM ({@link JdbcSource}). Both give the same in-memory table,
- * with the configured {@link ColumnMapping} applied, so studies cannot tell them apart.
+ * with the configured {@link ColumnMapping} applied, so studies cannot tell them apart. A CSV extract is read one
+ * record at a time ({@link #records()}), however large; a query's result is held in memory, within the heap.
  *
  * <p>{@link #read()} is blocking I/O: the agent calls it on its training thread when a study is offered.
  */
@@ -20,6 +22,15 @@ public sealed interface DataSource permits CsvSource, JdbcSource {
    * @throws IOException if the file or database cannot be read (the message says what to check)
    */
   CsvTable read() throws IOException, DataException;
+
+  /**
+   * The records, renamed as {@link #columns()} says, to read as often as needed: for a CSV file one record at a time
+   * from the file at each read (what the agent uses); for a query its result read once into memory now.
+   *
+   * @throws DataException if the query's result is malformed or would not fit in memory
+   * @throws IOException if the database cannot be read
+   */
+  RecordSource records() throws IOException, DataException;
 
   /** How the study's column names map to this source's column names. */
   ColumnMapping columns();

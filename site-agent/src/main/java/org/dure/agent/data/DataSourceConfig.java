@@ -43,7 +43,7 @@ public final class DataSourceConfig {
    */
   public static DataSource parse(JsonNode data, Path base) throws IOException {
     if (data == null || !data.isObject()) throw new IOException(SHAPE + " is required");
-    check(data, Set.of("csv", "jdbc", "columns"), "data.");
+    check(data, Set.of("csv", "jdbc", "columns", "separator"), "data.");
     boolean csv = data.has("csv");
     boolean jdbc = data.has("jdbc");
     if (csv && jdbc)
@@ -53,9 +53,22 @@ public final class DataSourceConfig {
     if (csv) {
       if (!data.path("csv").isTextual() || data.path("csv").asText().isBlank())
         throw new IOException("\"data.csv\" must be the path of the extract, e.g. \"extract.csv\"");
-      return new CsvSource(base.resolve(data.path("csv").asText()).normalize(), columns);
+      return new CsvSource(base.resolve(data.path("csv").asText()).normalize(), columns, separator(data.get("separator")));
     }
+    if (data.has("separator"))
+      throw new IOException("\"data.separator\" applies to a CSV extract (\"data.csv\") only; remove it");
     return jdbc(data.path("jdbc"), base, columns);
+  }
+
+  /** {@code "separator"}: one of {@code ","} (the default), {@code ";"}, {@code "\t"} and {@code "|"}. */
+  private static char separator(JsonNode node) throws IOException {
+    if (node == null) return ',';
+    String s = node.isTextual() ? node.asText() : "";
+    if (s.equals("tab")) s = "\t";
+    if (s.length() != 1 || org.dure.tabular.CsvReader.SEPARATORS.indexOf(s.charAt(0)) < 0)
+      throw new IOException("\"data.separator\" must be one of \",\" (the default), \";\", \"\\t\" (tab) and \"|\", was "
+          + node);
+    return s.charAt(0);
   }
 
   private static JdbcSource jdbc(JsonNode j, Path base, ColumnMapping columns) throws IOException {

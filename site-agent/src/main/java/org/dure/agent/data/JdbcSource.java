@@ -24,6 +24,8 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Properties;
 import org.dure.tabular.CsvTable;
+import org.dure.tabular.MemoryBudget;
+import org.dure.tabular.RecordSource;
 import org.dure.tabular.DataException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -122,6 +124,10 @@ public record JdbcSource(String url, String user, Path passwordFile, String quer
     return columns.apply(table);
   }
 
+  @Override public RecordSource records() throws IOException, DataException {
+    return read();
+  }
+
   @Override public String describe() {
     int params = url.indexOf('?');
     String where = params < 0 ? url : url.substring(0, params);
@@ -186,11 +192,25 @@ public record JdbcSource(String url, String user, Path passwordFile, String quer
     List<String[]> records = new ArrayList<>();
     List<Integer> rows = new ArrayList<>();
     int row = 0;
+    long bytes = 0;
+    long checked = 0;
+    MemoryBudget budget = MemoryBudget.jvm();
     while (rs.next()) {
       String[] record = new String[width];
-      for (int c = 0; c < width; c++) record[c] = text(rs, c + 1, types[c], typeNames[c]);
+      for (int c = 0; c < width; c++) {
+        record[c] = text(rs, c + 1, types[c], typeNames[c]);
+        bytes += 48 + record[c].length(); // a String and its bytes, about
+      }
+      bytes += 40 + 8L * width;
       records.add(record);
       rows.add(++row);
+      if (bytes - checked > (64L << 20)) {
+        // the result is held as text: refuse before the heap runs out, not after
+        budget.require(sourceName(), String.format(java.util.Locale.ROOT, "holding the query's result (%,d rows so far)",
+            row), 2 * (bytes - checked), "export the cohort to a CSV extract (\"data\": {\"csv\": ...}), which the agent"
+            + " reads one record at a time");
+        checked = bytes;
+      }
     }
     return CsvTable.of(sourceName(), header, records, rows.stream().mapToInt(Integer::intValue).toArray());
   }

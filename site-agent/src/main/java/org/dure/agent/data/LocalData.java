@@ -4,12 +4,13 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.dure.crypto.SecureFiles;
-import org.dure.tabular.CsvTable;
 import org.dure.tabular.DataException;
+import org.dure.tabular.RecordSource;
+import org.dure.tabular.Table;
 import org.dure.pseudonymisation.IdentifierFoundException;
 import org.dure.pseudonymisation.PseudonymisationConfig;
 import org.dure.pseudonymisation.PseudonymisationReport;
-import org.dure.pseudonymisation.PseudonymisedTable;
+import org.dure.pseudonymisation.PseudonymisedData;
 import org.dure.pseudonymisation.Pseudonymiser;
 
 /**
@@ -17,6 +18,9 @@ import org.dure.pseudonymisation.Pseudonymiser;
  * pseudonymised as the data officer configured (identifiers deleted, patient ids keyed, quasi-identifiers
  * generalised, small groups suppressed), with the result cached in the work directory. Without a pseudonymisation
  * section every column is still scanned, and data that looks like it holds direct identifiers is refused.
+ *
+ * <p>A CSV extract is never held in memory: it is read one record at a time (scanned, then pseudonymised into the
+ * cache), and studies read the cache the same way, keeping only the columns they need.
  *
  * <p>Each read writes the pseudonymisation report to {@value #REPORT_JSON} and {@value #REPORT_TEXT} in the work
  * directory, for the data officer ({@code dure agent pseudonymise} prints it).
@@ -51,25 +55,22 @@ public final class LocalData {
   }
 
   /**
-   * The pseudonymised table.
+   * The pseudonymised table (with pseudonymisation configured, the cached result on disk, read one record at a time).
    *
    * @throws IdentifierFoundException if a column the configuration does not declare looks like it holds direct
    *     identifiers (the message names the columns, never a value)
    * @throws DataException if the data is malformed, or a declared column holds a value its technique cannot read
    * @throws IOException if the data cannot be read
    */
-  public CsvTable read() throws IOException, DataException {
-    CsvTable raw = source.read();
-    if (pseudonymiser == null) {
-      Pseudonymiser.requireNoIdentifiers(raw);
-      return raw;
-    }
-    PseudonymisedTable t = pseudonymiser.apply(raw);
+  public Table read() throws IOException, DataException {
+    RecordSource raw = source.records();
+    if (pseudonymiser == null) return Pseudonymiser.requireNoIdentifiers(raw);
+    PseudonymisedData t = pseudonymiser.pseudonymise(raw);
     PseudonymisationReport r = t.report();
     writeReport(r);
     lastReport = r;
-    if (t.table().rowCount() == 0 && raw.rowCount() > 0) {
-      throw new DataException(raw.fileName(), 0, null, "all " + r.recordsIn() + " records were suppressed by"
+    if (t.table().rowCount() == 0 && r.recordsIn() > 0) {
+      throw new DataException(raw.sourceName(), 0, null, "all " + r.recordsIn() + " records were suppressed by"
           + " pseudonymisation: no group of quasi-identifiers " + r.quasiIdentifiers() + " reached k = " + r.k()
           + " (see " + REPORT_TEXT + " in the agent's work directory)");
     }

@@ -5,7 +5,7 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import org.dure.agent.AgentConfig;
-import org.dure.tabular.CsvTable;
+import org.dure.tabular.Table;
 import org.dure.tabular.DataException;
 import org.dure.pseudonymisation.IdentifierFoundException;
 import org.dure.pseudonymisation.PseudonymisationReport;
@@ -41,7 +41,7 @@ public final class PseudonymiseCommand implements Callable<Integer> {
       return 2;
     }
     try {
-      CsvTable t = data.read();
+      Table t = data.read();
       PseudonymisationReport report = data.pseudonymised() ? data.lastReport() : null;
       if (report == null) {
         out.printf("%s: no pseudonymisation configured; the identifier scan found no direct identifier in %d rows x %d"

@@ -35,7 +35,6 @@ import org.dure.agent.outbound.OutboundLedger;
 import org.dure.agent.outbound.OutboundReader;
 import org.dure.agent.outbound.OutboundRecorder;
 import org.dure.crypto.pki.SiteKeys;
-import org.dure.tabular.CsvTable;
 
 /**
  * Checks a site agent's installation the way the agent will use it, and says in plain words what is wrong and how
@@ -145,12 +144,17 @@ public final class Doctor {
   /** The data source reads, and how many rows and columns it has. */
   static Check data(DataSource source) {
     try {
-      CsvTable t = source.read();
-      if (t.rowCount() == 0) {
-        return Check.problem("data", source.describe() + " has no rows (columns: " + t.header().size() + ")",
+      long rows = 0;
+      int columns;
+      try (org.dure.tabular.Records r = source.records().open()) {   // one record at a time, whatever the size
+        columns = r.header().size();
+        while (r.next()) rows++;
+      }
+      if (rows == 0) {
+        return Check.problem("data", source.describe() + " has no rows (columns: " + columns + ")",
             "point \"data\" in the configuration at the extract with the patients, or refresh the extract");
       }
-      return Check.ok("data", source.describe() + ": " + t.rowCount() + " rows, " + t.header().size() + " columns");
+      return Check.ok("data", source.describe() + ": " + rows + " rows, " + columns + " columns");
     } catch (IOException | RuntimeException e) {
       return Check.problem("data", "cannot read " + source.describe() + ": " + e.getMessage(),
           "check that it exists and that the agent's user may read it (for a file: ls -l; for a database: the query,"

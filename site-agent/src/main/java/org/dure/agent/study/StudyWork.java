@@ -19,7 +19,7 @@ import org.dure.agent.ledger.ReceiptChecker;
 import org.dure.agent.privacy.PrivacyBudget;
 import org.dure.crypto.Digests;
 import org.dure.crypto.sign.SiteSignatures.Purpose;
-import org.dure.tabular.CsvTable;
+import org.dure.tabular.Table;
 import org.dure.tabular.DataException;
 import org.dure.learning.data.StudyData;
 import org.dure.learning.train.TrainOutcome;
@@ -522,7 +522,7 @@ public final class StudyWork implements AutoCloseable {
       return;
     }
     try {
-      CsvTable table = source.read();
+      Table table = source.read();
       List<String> missing = StudyData.missingColumns(table, spec);
       if (!missing.isEmpty()) {
         out.send(new AgentMessage.StudyDeclined(o.studyId(), describeMissing(missing, spec)));

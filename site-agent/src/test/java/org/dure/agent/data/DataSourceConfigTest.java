@@ -189,4 +189,22 @@ class DataSourceConfigTest {
     assertEquals(new CsvSource(dir.resolve("x.csv")), c.data());
     assertEquals(List.of(), List.copyOf(c.data().columns().studyToLocal().keySet()));
   }
+
+  @Test void aDeclaredSeparatorIsReadAndAnUnknownOneRefused() throws Exception {
+    assertEquals(new CsvSource(dir.resolve("extract.csv"), ColumnMapping.none(), ';'),
+        load("{\"csv\": \"extract.csv\", \"separator\": \";\"}").data());
+    assertEquals('\t', ((CsvSource) load("{\"csv\": \"x.csv\", \"separator\": \"\\t\"}").data()).separator());
+    assertEquals(',', ((CsvSource) load("{\"csv\": \"x.csv\"}").data()).separator());
+    String e = loadFails("{\"csv\": \"x.csv\", \"separator\": \"::\"}");
+    assertTrue(e.contains("\"data.separator\" must be one of \",\" (the default), \";\", \"\\t\" (tab) and \"|\", was \"::\""), e);
+  }
+
+  @Test void aSemicolonExtractIsReadWithTheDeclaredSeparator() throws Exception {
+    Files.writeString(dir.resolve("extract.csv"), "id;age\n1;63\n");
+    assertEquals("63", load("{\"csv\": \"extract.csv\", \"separator\": \";\"}").data().read().value(0, 1));
+    org.dure.tabular.DataException e = assertThrows(org.dure.tabular.DataException.class,
+        () -> load("{\"csv\": \"extract.csv\"}").data().read());
+    assertEquals(1, e.line());
+    assertTrue(e.getMessage().contains("the separator looks like ';'"), e.getMessage());
+  }
 }
