@@ -96,6 +96,59 @@ class CoordinatorRestartTest {
     }
   }
 
+  /** Issue 18, faults: a checkpoint that cannot be read at restart fails the study naming it, never a silent reset. */
+  @Test
+  void aCorruptCheckpointAtRestartFailsTheStudyNamingTheFileInsteadOfStartingOver() throws Exception {
+    int apiPort, agentPort;
+    try (ServerSocket s = new ServerSocket(0); ServerSocket t = new ServerSocket(0)) {
+      apiPort = s.getLocalPort();
+      agentPort = t.getLocalPort();
+    }
+    TestConsortium fixture = new TestConsortium(dir);
+    fixture.coordinator.close();
+    fixture.coordinator = null;
+    CoordinatorConfig config = new CoordinatorConfig("127.0.0.1", apiPort, agentPort, dir.resolve("coordinator"),
+        fixture.pki.coordinatorPki(), "dure-restart", 0, List.of());
+    http = HttpClient.newBuilder().sslContext(fixture.pki.clientTls()).build();
+    token = fixture.researcherToken;
+    int port = apiPort;
+    List<SiteCohort> cohorts = CohortGenerator.builder().sites(2).patientsPerSite(1500).seed(11).build().writeTo(dir.resolve("data"));
+    ObjectNode study = (ObjectNode) TestConsortium.JSON.readTree(CohortGenerator.exampleStudyJson());
+    ((ObjectNode) study.path("training")).put("rounds", 30).put("localEpochs", 3).put("batchSize", 8);
+    study.put("minSites", 2).put("roundDeadlineSeconds", 30);
+    List<SiteAgent> agents = new ArrayList<>();
+    Coordinator first = Coordinator.start(config).toCompletionStage().toCompletableFuture().get();
+    Coordinator second = null;
+    try {
+      for (SiteCohort c : cohorts)
+        agents.add(fixture.agent(c.site(), dir.resolve("data").resolve(c.fileName()),
+            URI.create("wss://127.0.0.1:" + agentPort + "/agents")));
+      await(() -> agents.stream().allMatch(SiteAgent::isConnected), "agents connected");
+      String id = post(port, "/api/studies", study.toString()).path("id").asText();
+      post(port, "/api/studies/" + id + "/start", "");
+      await(() -> get(port, "/api/studies/" + id).path("completedRounds").asInt() >= 2, "two rounds completed");
+      first.close();
+      JsonNode stored = TestConsortium.JSON.readTree(java.nio.file.Files.readString(
+          dir.resolve("coordinator").resolve("state/studies").resolve(id + ".json")));
+      java.nio.file.Path checkpoint = java.nio.file.Path.of(stored.path("modelDir").asText());
+      int rounds = stored.path("completedRounds").asInt();
+      try (var files = java.nio.file.Files.list(checkpoint)) {
+        for (java.nio.file.Path f : files.filter(f -> f.toString().endsWith(".npy")).toList())
+          java.nio.file.Files.write(f, new byte[] {1, 2, 3});
+      }
+      second = Coordinator.start(config).toCompletionStage().toCompletableFuture().get();
+      JsonNode end = awaitEnd(port, id);
+      assertEquals("FAILED", end.path("status").asText(), end.toString());
+      String reason = end.path("statusReason").asText();
+      assertTrue(reason.contains("the checkpoint " + checkpoint) && reason.contains("not restarted from its initial model")
+          && reason.contains("discard " + rounds + " completed rounds"), reason);
+      assertEquals(rounds, end.path("completedRounds").asInt(), "nothing was trained again from the start");
+    } finally {
+      agents.forEach(SiteAgent::close);
+      if (second != null) second.close();
+    }
+  }
+
   private HttpClient http;
   private String token;
 

@@ -235,20 +235,24 @@ public final class StudyRunner {
   private record Prepared(float[] global, int completedRounds, AggregationStrategy strategy) {}
 
   /**
-   * Builds the model the study (re)starts from: its latest checkpoint, or the initial model when it has none or the
-   * checkpoint cannot be read. Runs on a worker thread; reads only fields that do not change before it returns.
+   * Builds the model the study (re)starts from: its latest checkpoint, or the initial model when it has none; a
+   * checkpoint that cannot be read fails the study naming it. Runs on a worker thread; reads only fields that do not change before it returns.
    */
   private Prepared prepare(String checkpoint, int rounds) {
     AggregationStrategy strat = AggregationStrategy.of(spec.aggregation(), parameters);
     if (checkpoint != null) {
+      // A checkpoint that cannot be read is never replaced by the initial model: that would silently discard the
+      // completed rounds. The study fails naming the file; the checkpoint stays as it is for the operator.
+      String why;
       try {
         float[] p = ModelFiles.readParameters(Path.of(checkpoint));
         if (p.length == parameters) return new Prepared(p, rounds, strat);
-        log.error("study {}: checkpoint {} has {} parameters, the study's model {}; restarting from the initial model",
-            id, checkpoint, p.length, parameters);
+        why = "it has " + p.length + " parameters, the study's model " + parameters;
       } catch (java.io.IOException | RuntimeException e) {
-        log.error("study {}: cannot read checkpoint {} ({}); restarting from the initial model", id, checkpoint, e.toString());
+        why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
       }
+      throw new IllegalStateException("the checkpoint " + checkpoint + " of round " + rounds + " cannot be read (" + why
+          + "); the study is not restarted from its initial model, which would discard " + rounds + " completed rounds");
     }
     return new Prepared(InitialModel.of(spec), 0, strat);
   }
@@ -318,7 +322,8 @@ public final class StudyRunner {
       if (status.terminal()) return; // stopped while the model was being built
       if (ar.failed()) {
         log.error("study {}: could not prepare the model", id, ar.cause());
-        end(StudyStatus.FAILED, "could not prepare the model: " + ar.cause());
+        end(StudyStatus.FAILED, "could not prepare the model: " + (ar.cause().getMessage() == null
+            ? ar.cause().getClass().getSimpleName() : ar.cause().getMessage()));
         return;
       }
       global = ar.result().global();
@@ -681,7 +686,8 @@ public final class StudyRunner {
       } else if (!on) {
         if (enrolled.contains(site)) undecided.put(site, "is not connected");
       } else if (sittingOut.contains(site)) {
-        out.put(site, "sits out the retry (it dropped out of the aborted attempt)");
+        // only for one attempt: it counts among the sites that could still take part
+        undecided.put(site, "sits out the retry (it dropped out of the aborted attempt)");
       } else if (state == ParticipationState.ACCEPTED) {
         accepted.add(site);
       } else if (state == ParticipationState.OFFERED) {
@@ -705,6 +711,16 @@ public final class StudyRunner {
     if (!(phase instanceof AwaitingSites a)) return;
     List<String> online = sites.sessions().stream().map(SiteSession::siteId).toList();
     List<String> accepted = online.stream().filter(s -> isState(s, ParticipationState.ACCEPTED) && !sittingOut.contains(s)).toList();
+    List<String> back = online.stream().filter(sittingOut::contains)
+        .filter(s -> isState(s, ParticipationState.ACCEPTED) || isState(s, ParticipationState.DROPPED)).toList();
+    if (accepted.size() < sitesNeeded() && !back.isEmpty() && accepted.size() + back.size() >= sitesNeeded()) {
+      // Too few others are ready: the retry takes the sites that dropped out of the aborted attempt after all (after a
+      // coordinator restart every site did). The attempts stay bounded.
+      log.info("study {}: too few other sites are ready; the retry takes {} again", id, back);
+      sittingOut.removeAll(back);
+      for (String s : back) if (isState(s, ParticipationState.DROPPED)) mark(s, ParticipationState.ACCEPTED, null);
+      accepted = online.stream().filter(s -> isState(s, ParticipationState.ACCEPTED) && !sittingOut.contains(s)).toList();
+    }
     boolean allAnswered = online.stream().noneMatch(s -> isState(s, ParticipationState.OFFERED));
     if (accepted.size() < sitesNeeded() || !allAnswered) {
       Roll roll = roll();
