@@ -127,9 +127,10 @@ final class ConsortiumRun {
       c.put("tls", pki.siteTls().get(site.getKey()).toString());
       c.putObject("data").put("csv", site.getValue().toAbsolutePath().toString());
       c.put("workDir", out.resolve("agents").resolve(site.getKey()).toString());
-      // Synthetic or the researcher's own files: every study with the columns is approved, secure or not.
+      // Synthetic or the researcher's own files: every study with the columns is approved, secure or not, with no cohort
+      // minimum and secure rounds of two sites (a rehearsal may have two --sites): LocalPolicy.rehearsal() as a file.
       Path policy = out.resolve("agents").resolve("rehearsal-policy.json");
-      Files.writeString(policy, "{\"approval\": \"automatic\", \"requireSecureAggregation\": false}\n");
+      Files.writeString(policy, "{\"approval\": \"automatic\", \"requireSecureAggregation\": false, \"minLocalCohort\": 0, \"minSecureRoster\": 2}\n");
       c.put("policy", policy.toString());
       String header;
       try (var lines = Files.lines(site.getValue())) {

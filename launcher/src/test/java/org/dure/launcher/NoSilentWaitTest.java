@@ -305,4 +305,29 @@ class NoSilentWaitTest {
       assertEquals("COMPLETED", done.path("status").asText(), done.toString());
     }
   }
+
+  /**
+   * README's rehearsal example, two sites with secure aggregation (the default), completes: the rehearsal's agents take
+   * secure rounds of two sites and have no cohort minimum (with the hospital defaults, minSecureRoster 3, it failed).
+   */
+  @Test
+  void aTwoSiteRehearsalWithSecureAggregationCompletes() throws Exception {
+    List<Path> files = TestConsortium.cohorts(dir, 2, 300, 12);
+    Path study = Files.writeString(dir.resolve("study2.json"), study(2, s -> ((ObjectNode) s.path("training")).put("rounds", 2)));
+    PrintStream stdout = System.out, stderr = System.err;
+    ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
+    int exit;
+    try {
+      System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+      System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+      exit = new CommandLine(new DureCommand()).execute("rehearse", "--study", study.toString(), "--out",
+          dir.resolve("rehearsal").toString(), "--site", "hospital-a=" + files.get(0), "--site", "hospital-b=" + files.get(1));
+    } finally {
+      System.setOut(stdout);
+      System.setErr(stderr);
+    }
+    String printed = out.toString(StandardCharsets.UTF_8);
+    assertEquals(0, exit, printed + err.toString(StandardCharsets.UTF_8));
+    assertTrue(printed.contains("COMPLETED: completed 2 rounds") && printed.contains("secure t=2"), printed);
+  }
 }
