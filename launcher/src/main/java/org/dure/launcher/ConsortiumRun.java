@@ -257,8 +257,7 @@ final class ConsortiumRun {
   private void awaitSites(String base, java.util.Set<String> sites) throws Exception {
     java.util.Set<String> online = new java.util.TreeSet<>();
     while (System.nanoTime() < deadline) {
-      for (Process p : processes)
-        if (!p.isAlive()) throw new IllegalStateException("a consortium process exited early (code " + p.exitValue() + "); see " + out.resolve("logs"));
+      requireAlive();
       online.clear();
       for (JsonNode s : get(base + "/api/sites")) if (s.path("online").asBoolean()) online.add(s.path("siteId").asText());
       if (online.containsAll(sites)) {
@@ -273,11 +272,15 @@ final class ConsortiumRun {
         + " s; see their logs in " + out.resolve("logs"));
   }
 
+  private void requireAlive() {
+    for (Process p : processes)
+      if (!p.isAlive()) throw new IllegalStateException("a consortium process exited early (code " + p.exitValue() + "); see " + out.resolve("logs"));
+  }
+
   private JsonNode watch(String base, String id, int rounds) throws Exception {
     String last = "";
     while (System.nanoTime() < deadline) {
-      for (Process p : processes)
-        if (!p.isAlive()) throw new IllegalStateException("a consortium process exited early (code " + p.exitValue() + "); see " + out.resolve("logs"));
+      requireAlive();
       JsonNode v = get(base + "/api/studies/" + id);
       String line = v.path("status").asText() + ": " + v.path("statusReason").asText();
       if (!line.equals(last)) {

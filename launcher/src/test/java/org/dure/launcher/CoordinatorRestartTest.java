@@ -29,19 +29,10 @@ class CoordinatorRestartTest {
 
   @Test
   void agentsReconnectAfterACoordinatorRestartAndTheStudyResumesWithTheNextRound() throws Exception {
-    int apiPort, agentPort;
-    try (ServerSocket s = new ServerSocket(0); ServerSocket t = new ServerSocket(0)) {
-      apiPort = s.getLocalPort();
-      agentPort = t.getLocalPort();
-    }
-    TestConsortium fixture = new TestConsortium(dir);
-    fixture.coordinator.close();
-    fixture.coordinator = null;
-    CoordinatorConfig config = new CoordinatorConfig("127.0.0.1", apiPort, agentPort, dir.resolve("coordinator"),
-        fixture.pki.coordinatorPki(), "dure-restart", 0, List.of());
-    http = HttpClient.newBuilder().sslContext(fixture.pki.clientTls()).build();
-    token = fixture.researcherToken;
-    int port = apiPort;
+    Restartable restartable = restartable();
+    TestConsortium fixture = restartable.fixture();
+    CoordinatorConfig config = restartable.config();
+    int port = config.apiPort(), agentPort = config.agentPort();
     List<SiteCohort> cohorts = CohortGenerator.builder().sites(2).patientsPerSite(3000).seed(9).build().writeTo(dir.resolve("data"));
     ObjectNode study = (ObjectNode) TestConsortium.JSON.readTree(CohortGenerator.exampleStudyJson());
     ((ObjectNode) study.path("training")).put("rounds", 30).put("localEpochs", 3).put("batchSize", 8);
@@ -99,19 +90,10 @@ class CoordinatorRestartTest {
   /** Issue 18, faults: a checkpoint that cannot be read at restart fails the study naming it, never a silent reset. */
   @Test
   void aCorruptCheckpointAtRestartFailsTheStudyNamingTheFileInsteadOfStartingOver() throws Exception {
-    int apiPort, agentPort;
-    try (ServerSocket s = new ServerSocket(0); ServerSocket t = new ServerSocket(0)) {
-      apiPort = s.getLocalPort();
-      agentPort = t.getLocalPort();
-    }
-    TestConsortium fixture = new TestConsortium(dir);
-    fixture.coordinator.close();
-    fixture.coordinator = null;
-    CoordinatorConfig config = new CoordinatorConfig("127.0.0.1", apiPort, agentPort, dir.resolve("coordinator"),
-        fixture.pki.coordinatorPki(), "dure-restart", 0, List.of());
-    http = HttpClient.newBuilder().sslContext(fixture.pki.clientTls()).build();
-    token = fixture.researcherToken;
-    int port = apiPort;
+    Restartable restartable = restartable();
+    TestConsortium fixture = restartable.fixture();
+    CoordinatorConfig config = restartable.config();
+    int port = config.apiPort(), agentPort = config.agentPort();
     List<SiteCohort> cohorts = CohortGenerator.builder().sites(2).patientsPerSite(1500).seed(11).build().writeTo(dir.resolve("data"));
     ObjectNode study = (ObjectNode) TestConsortium.JSON.readTree(CohortGenerator.exampleStudyJson());
     ((ObjectNode) study.path("training")).put("rounds", 30).put("localEpochs", 3).put("batchSize", 8);
@@ -147,6 +129,24 @@ class CoordinatorRestartTest {
       agents.forEach(SiteAgent::close);
       if (second != null) second.close();
     }
+  }
+
+  /** A consortium whose coordinator runs on fixed ports (so agents find it again after a restart), not yet started. */
+  private record Restartable(TestConsortium fixture, CoordinatorConfig config) {}
+
+  private Restartable restartable() throws Exception {
+    int apiPort, agentPort;
+    try (ServerSocket s = new ServerSocket(0); ServerSocket t = new ServerSocket(0)) {
+      apiPort = s.getLocalPort();
+      agentPort = t.getLocalPort();
+    }
+    TestConsortium fixture = new TestConsortium(dir);
+    fixture.coordinator.close();
+    fixture.coordinator = null;
+    http = HttpClient.newBuilder().sslContext(fixture.pki.clientTls()).build();
+    token = fixture.researcherToken;
+    return new Restartable(fixture, new CoordinatorConfig("127.0.0.1", apiPort, agentPort, dir.resolve("coordinator"),
+        fixture.pki.coordinatorPki(), "dure-restart", 0, List.of()));
   }
 
   private HttpClient http;

@@ -1087,30 +1087,29 @@ public final class StudyRunner {
    * an accepted site stated (a smaller roster is one that site refuses, so starting it would only abort).
    */
   private int sitesNeeded() {
-    String[] strictest = strictestRoster();
-    return strictest == null ? spec.sitesNeeded() : Integer.parseInt(strictest[1]);
+    Strictest s = strictestRoster();
+    return s == null ? spec.sitesNeeded() : s.sites();
   }
 
   /** Why {@link #sitesNeeded()} is what it is, naming the field (or the site whose policy) that sets it. */
   private String sitesNeededBecause() {
-    String[] strictest = strictestRoster();
-    return strictest == null ? spec.sitesNeededBecause() : strictest[0] + "'s policy minSecureRoster " + strictest[1];
+    Strictest s = strictestRoster();
+    return s == null ? spec.sitesNeededBecause() : s.site() + "'s policy minSecureRoster " + s.sites();
   }
 
-  /** The accepted site with the largest stated minSecureRoster above the study's own figure, and that figure; or null. */
-  private String[] strictestRoster() {
+  /** The accepted site whose stated minSecureRoster is the largest, above the study's own figure. */
+  private record Strictest(String site, int sites) {}
+
+  private Strictest strictestRoster() {
     if (!spec.privacy().secureAggregation().enabled()) return null;
-    String site = null;
-    int most = spec.sitesNeeded();
+    Strictest most = null;
     for (Map.Entry<String, SiteParticipation> e : new java.util.TreeMap<>(participation).entrySet()) {
       SiteParticipation p = e.getValue();
       boolean takesPart = p.state() == ParticipationState.ACCEPTED || p.state() == ParticipationState.DROPPED;
-      if (takesPart && p.minSecureRoster() != null && p.minSecureRoster() > most) {
-        most = p.minSecureRoster();
-        site = e.getKey();
-      }
+      int floor = most == null ? spec.sitesNeeded() : most.sites();
+      if (takesPart && p.minSecureRoster() != null && p.minSecureRoster() > floor) most = new Strictest(e.getKey(), p.minSecureRoster());
     }
-    return site == null ? null : new String[] {site, String.valueOf(most)};
+    return most;
   }
 
   private Duration deadline() {
