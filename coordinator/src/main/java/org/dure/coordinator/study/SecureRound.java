@@ -4,6 +4,7 @@ import io.vertx.core.Vertx;
 import java.security.PublicKey;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -27,8 +28,8 @@ import org.dure.crypto.secagg.Step;
 import org.dure.crypto.secagg.UnmaskRequest;
 import org.dure.crypto.secagg.UnmaskResponse;
 import org.dure.crypto.secagg.UnmaskedSum;
-import org.dure.crypto.sign.SiteSignatures.Purpose;
-import org.dure.crypto.sign.SiteSignatures;
+import org.dure.protocol.privacy.RdpAccountant;
+import org.dure.protocol.study.PrivacyPlan;
 import org.dure.protocol.wire.AgentMessage;
 import org.dure.protocol.wire.CoordinatorMessage;
 import org.dure.protocol.wire.Frames;
@@ -47,21 +48,8 @@ import org.slf4j.LoggerFactory;
  * the weight itself as the last element, so the result is the survivors' sample-weighted mean model change and
  * training loss, and their total sample count — never any one site's.
  */
-final class SecureRound {
+final class SecureRound implements RoundAttempt {
   private static final Logger log = LoggerFactory.getLogger(SecureRound.class);
-
-  /** What the attempt ended with. */
-  sealed interface Outcome permits Completed, Aborted {}
-
-  /**
-   * @param meanDelta the survivors' sample-weighted mean of (trained - global)
-   * @param meanLoss their sample-weighted mean training loss
-   * @param survivorSamples their total training rows (from the masked weights)
-   */
-  record Completed(float[] meanDelta, double meanLoss, long survivorSamples, List<String> survivors,
-                   Map<String, String> dropped) implements Outcome {}
-
-  record Aborted(String stage, String reason, Map<String, String> dropped) implements Outcome {}
 
   private final Vertx vertx;
   private final SiteRegistry sites;
@@ -72,8 +60,10 @@ final class SecureRound {
   private final long totalSamples;
   private final Quantizer quantizer;
   private final Duration deadline;
-  private final java.util.function.Consumer<Outcome> done;
-  private final java.util.function.BiConsumer<String, Frames.MaskedFrame> accepted;
+  private final double clip;
+  private final PrivacyPlan privacy;
+  private final Listener listener;
+  private final Instant startedAt = Instant.now();
   private final SecAggCoordinator protocol;
   /** Certificates of the sites in the roster, as presented on their connections when the round started. */
   private final Map<String, X509Certificate> certificates = new TreeMap<>();
@@ -83,15 +73,22 @@ final class SecureRound {
   private final Map<String, String> left = new LinkedHashMap<>();
   private long timer = -1;
   private boolean finished;
+  /** The study ended: an unmasking still running on a worker thread reports nothing. */
+  private boolean cancelled;
   /** The stage open now (its metric label) and when it opened, for {@code dure_secagg_stage_duration_seconds}. */
   private String stageLabel;
   private long stageOpened;
   private final org.dure.coordinator.metrics.CoordinatorMetrics metrics;
 
+  /**
+   * {@code totalSamples} (the participants' accepted rows) scales the sites' weights; {@code privacy} says what the
+   * aggregate may reveal (no rows or loss with site-level noise, no loss with DP-SGD).
+   */
   SecureRound(Vertx vertx, SiteRegistry sites, RoundContext context, int parameters, long totalSamples, double clip,
-              Duration deadline, java.util.function.Consumer<Outcome> done,
-              java.util.function.BiConsumer<String, Frames.MaskedFrame> accepted) {
-    this.accepted = accepted;
+              Duration deadline, PrivacyPlan privacy, Listener listener) {
+    this.listener = listener;
+    this.clip = clip;
+    this.privacy = privacy;
     this.vertx = vertx;
     this.sites = sites;
     this.context = context;
@@ -101,7 +98,6 @@ final class SecureRound {
     this.totalSamples = totalSamples;
     this.quantizer = new Quantizer(clip, context.size());
     this.deadline = deadline;
-    this.done = done;
     this.metrics = sites.metrics();
     for (String s : context.roster()) sites.session(s).ifPresent(x -> certificates.put(s, x.certificate()));
     SecAggVerifier verifier = SecAggVerifier.siteSignatures(this::keyOf, studyId, round);
@@ -112,8 +108,22 @@ final class SecureRound {
     return context;
   }
 
+  @Override public int round() { return round; }
+
+  @Override public List<String> participants() { return context.roster(); }
+
+  @Override public Instant startedAt() { return startedAt; }
+
+  @Override public RoundRecord.SecureAggregation secureAggregation() {
+    return new RoundRecord.SecureAggregation(context.threshold(), context.neighbours(), List.of(), 0, Double.NaN);
+  }
+
+  @Override public boolean takesPart(String site) {
+    return context.roster().contains(site) && !left.containsKey(site);
+  }
+
   /** Announces the round and sends the global model to every roster site; opens stage 1 (keys). */
-  void start(byte[] globalFrame, double clip) {
+  @Override public void start(byte[] globalFrame) {
     CoordinatorMessage.SecAggStart start = new CoordinatorMessage.SecAggStart(studyId, round, context.attempt(),
         context.roster(), context.threshold(), context.neighbours(), totalSamples, clip);
     for (String s : context.roster()) {
@@ -127,7 +137,7 @@ final class SecureRound {
 
   // ------------------------------------------------------------------------------------------------ site input
 
-  void message(SiteSession s, AgentMessage m) {
+  @Override public void message(SiteSession s, AgentMessage m) {
     if (finished || !(m instanceof SecAggWire.Addressed a)) return;
     String site = s.siteId();
     if (a.round() != round || a.attempt() != context.attempt()) {
@@ -154,9 +164,14 @@ final class SecureRound {
     answered(site);
   }
 
-  void masked(SiteSession s, Frames.MaskedFrame f) {
-    if (finished) return;
+  @Override public void frame(SiteSession s, Frames.Frame frame) {
     String site = s.siteId();
+    if (!(frame instanceof Frames.MaskedFrame f)) {
+      s.send(new CoordinatorMessage.Refused("study " + studyId + " uses secure aggregation: a plain update is refused and discarded"));
+      siteLeft(site, "sent a plain update to a secure round");
+      return;
+    }
+    if (finished) return;
     if (f.round() != round || f.attempt() != context.attempt() || !pending.contains(site)) {
       log.info("study {}: ignoring a late or unexpected masked input from {} (round {} attempt {})", studyId, site,
           f.round(), f.attempt());
@@ -164,22 +179,23 @@ final class SecureRound {
     }
     if (protocol.stage() != SecAggCoordinator.Stage.COLLECTING_MASKED_INPUTS) return;
     try {
-      SiteSignatures.verify(s.publicKey(), Purpose.CONTRIBUTION, site, studyId, round, f.signedDigest(), f.signature());
+      String problem = SiteStatements.contributionProblem(s, studyId, f);
+      if (problem != null) throw new IllegalArgumentException(problem);
       if (f.modelVersion() != round - 1) {
         throw new IllegalArgumentException("masked input trained from model version " + f.modelVersion() + ", expected "
             + (round - 1));
       }
       protocol.acceptMaskedInput(new MaskedInput(site, f.masked()));
-      accepted.accept(site, f);
-    } catch (SiteSignatures.SignatureRejected | SecAggException | IllegalArgumentException e) {
+      listener.contributed(s, f, "masked-input");
+    } catch (SecAggException | IllegalArgumentException e) {
       refuse(s, e.getMessage());
       return;
     }
     answered(site);
   }
 
-  /** A site disconnected or failed its training: it answers no further stage. */
-  void siteLeft(String site, String reason) {
+  /** A site disconnected, withdrew or failed its training: it answers no further stage. */
+  @Override public void siteLeft(String site, String reason) {
     left.putIfAbsent(site, reason);
     if (finished || !pending.remove(site)) return;
     dropped.putIfAbsent(site, reason + " (" + stageName() + " stage)");
@@ -187,7 +203,8 @@ final class SecureRound {
   }
 
   /** Stops the attempt (study stopped); the sites are told to forget it. */
-  void cancel(String reason) {
+  @Override public void cancel(String reason) {
+    cancelled = true;
     if (finished) return;
     stageLabel = null; // a stopped study's stage is not a measurement
     finished = true;
@@ -292,25 +309,39 @@ final class SecureRound {
     timer = -1;
     finished = true;
     vertx.executeBlocking(protocol::closeUnmasking, false).onComplete(ar -> {
+      if (cancelled) return;
       stageClosed(ar.succeeded() && ar.result() instanceof Step.Proceed);
       if (ar.failed()) {
-        done.accept(new Aborted("unmasking", "unmasking failed: " + ar.cause().getMessage(), Map.copyOf(dropped)));
+        aborted("unmasking failed: " + ar.cause().getMessage());
         return;
       }
       Step<UnmaskedSum> step = ar.result();
       if (step instanceof Step.Abort<UnmaskedSum> a) {
         tellAll(new CoordinatorMessage.SecAggAbort(studyId, round, context.attempt(), a.reason()));
-        done.accept(new Aborted("unmasking", a.reason(), Map.copyOf(dropped)));
+        aborted(a.reason());
         return;
       }
       UnmaskedSum sum = ((Step.Proceed<UnmaskedSum>) step).value();
       Quantizer.WeightedSum ws = quantizer.decodeWithWeight(sum.sum());
       float[] mean = ws.mean();
-      float[] delta = java.util.Arrays.copyOf(mean, parameters);
-      long samples = Math.round(ws.totalWeight() * totalSamples);
+      double[] delta = new double[parameters];
+      for (int i = 0; i < parameters; i++) delta[i] = mean[i];
       for (String s : sum.dropped()) dropped.putIfAbsent(s, "dropped before sending its masked input");
-      done.accept(new Completed(delta, mean[parameters], samples, sum.survivors(), Map.copyOf(dropped)));
+      // With site-level noise sites weigh uniformly and send no loss; with DP-SGD they send no loss (it would leave
+      // un-noised): then the decoded weights are not rows and the decoded loss is not a loss.
+      PrivacyPlan.SiteLevelNoise noise = privacy.siteLevelNoise();
+      long samples = noise.enabled() ? 0 : Math.round(ws.totalWeight() * totalSamples);
+      double loss = noise.enabled() || privacy.differentialPrivacy().enabled() ? Double.NaN : mean[parameters];
+      Double siteLevelEpsilon = noise.enabled()
+          ? RdpAccountant.opacusDefaults().privacySpent(1.0, noise.noiseMultiplier(), round, noise.delta()).epsilon() : null;
+      listener.ended(new RoundOutcome.Completed(delta, sum.survivors(), samples, Map.of(), Map.of(), dropped,
+          new RoundRecord.SecureAggregation(context.threshold(), context.neighbours(), sum.survivors(), samples, loss,
+              siteLevelEpsilon)));
     });
+  }
+
+  private void aborted(String reason) {
+    listener.ended(new RoundOutcome.Aborted(reason, dropped, Map.of(), Map.of(), secureAggregation()));
   }
 
   private void abort(Step<?> step) {
@@ -319,7 +350,7 @@ final class SecureRound {
     finished = true;
     if (timer >= 0) vertx.cancelTimer(timer);
     tellAll(new CoordinatorMessage.SecAggAbort(studyId, round, context.attempt(), a.reason()));
-    done.accept(new Aborted(a.stage().name(), a.reason(), Map.copyOf(dropped)));
+    aborted(a.reason());
   }
 
   private void tellAll(CoordinatorMessage m) {

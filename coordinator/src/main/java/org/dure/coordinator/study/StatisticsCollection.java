@@ -1,0 +1,70 @@
+package org.dure.coordinator.study;
+
+import io.vertx.core.Vertx;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Consumer;
+import org.dure.protocol.wire.SiteStatistics;
+
+/**
+ * The preparation phase: the accepted sites' aggregate statistics of their training split, collected until every site
+ * asked has answered or left, or the deadline passed.
+ */
+final class StatisticsCollection implements StudyPhase {
+  private final Vertx vertx;
+  private final Set<String> pending;
+  private final Map<String, SiteStatistics> received = new LinkedHashMap<>();
+  private final Consumer<Map<String, SiteStatistics>> done;
+  private final long timer;
+  private boolean finished;
+
+  /** {@code timedOut} hears each site silent at the deadline; {@code done} gets the statistics received, once. */
+  StatisticsCollection(Vertx vertx, Collection<String> sites, Duration deadline, Consumer<String> timedOut,
+                       Consumer<Map<String, SiteStatistics>> done) {
+    this.vertx = vertx;
+    this.pending = new LinkedHashSet<>(sites);
+    this.done = done;
+    this.timer = vertx.setTimer(deadline.toMillis(), x -> {
+      pending.forEach(timedOut);
+      pending.clear();
+      maybeFinish();
+    });
+  }
+
+  /** A site approved late: its statistics join the pool; false when it is already asked. */
+  boolean ask(String site) {
+    return !finished && pending.add(site);
+  }
+
+  boolean expects(String site) {
+    return !finished && pending.contains(site);
+  }
+
+  /** The site's statistics; false (and ignored) when they were not expected. */
+  boolean received(String site, SiteStatistics statistics) {
+    if (finished || !pending.remove(site)) return false;
+    received.put(site, statistics);
+    maybeFinish();
+    return true;
+  }
+
+  /** The site disconnected or withdrew: it is no longer waited for. */
+  void siteLeft(String site) {
+    if (!finished && pending.remove(site)) maybeFinish();
+  }
+
+  void cancel() {
+    finished = true;
+    vertx.cancelTimer(timer);
+  }
+
+  private void maybeFinish() {
+    if (finished || !pending.isEmpty()) return;
+    cancel();
+    done.accept(received);
+  }
+}
