@@ -10,6 +10,8 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.Consumer;
 import org.dure.coordinator.report.ReportValidation;
+import org.dure.coordinator.sites.SiteRegistry;
+import org.dure.protocol.wire.CoordinatorMessage;
 import org.dure.protocol.wire.AgentMessage;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -22,6 +24,7 @@ final class FinalEvaluation implements StudyPhase {
   private static final Logger log = LoggerFactory.getLogger(FinalEvaluation.class);
 
   private final Vertx vertx;
+  private final SiteRegistry registry;
   private final String studyId;
   private final int version;
   private final List<String> asked;
@@ -33,8 +36,10 @@ final class FinalEvaluation implements StudyPhase {
   private boolean finished;
 
   /** {@code version} is the model evaluated (the last round); {@code done} runs once, when the phase ends. */
-  FinalEvaluation(Vertx vertx, String studyId, int version, Collection<String> sites, Consumer<FinalEvaluation> done) {
+  FinalEvaluation(Vertx vertx, SiteRegistry registry, String studyId, int version, Collection<String> sites,
+                  Consumer<FinalEvaluation> done) {
     this.vertx = vertx;
+    this.registry = registry;
     this.studyId = studyId;
     this.version = version;
     this.asked = List.copyOf(sites);
@@ -43,8 +48,12 @@ final class FinalEvaluation implements StudyPhase {
     this.done = done;
   }
 
-  /** Starts the deadline (the model and report requests are sent by the caller); ends at once with no site. */
-  void start(Duration deadline) {
+  /** Sends each site the model to evaluate and the report request, and starts the deadline; ends at once with no site. */
+  void start(byte[] evaluateFrame, Duration deadline) {
+    for (String s : asked) registry.session(s).ifPresent(x -> {
+      x.sendBinary(evaluateFrame);
+      x.send(new CoordinatorMessage.ReportRequest(studyId, version)); // answered with the model of that frame
+    });
     timer = vertx.setTimer(deadline.toMillis(), x -> {
       timer = -1;
       evaluationsPending.clear();

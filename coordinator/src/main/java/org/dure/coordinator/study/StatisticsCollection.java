@@ -2,12 +2,15 @@ package org.dure.coordinator.study;
 
 import io.vertx.core.Vertx;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
+import org.dure.protocol.model.FeatureScaling;
+import org.dure.protocol.study.StudySpec;
 import org.dure.protocol.wire.SiteStatistics;
 
 /**
@@ -60,6 +63,14 @@ final class StatisticsCollection implements StudyPhase {
   void cancel() {
     finished = true;
     vertx.cancelTimer(timer);
+  }
+
+  /** The one feature scaling every site and the exported model use, pooled from the sites' moments. */
+  static FeatureScaling pooledScaling(StudySpec spec, Collection<SiteStatistics> received) {
+    Map<String, SiteStatistics.NumericMoments> pooled = new LinkedHashMap<>();
+    for (SiteStatistics st : received)
+      for (SiteStatistics.NumericMoments m : st.numeric()) pooled.merge(m.feature(), m, SiteStatistics.NumericMoments::plus);
+    return FeatureScaling.fromMoments(spec, new ArrayList<>(pooled.values()));
   }
 
   private void maybeFinish() {

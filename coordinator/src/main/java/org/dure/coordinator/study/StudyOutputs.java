@@ -10,6 +10,7 @@ import org.dure.coordinator.report.ReportFiles;
 import org.dure.coordinator.report.StudyReport;
 import org.dure.crypto.Digests;
 import org.dure.protocol.model.FeatureScaling;
+import org.dure.protocol.model.InitialModel;
 import org.dure.protocol.model.ModelFiles;
 import org.dure.protocol.study.StudySpec;
 import org.dure.protocol.wire.AgentMessage;
@@ -39,6 +40,25 @@ final class StudyOutputs {
     this.id = id;
     this.spec = spec;
     this.studyDir = studyDir;
+  }
+
+  /**
+   * The model the study (re)starts from: its latest checkpoint, or the initial model when it has none. A checkpoint
+   * that cannot be read fails the study naming it (never silently replaced by the initial model, which would discard
+   * the completed rounds). Runs on a worker thread.
+   */
+  float[] startingModel(String checkpoint, int rounds, int parameters) {
+    if (checkpoint == null) return InitialModel.of(spec);
+    String why;
+    try {
+      float[] p = ModelFiles.readParameters(Path.of(checkpoint));
+      if (p.length == parameters) return p;
+      why = "it has " + p.length + " parameters, the study's model " + parameters;
+    } catch (java.io.IOException | RuntimeException e) {
+      why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+    }
+    throw new IllegalStateException("the checkpoint " + checkpoint + " of round " + rounds + " cannot be read (" + why
+        + "); the study is not restarted from its initial model, which would discard " + rounds + " completed rounds");
   }
 
   /** Writes the model after {@code round} to {@code checkpoints/round-NNNN}; {@code params} must not change meanwhile. */

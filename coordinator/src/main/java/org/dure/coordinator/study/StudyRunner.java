@@ -75,7 +75,7 @@ public final class StudyRunner {
   /** The credential that submitted the study and owns it (null for a study stored before credentials had ids). */
   private final String ownerId;
   private final SiteRoster roster;
-  private final SiteOffers offers;
+  private final SiteAnswers answers;
   private final RoundHistory history;
   private final StudyOutputs outputs;
   private final Map<Class<?>, BiConsumer<SiteSession, AgentMessage>> routes = new HashMap<>();
@@ -114,13 +114,22 @@ public final class StudyRunner {
     this.owner = owner;
     this.ownerId = ownerId;
     this.roster = new SiteRoster(spec, restored == null ? Map.of() : restored.sites(), this::persist);
-    this.offers = new SiteOffers(vertx, id, spec, roster, this::persist, this::tryLeaveAwaiting);
+    this.answers = new SiteAnswers(vertx, id, spec, roster, ledger, new SiteAnswers.Study() {
+      @Override public void approved(SiteSession site) { siteApproved(site); }
+
+      @Override public void withdrew(String site, String why) { siteWithdrew(site, why); }
+
+      @Override public void changed() {
+        persist();
+        if (phase instanceof AwaitingSites a) a.check();
+      }
+    });
     this.history = new RoundHistory(id, store, rounds);
     this.outputs = new StudyOutputs(vertx, store, id, spec, dataDir.resolve("studies").resolve(id));
-    route(AgentMessage.StudyAccepted.class, this::accepted);
-    route(AgentMessage.StudyPending.class, this::pending);
-    route(AgentMessage.StudyDeclined.class, this::declined);
-    route(AgentMessage.StudyWithdrawn.class, this::withdrawn);
+    route(AgentMessage.StudyAccepted.class, (s, m) -> { if (!endedAlready(s, m) && status.active()) answers.accepted(s, m); });
+    route(AgentMessage.StudyPending.class, (s, m) -> { if (status.active()) answers.pending(s, m); });
+    route(AgentMessage.StudyDeclined.class, (s, m) -> { if (!endedAlready(s, m)) answers.declined(s, m); });
+    route(AgentMessage.StudyWithdrawn.class, (s, m) -> { if (!endedAlready(s, m)) answers.withdrawn(s, m); });
     route(AgentMessage.Statistics.class, this::statistics);
     route(AgentMessage.EvaluationReport.class, this::evaluation);
     route(AgentMessage.ValidationReport.class, this::validationReport);
@@ -152,26 +161,6 @@ public final class StudyRunner {
 
   /** The model and aggregation state to train from, as built on a worker thread. */
   private record Prepared(float[] global, int completedRounds, AggregationStrategy strategy) {}
-
-  /**
-   * Builds the model the study (re)starts from: its latest checkpoint, or the initial model when it has none. A
-   * checkpoint that cannot be read fails the study naming it (never silently replaced by the initial model, which
-   * would discard the completed rounds). Runs on a worker thread; reads only fields that do not change before it returns.
-   */
-  private Prepared prepare(String checkpoint, int rounds) {
-    AggregationStrategy strat = AggregationStrategy.of(spec.aggregation(), parameters);
-    if (checkpoint == null) return new Prepared(InitialModel.of(spec), 0, strat);
-    String why;
-    try {
-      float[] p = ModelFiles.readParameters(Path.of(checkpoint));
-      if (p.length == parameters) return new Prepared(p, rounds, strat);
-      why = "it has " + p.length + " parameters, the study's model " + parameters;
-    } catch (java.io.IOException | RuntimeException e) {
-      why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-    }
-    throw new IllegalStateException("the checkpoint " + checkpoint + " of round " + rounds + " cannot be read (" + why
-        + "); the study is not restarted from its initial model, which would discard " + rounds + " completed rounds");
-  }
 
   public String id() { return id; }
 
@@ -219,7 +208,8 @@ public final class StudyRunner {
     setStatus(StudyStatus.WAITING_FOR_SITES, "preparing the model (" + parameters + " parameters)");
     String checkpoint = modelDir;
     int rounds = completedRounds;
-    vertx.executeBlocking(() -> prepare(checkpoint, rounds), false).onComplete(ar -> {
+    vertx.executeBlocking(() -> new Prepared(outputs.startingModel(checkpoint, rounds, parameters),
+        checkpoint == null ? 0 : rounds, AggregationStrategy.of(spec.aggregation(), parameters)), false).onComplete(ar -> {
       preparing = false;
       if (status.terminal()) return; // stopped while the model was being built
       if (ar.failed()) {
@@ -237,7 +227,8 @@ public final class StudyRunner {
   /** Offers the study to the connected sites and waits for enough of them; the model is ready. */
   private void begin() {
     log.info("study {} ({}) starting: {} rounds, model {}, at least {} sites", id, spec.name(), spec.training().rounds(), spec.model(), spec.minSites());
-    for (SiteSession s : sites.sessions()) offers.offer(s);
+    for (SiteSession s : sites.sessions()) answers.offer(s);
+    persist();
     awaitSites(null);
   }
 
@@ -251,8 +242,11 @@ public final class StudyRunner {
   // ---------------------------------------------------------------------------------------------- site events
 
   void siteConnected(SiteSession s) {
-    if (status.active() && !preparing) offers.offer(s); // once prepared, every connected site is offered the study
-    tryLeaveAwaiting(); // the status names it as answering, no longer offline
+    if (status.active() && !preparing) { // once prepared, every connected site is offered the study
+      answers.offer(s);
+      persist();
+    }
+    if (phase instanceof AwaitingSites a) a.check(); // the status names it as answering, no longer offline
   }
 
   void siteDisconnected(SiteSession s) {
@@ -270,8 +264,8 @@ public final class StudyRunner {
     } else if (wasReady) {
       roster.mark(site, ParticipationState.DROPPED, "disconnected");
     }
-    offers.answered(site); // offered again when it reconnects, with a new offer deadline
-    tryLeaveAwaiting();
+    answers.answered(site); // offered again when it reconnects, with a new offer deadline
+    if (phase instanceof AwaitingSites a) a.check();
   }
 
   /** Routes a site's message to its handler (one per message type). */
@@ -292,82 +286,20 @@ public final class StudyRunner {
     return true;
   }
 
-  private void accepted(SiteSession s, AgentMessage.StudyAccepted a) {
-    String site = s.siteId();
-    if (endedAlready(s, a) || !status.active()) return;
-    if (roster.is(site, ParticipationState.WITHDRAWN)) {
-      log.warn("study {}: ignoring an approval from {}, which withdrew from the study", id, site);
-      return;
-    }
-    String problem = SiteStatements.approvalProblem(s, id, specSha256, a);
-    if (problem != null) {
-      log.warn("study {}: refusing the approval of site {}: {}", id, site, problem);
-      roster.put(site, new SiteParticipation(ParticipationState.REFUSED, "approval not accepted: " + problem, 0, null));
-      s.send(new CoordinatorMessage.Refused("study " + id + ": approval not accepted: " + problem));
-      persist();
-      return;
-    }
-    SiteParticipation old = roster.get(site);
-    if (old == null || old.state() != ParticipationState.ACCEPTED) ledger.siteApproved(id, site, a.rows(), specSha256Hex(), a.signature());
-    roster.put(site, new SiteParticipation(ParticipationState.ACCEPTED, null, a.rows(), old == null ? null : old.statistics(),
-        a.minSecureRoster()));
-    offers.answered(site);
-    roster.back(site); // a site that (re)approves on a new connection may join the retry
-    log.info("study {}: site {} accepted ({} rows)", id, site, a.rows());
-    if (scaling != null) {
-      makeReady(s);
-    } else if (phase instanceof StatisticsCollection c && c.ask(site)) {
-      s.send(new CoordinatorMessage.StatisticsRequest(id)); // approved late: its statistics join the pool
-    }
-    persist();
-    tryLeaveAwaiting();
+  /** An approval verified: the site gets the feature scaling, or its statistics join those being collected. */
+  private void siteApproved(SiteSession s) {
+    if (scaling != null) makeReady(s);
+    else if (phase instanceof StatisticsCollection c && c.ask(s.siteId())) s.send(new CoordinatorMessage.StatisticsRequest(id));
   }
 
-  private void pending(SiteSession s, AgentMessage.StudyPending p) {
-    String site = s.siteId();
-    if (!status.active() || !(roster.is(site, ParticipationState.OFFERED) || roster.is(site, ParticipationState.NO_ANSWER))) return;
-    offers.answered(site);
-    roster.put(site, new SiteParticipation(ParticipationState.PENDING, p.reason(), 0, null));
-    log.info("study {}: site {} awaits its data officer's decision", id, site);
-    persist();
-    tryLeaveAwaiting();
-  }
-
-  private void declined(SiteSession s, AgentMessage.StudyDeclined d) {
-    String site = s.siteId();
-    if (endedAlready(s, d)) return;
-    roster.put(site, new SiteParticipation(ParticipationState.DECLINED, d.reason(), 0, null));
-    offers.answered(site);
-    ledger.siteRefused(id, site, d.reason());
-    log.info("study {}: site {} declined: {}", id, site, d.reason());
-    persist();
-    tryLeaveAwaiting();
-  }
-
-  /**
-   * The site's data officer withdrew it: like a site leaving for good. It is out of the current phase at once, is
-   * never offered the study or a round again, and the signed withdrawal goes into the ledger.
-   */
-  private void withdrawn(SiteSession s, AgentMessage.StudyWithdrawn w) {
-    String site = s.siteId();
-    if (endedAlready(s, w) || roster.is(site, ParticipationState.WITHDRAWN)) return;
-    String problem = SiteStatements.withdrawalProblem(s, id, w);
-    if (problem != null) {
-      log.warn("study {}: refusing the withdrawal of site {}: {}", id, site, problem);
-      s.send(new CoordinatorMessage.Refused("study " + id + ": withdrawal not accepted: " + problem));
-      return;
-    }
-    String why = "withdrawn by the site: " + w.reason();
-    log.warn("study {}: site {} {}", id, site, why);
-    roster.notReady(site);
-    roster.put(site, new SiteParticipation(ParticipationState.WITHDRAWN, why, 0, null));
-    ledger.siteWithdrew(id, site, w.reason(), w.signature());
+  /** A withdrawn site is out of the current phase at once. */
+  private void siteWithdrew(String site, String why) {
     persist();
     if (!status.active()) return;
     if (phase instanceof StatisticsCollection c) c.siteLeft(site);
     else if (phase instanceof StudyPhase.Training t) t.attempt().siteLeft(site, why);
     else if (phase instanceof FinalEvaluation f) f.siteLeft(site);
-    else tryLeaveAwaiting();
+    else if (phase instanceof AwaitingSites a) a.check();
   }
 
   private void statistics(SiteSession s, AgentMessage.Statistics st) {
@@ -421,42 +353,18 @@ public final class StudyRunner {
   /** Waits for enough sites, at most {@code waitForSitesSeconds}; {@code context} (why, when not at the start) leads the status. */
   private void awaitSites(String context) {
     cancelPhase();
-    int seconds = spec.waitForSitesSeconds();
-    long timer = vertx.setTimer(seconds * 1000L, x -> {
-      if (phase instanceof StudyPhase.AwaitingSites a) {
-        end(StudyStatus.FAILED, (a.context() == null ? "" : a.context() + "; ") + "not enough sites accepted within "
-            + seconds + " s (waitForSitesSeconds): " + roster.roll(online(), sites.enrolled()).describe());
-      }
+    AwaitingSites wait = new AwaitingSites(vertx, id, spec, roster, sites, context, new AwaitingSites.Study() {
+      @Override public void proceed(List<String> accepted) { sitesAccepted(accepted); }
+
+      @Override public void failed(String reason) { end(StudyStatus.FAILED, reason); }
+
+      @Override public void waiting(String statusReason) { setStatus(StudyStatus.WAITING_FOR_SITES, statusReason); }
     });
-    phase = new StudyPhase.AwaitingSites(timer, context, Instant.now().plusSeconds(seconds));
-    setStatus(StudyStatus.WAITING_FOR_SITES, context == null ? "waiting for sites" : context);
-    tryLeaveAwaiting();
+    phase = wait;
+    wait.start();
   }
 
-  /**
-   * Leaves the wait for sites when enough accepted and every online site answered (or its offer deadline passed).
-   * Once every online site answered, fails the study at once when even the sites that could still accept (awaiting
-   * their data officer, or enrolled and not connected) would not be enough. A consortium with no enrolled site yet waits.
-   */
-  private void tryLeaveAwaiting() {
-    if (!(phase instanceof StudyPhase.AwaitingSites a)) return;
-    List<String> online = online();
-    SiteRoster.Admission admission = roster.admit(online);
-    if (!admission.takenBack().isEmpty()) log.info("study {}: too few other sites are ready; the retry takes {} again", id, admission.takenBack());
-    List<String> accepted = admission.accepted();
-    boolean allAnswered = roster.allAnswered(online);
-    if (accepted.size() < roster.needed() || !allAnswered) {
-      SiteRoster.Roll roll = roster.roll(online, sites.enrolled());
-      String prefix = a.context() == null ? "" : a.context() + "; ";
-      if (allAnswered && roll.possible() < roll.needed() && roll.enrolled() > 0) {
-        end(StudyStatus.FAILED, prefix + "not enough sites can take part: " + roll.describe());
-        return;
-      }
-      setStatus(StudyStatus.WAITING_FOR_SITES, prefix + roll.describe() + "; waiting until "
-          + a.until().truncatedTo(ChronoUnit.SECONDS) + " (waitForSitesSeconds " + spec.waitForSitesSeconds() + ")");
-      return;
-    }
-    vertx.cancelTimer(a.timer());
+  private void sitesAccepted(List<String> accepted) {
     if (scaling == null) {
       collectStatistics(accepted);
     } else {
@@ -479,11 +387,8 @@ public final class StudyRunner {
       awaitSites("only " + received.size() + " of at least " + spec.minSites() + " sites sent statistics; waiting for sites");
       return;
     }
-    Map<String, SiteStatistics.NumericMoments> pooled = new LinkedHashMap<>();
-    for (SiteStatistics st : received.values())
-      for (SiteStatistics.NumericMoments m : st.numeric()) pooled.merge(m.feature(), m, SiteStatistics.NumericMoments::plus);
     try {
-      scaling = FeatureScaling.fromMoments(spec, new ArrayList<>(pooled.values()));
+      scaling = StatisticsCollection.pooledScaling(spec, received.values());
     } catch (IllegalStateException e) {
       end(StudyStatus.FAILED, e.getMessage());
       return;
@@ -600,16 +505,11 @@ public final class StudyRunner {
 
   private void finalEvaluation() {
     List<String> asked = online().stream().filter(roster::isReady).toList();
-    FinalEvaluation f = new FinalEvaluation(vertx, id, completedRounds, asked, this::evaluated);
+    FinalEvaluation f = new FinalEvaluation(vertx, sites, id, completedRounds, asked, this::evaluated);
     phase = f;
     currentRound = completedRounds;
     setStatus(StudyStatus.EVALUATING, "evaluating the final model at " + asked.size() + " sites");
-    byte[] frame = Frames.encode(Frames.Kind.GLOBAL_EVALUATE, uuid, completedRounds, completedRounds, 0, Float.NaN, global);
-    for (String s : asked) sites.session(s).ifPresent(x -> {
-      x.sendBinary(frame);
-      x.send(new CoordinatorMessage.ReportRequest(id, completedRounds)); // answered with the model of that frame
-    });
-    f.start(deadline());
+    f.start(Frames.encode(Frames.Kind.GLOBAL_EVALUATE, uuid, completedRounds, completedRounds, 0, Float.NaN, global), deadline());
   }
 
   private void evaluated(FinalEvaluation f) {
@@ -626,7 +526,7 @@ public final class StudyRunner {
 
   private void end(StudyStatus terminal, String reason) {
     cancelPhase();
-    offers.close();
+    answers.close();
     if (phase instanceof StudyPhase.Training t) t.attempt().cancel("study " + terminal.name().toLowerCase() + ": " + reason);
     phase = new StudyPhase.Idle();
     endedAt = Instant.now();
@@ -644,7 +544,7 @@ public final class StudyRunner {
   // ---------------------------------------------------------------------------------------------- helpers
 
   private void cancelPhase() {
-    if (phase instanceof StudyPhase.AwaitingSites a) vertx.cancelTimer(a.timer());
+    if (phase instanceof AwaitingSites a) a.cancel();
     else if (phase instanceof StatisticsCollection c) c.cancel();
     else if (phase instanceof FinalEvaluation f) f.cancel();
   }
