@@ -1,6 +1,6 @@
 -- Dure example: one row per adult person from an OMOP CDM v5.4 database (PostgreSQL), for the site agent's
 -- "data": {"jdbc": {"queryFile": "omop-cohort.sql", ...}}. The agent runs it read-only, as a role that may only
--- SELECT (see README, "Connecting data"), and reads only the columns a study names.
+-- SELECT (see docs/guide-data-officers.md, "Connecting data"), and reads only the columns a study names.
 --
 --   age_years          age in whole years at the index date (today), from person.year_of_birth only
 --   sex                'M' (gender_concept_id 8507) or 'F' (8532); empty for other or unknown genders

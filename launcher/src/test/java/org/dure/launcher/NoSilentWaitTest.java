@@ -307,7 +307,7 @@ class NoSilentWaitTest {
   }
 
   /**
-   * README's rehearsal example, two sites with secure aggregation (the default), completes: the rehearsal's agents take
+   * The researchers' guide's rehearsal example, two sites with secure aggregation (the default), completes: the rehearsal's agents take
    * secure rounds of two sites and have no cohort minimum (with the hospital defaults, minSecureRoster 3, it failed).
    */
   @Test

@@ -201,7 +201,7 @@ public final class StudyApi {
     json(rc, 200, StudyStore.JSON.createObjectNode().put("status", "ok"));
   }
 
-  /** The Prometheus exposition of {@code metrics}, scraped on the event loop (README, "Operations"). */
+  /** The Prometheus exposition of {@code metrics}, scraped on the event loop (docs/guide-administrators.md, "Operations"). */
   static void metrics(RoutingContext rc, CoordinatorMetrics metrics) {
     if (!metrics.enabled()) throw new ApiError(404, "metrics are not enabled on this coordinator");
     CoordinatorMetrics.Scrape s = metrics.scrape(rc.request().getHeader("Accept"));

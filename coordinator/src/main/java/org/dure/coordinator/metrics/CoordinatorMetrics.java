@@ -38,7 +38,7 @@ import org.dure.coordinator.study.StudyView;
  * the work calls one method per event. Names follow Prometheus conventions ({@code dure_} prefix, base units,
  * {@code _total} counters); every label value comes from a small fixed set (states, outcomes, stages, reason kinds,
  * route templates, HTTP methods and statuses) or, for {@code site}, from the site register, which enrolment bounds.
- * No label carries a patient, a token, a free-text reason or a data value. README, "Operations", lists them.
+ * No label carries a patient, a token, a free-text reason or a data value. docs/guide-administrators.md, "Operations", lists them.
  *
  * <p>{@link #NONE} records nothing (for code built without a coordinator, as in unit tests).
  */

@@ -8,7 +8,7 @@ import org.slf4j.event.Level;
 
 /**
  * The structured fields of Dure's log lines, as SLF4J MDC entries (Logback's JSON encoder writes them under
- * {@code "mdc"}; README, "Operations"): {@value #STUDY}, {@value #ROUND} and {@value #SITE} while a study message is
+ * {@code "mdc"}; docs/guide-administrators.md, "Operations"): {@value #STUDY}, {@value #ROUND} and {@value #SITE} while a study message is
  * handled, and {@value #EVENT}, a stable name, on every security-relevant event, which also carries the
  * {@link #SECURITY} marker and is logged by the {@value #SECURITY_LOGGER} logger. Field values are ids, round numbers
  * and event names only: never a token, key, secret or data value.
