@@ -76,13 +76,13 @@ final class AwaitingSites implements StudyPhase {
       log.info("study {}: too few other sites are ready; the retry takes {} again", studyId, admission.takenBack());
     boolean allAnswered = roster.allAnswered(online);
     if (admission.accepted().size() >= roster.needed() && allAnswered) {
-      cancel();
+      cancel(null);
       study.proceed(admission.accepted());
       return;
     }
     SiteRoster.Roll roll = roster.roll(online, sites.enrolled());
     if (allAnswered && roll.possible() < roll.needed() && roll.enrolled() > 0) {
-      cancel();
+      cancel(null);
       study.failed(prefix() + "not enough sites can take part: " + roll.describe());
       return;
     }
@@ -90,7 +90,11 @@ final class AwaitingSites implements StudyPhase {
         + " (waitForSitesSeconds " + spec.waitForSitesSeconds() + ")");
   }
 
-  void cancel() {
+  @Override public void siteLeft(String site, String why) {
+    check();
+  }
+
+  @Override public void cancel(String why) {
     finished = true;
     vertx.cancelTimer(timer);
   }

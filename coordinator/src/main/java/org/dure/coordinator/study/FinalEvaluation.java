@@ -85,23 +85,23 @@ final class FinalEvaluation implements StudyPhase {
   }
 
   /** Whether the site still has an evaluation or report to send. */
-  boolean expects(String site) {
+  @Override public boolean expects(String site) {
     return !finished && (evaluationsPending.contains(site) || reportsPending.contains(site));
   }
 
   /** The site is gone: it answers neither. */
-  void siteLeft(String site) {
+  @Override public void siteLeft(String site, String why) {
     if (evaluationsPending.remove(site) | reportsPending.remove(site)) maybeFinish();
   }
 
-  void cancel() {
+  @Override public void cancel(String why) {
     finished = true;
     if (timer >= 0) vertx.cancelTimer(timer);
   }
 
   private void maybeFinish() {
     if (finished || !evaluationsPending.isEmpty() || !reportsPending.isEmpty()) return;
-    cancel();
+    cancel(null);
     done.accept(this);
   }
 }

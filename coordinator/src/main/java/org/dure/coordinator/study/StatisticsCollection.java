@@ -43,7 +43,7 @@ final class StatisticsCollection implements StudyPhase {
     return !finished && pending.add(site);
   }
 
-  boolean expects(String site) {
+  @Override public boolean expects(String site) {
     return !finished && pending.contains(site);
   }
 
@@ -55,12 +55,16 @@ final class StatisticsCollection implements StudyPhase {
     return true;
   }
 
+  @Override public String droppedOnDisconnect() {
+    return "disconnected while the study was being prepared";
+  }
+
   /** The site disconnected or withdrew: it is no longer waited for. */
-  void siteLeft(String site) {
+  @Override public void siteLeft(String site, String why) {
     if (!finished && pending.remove(site)) maybeFinish();
   }
 
-  void cancel() {
+  @Override public void cancel(String why) {
     finished = true;
     vertx.cancelTimer(timer);
   }
@@ -75,7 +79,7 @@ final class StatisticsCollection implements StudyPhase {
 
   private void maybeFinish() {
     if (finished || !pending.isEmpty()) return;
-    cancel();
+    cancel(null);
     done.accept(received);
   }
 }
