@@ -8,9 +8,9 @@ import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.Arrays;
 import java.util.Base64;
-import java.util.Iterator;
 import java.util.Objects;
 import java.util.Set;
+import org.dure.json.JsonFields;
 import org.dure.ledger.merkle.MerkleProofs;
 
 /**
@@ -109,19 +109,11 @@ public record LedgerEntry(long index, Instant timestamp, EventType type, String 
     Objects.requireNonNull(canonicalJson, "canonicalJson");
     JsonNode node = CanonicalJson.parse(canonicalJson);
     if (!node.isObject()) throw new IllegalArgumentException("an entry must be a JSON object");
-    for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
-      String name = it.next();
-      if (!FIELDS.contains(name)) throw new IllegalArgumentException("unknown field \"" + name + "\"");
-    }
-    JsonNode index = node.get("index");
-    if (index == null || !index.isIntegralNumber() || !index.canConvertToLong()) {
-      throw new IllegalArgumentException("field \"index\" must be an integer");
-    }
-    JsonNode details = node.get("details");
-    if (details == null || !details.isObject()) {
-      throw new IllegalArgumentException("field \"details\" must be a JSON object");
-    }
-    String type = requiredText(node, "type");
+    JsonFields f = JsonFields.of(node, "", "field", (path, problem) -> new IllegalArgumentException(path + ": " + problem))
+        .allowOnly(FIELDS);
+    long index = f.longValue("index");
+    ObjectNode details = f.object("details", true).node();
+    String type = f.string("type");
     EventType eventType;
     try {
       eventType = EventType.valueOf(type);
@@ -130,13 +122,12 @@ public record LedgerEntry(long index, Instant timestamp, EventType type, String 
     }
     Instant timestamp;
     try {
-      timestamp = Instant.parse(requiredText(node, "timestamp"));
+      timestamp = Instant.parse(f.string("timestamp"));
     } catch (DateTimeParseException e) {
       throw new IllegalArgumentException("field \"timestamp\" is not an ISO-8601 instant");
     }
-    LedgerEntry entry = new LedgerEntry(index.longValue(), timestamp, eventType, optionalText(node, "studyId"),
-        optionalText(node, "siteId"), optionalText(node, "actor"), (ObjectNode) details,
-        optionalText(node, "siteSignature"), requiredText(node, "coordinatorSignature"));
+    LedgerEntry entry = new LedgerEntry(index, timestamp, eventType, f.string("studyId", null), f.string("siteId", null),
+        f.string("actor", null), details, f.string("siteSignature", null), f.string("coordinatorSignature"));
     if (!Arrays.equals(entry.canonicalBytes(), canonicalJson)) {
       throw new IllegalArgumentException("the entry is not in canonical form (keys sorted, no whitespace, as the log"
           + " writes it): it was edited after it was written");
@@ -202,20 +193,5 @@ public record LedgerEntry(long index, Instant timestamp, EventType type, String 
             + String.format("%04X", (int) c) + " at position " + i);
       }
     }
-  }
-
-  private static String requiredText(JsonNode node, String name) {
-    JsonNode v = node.get(name);
-    if (v == null || !v.isTextual()) throw new IllegalArgumentException("field \"" + name + "\" must be a string");
-    return v.textValue();
-  }
-
-  private static String optionalText(JsonNode node, String name) {
-    JsonNode v = node.get(name);
-    if (v == null) return null;
-    if (!v.isTextual()) {
-      throw new IllegalArgumentException("field \"" + name + "\" must be a string when present (absent when empty)");
-    }
-    return v.textValue();
   }
 }

@@ -10,9 +10,9 @@ import java.time.format.DateTimeParseException;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.HexFormat;
-import java.util.Iterator;
 import java.util.Objects;
 import java.util.Set;
+import org.dure.json.JsonFields;
 
 /**
  * The coordinator's signed statement that its log held {@code size} entries whose RFC 6962 Merkle root is
@@ -82,23 +82,17 @@ public record SignedTreeHead(long size, byte[] rootHash, Instant timestamp, byte
     byte[] bytes = json.getBytes(StandardCharsets.UTF_8);
     JsonNode node = CanonicalJson.parse(bytes);
     if (!node.isObject()) throw new IllegalArgumentException("a tree head must be a JSON object");
-    for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
-      String name = it.next();
-      if (!FIELDS.contains(name)) throw new IllegalArgumentException("unknown tree head field \"" + name + "\"");
-    }
-    JsonNode size = node.get("size");
-    if (size == null || !size.isIntegralNumber() || !size.canConvertToLong()) {
-      throw new IllegalArgumentException("tree head field \"size\" must be an integer");
-    }
+    JsonFields f = JsonFields.of(node, "", "field", (path, problem) -> new IllegalArgumentException("tree head " + path + ": " + problem))
+        .allowOnly(FIELDS);
+    long size = f.longValue("size");
     Instant timestamp;
     try {
-      timestamp = Instant.parse(text(node, "timestamp"));
+      timestamp = Instant.parse(f.string("timestamp"));
     } catch (DateTimeParseException e) {
       throw new IllegalArgumentException("tree head field \"timestamp\" is not an ISO-8601 instant");
     }
-    SignedTreeHead head = new SignedTreeHead(size.longValue(),
-        LedgerSignatures.strictBase64(text(node, "rootHash"), "rootHash", 32), timestamp,
-        LedgerSignatures.strictBase64(text(node, "signature"), "signature", LedgerSignatures.MAX_SIGNATURE_BYTES));
+    SignedTreeHead head = new SignedTreeHead(size, LedgerSignatures.strictBase64(f.string("rootHash"), "rootHash", 32), timestamp,
+        LedgerSignatures.strictBase64(f.string("signature"), "signature", LedgerSignatures.MAX_SIGNATURE_BYTES));
     if (!head.toJson().equals(json)) {
       throw new IllegalArgumentException("the tree head is not in canonical form: it was edited after it was written");
     }
@@ -116,12 +110,6 @@ public record SignedTreeHead(long size, byte[] rootHash, Instant timestamp, byte
     o.put("rootHash", Base64.getEncoder().encodeToString(rootHash));
     o.put("timestamp", timestamp.toString());
     return o;
-  }
-
-  private static String text(JsonNode node, String name) {
-    JsonNode v = node.get(name);
-    if (v == null || !v.isTextual()) throw new IllegalArgumentException("tree head field \"" + name + "\" must be a string");
-    return v.textValue();
   }
 
   @Override public boolean equals(Object o) {

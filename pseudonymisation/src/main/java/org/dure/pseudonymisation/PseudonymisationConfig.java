@@ -21,6 +21,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import org.dure.json.JsonFields;
 
 /**
  * The {@code "pseudonymisation"} section of a site agent's config: how each column of the hospital's
@@ -395,12 +396,9 @@ public final class PseudonymisationConfig {
   }
 
   private static void allowOnly(JsonNode node, String field, List<String> allowed) {
-    for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
-      String f = it.next();
-      if (!allowed.contains(f))
-        throw new IllegalArgumentException(field + "." + f + ": unknown setting; "
-            + (allowed.isEmpty() ? "this technique takes no options" : "expected one of " + allowed));
-    }
+    if (allowed.isEmpty() && node.fieldNames().hasNext())
+      throw new IllegalArgumentException(field + "." + node.fieldNames().next() + ": unknown setting; this technique takes no options");
+    JsonFields.of(node, field, "setting", (path, problem) -> new IllegalArgumentException(path + ": " + problem)).allowOnly(allowed);
   }
 
   private static String hash(JsonNode section) {

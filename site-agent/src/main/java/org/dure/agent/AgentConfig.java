@@ -6,9 +6,9 @@ import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Iterator;
 import java.util.Objects;
 import java.util.Set;
+import org.dure.json.JsonFields;
 import org.dure.agent.data.CsvSource;
 import org.dure.agent.data.DataSource;
 import org.dure.agent.data.DataSourceConfig;
@@ -92,8 +92,8 @@ public record AgentConfig(String siteId, URI coordinator, DataSource data, Path 
     if (!Files.isReadable(file)) throw new IOException("cannot read agent config " + file.toAbsolutePath());
     JsonNode root;
     try {
-      root = org.dure.protocol.json.StrictJson.read(file);
-    } catch (org.dure.protocol.json.StrictJson.MalformedJsonException e) {
+      root = org.dure.json.StrictJson.read(file);
+    } catch (org.dure.json.StrictJson.MalformedJsonException e) {
       throw new IOException("agent config " + file + ": " + e.getMessage(), e);
     } catch (IOException e) {
       throw new IOException(file + " is not valid JSON: " + e.getMessage(), e);
@@ -158,10 +158,13 @@ public record AgentConfig(String siteId, URI coordinator, DataSource data, Path 
     }
   }
 
+  /** Refuses a key that is not one of {@code allowed}, naming its full path ({@code prefix}: "" or "metrics."). */
   private static void check(JsonNode node, Set<String> allowed, Path file, String prefix) throws IOException {
-    for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
-      String f = it.next();
-      if (!allowed.contains(f)) throw new IOException(file + ": unknown setting \"" + prefix + f + "\"; expected one of " + allowed);
+    try {
+      JsonFields.of(node, prefix.isEmpty() ? "" : prefix.substring(0, prefix.length() - 1), "setting",
+          (path, problem) -> new IllegalArgumentException(path + ": " + problem)).allowOnly(allowed);
+    } catch (IllegalArgumentException e) {
+      throw new IOException(file + ": " + e.getMessage(), e);
     }
   }
 }

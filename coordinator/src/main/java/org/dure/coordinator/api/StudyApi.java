@@ -294,7 +294,7 @@ public final class StudyApi {
     String body = JsonBody.text(rc);
     if (body.isBlank()) throw new ApiError(400, "empty body: send a JSON object", "$");
     try {
-      JsonNode n = org.dure.protocol.json.StrictJson.read(body);
+      JsonNode n = org.dure.json.StrictJson.read(body);
       if (n == null || !n.isObject()) throw new ApiError(400, "the body must be a JSON object", "$");
       return n;
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {

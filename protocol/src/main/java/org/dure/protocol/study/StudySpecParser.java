@@ -8,10 +8,11 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
-import java.util.Iterator;
+
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import org.dure.json.JsonFields;
 
 /**
  * Reads a study definition from JSON and checks every field, failing with a
@@ -27,7 +28,7 @@ public final class StudySpecParser {
   public static StudySpec parse(String json) {
     JsonNode root;
     try {
-      root = org.dure.protocol.json.StrictJson.read(json); // a key given twice, or text after the document, is refused
+      root = org.dure.json.StrictJson.read(json); // a key given twice, or text after the document, is refused
     } catch (JsonProcessingException e) {
       throw new StudySpecException("$", e.getMessage());
     }
@@ -36,25 +37,25 @@ public final class StudySpecParser {
   }
 
   public static StudySpec parse(ObjectNode root) {
-    Obj r = new Obj(root, "");
-    r.allow("name", "model", "features", "label", "missingValues", "training", "aggregation", "privacy", "minSites",
+    JsonFields r = fields(root, "");
+    r.allowOnly("name", "model", "features", "label", "missingValues", "training", "aggregation", "privacy", "minSites",
         "roundDeadlineSeconds", "validationFraction", "report", "offerDeadlineSeconds", "waitForSitesSeconds");
-    String name = r.text("name", "unnamed study");
+    String name = r.scalarText("name", 200, "unnamed study");
     if (name.length() > 200) throw new StudySpecException("name", "must be at most 200 characters");
-    ModelSpec model = model(r.obj("model", true));
+    ModelSpec model = model(r.object("model", true));
     List<FeatureSpec> features = features(r.node("features", true));
     checkSize(model, features);
-    Obj label = r.obj("label", true);
-    label.allow("column", "positive");
-    String labelColumn = label.requiredText("column");
-    String labelPositive = label.requiredText("positive");
+    JsonFields label = r.object("label", true);
+    label.allowOnly("column", "positive");
+    String labelColumn = label.scalarText("column", 200);
+    String labelPositive = label.scalarText("positive", 200);
     if (features.stream().anyMatch(f -> f.name().equals(labelColumn)))
       throw new StudySpecException("label.column", "'" + labelColumn + "' is also listed as a feature");
     MissingValuePolicy missing = r.choice("missingValues", "drop", MissingValuePolicy.values(),
         MissingValuePolicy::wireName);
-    TrainingPlan training = training(r.obj("training", true));
-    AggregationPlan aggregation = aggregation(r.obj("aggregation", false));
-    PrivacyPlan privacy = privacy(r.obj("privacy", false));
+    TrainingPlan training = training(r.object("training", true));
+    AggregationPlan aggregation = aggregation(r.object("aggregation", false));
+    PrivacyPlan privacy = privacy(r.object("privacy", false));
     // Secure aggregation needs two sites (one site's "sum" is its own update): that is its default minimum.
     int minSites = r.integer("minSites", privacy.secureAggregation().enabled() ? 2 : 1, 1, 10_000);
     int deadline = r.integer("roundDeadlineSeconds", 120, 1, 86_400);
@@ -63,7 +64,7 @@ public final class StudySpecParser {
     double validation = r.number("validationFraction", 0.2);
     if (!(validation > 0 && validation < 1))
       throw new StudySpecException("validationFraction", "must be between 0 and 1 (exclusive), was " + validation);
-    ReportPlan report = report(r.obj("report", false), labelColumn);
+    ReportPlan report = report(r.object("report", false), labelColumn);
     return new StudySpec(name, model, features, labelColumn, labelPositive, missing, training, aggregation,
         privacy, minSites, deadline, validation, report, offerDeadline, waitForSites);
   }
@@ -89,9 +90,9 @@ public final class StudySpecParser {
    * {@code "report": {"threshold": 0.5, "subgroups": ["sex", {"column": "age", "bands": [40, 60, 80]}]}}; an empty
    * or absent section is the default report.
    */
-  private static ReportPlan report(Obj r, String labelColumn) {
+  private static ReportPlan report(JsonFields r, String labelColumn) {
     if (r == null) return ReportPlan.defaults();
-    r.allow("threshold", "subgroups");
+    r.allowOnly("threshold", "subgroups");
     double threshold = r.number("threshold", ReportPlan.DEFAULT_THRESHOLD);
     if (!(threshold > 0 && threshold < 1))
       throw new StudySpecException(r.path("threshold"), "must be between 0 and 1 (exclusive), was " + threshold);
@@ -107,9 +108,9 @@ public final class StudySpecParser {
       JsonNode g = list.get(i);
       if (g.isTextual()) g = MAPPER.createObjectNode().put("column", g.asText());
       if (!g.isObject()) throw new StudySpecException(path, "expected a column name or {\"column\": ..., \"bands\": [...]}");
-      Obj o = new Obj((ObjectNode) g, path);
-      o.allow("column", "bands");
-      String column = o.requiredText("column");
+      JsonFields o = fields(g, path);
+      o.allowOnly("column", "bands");
+      String column = o.scalarText("column", 200);
       if (column.equals(labelColumn))
         throw new StudySpecException(o.path("column"), "'" + column + "' is the label; subgroups are patient characteristics");
       if (!seen.add(column)) throw new StudySpecException(o.path("column"), "subgroup column '" + column + "' is listed twice");
@@ -154,8 +155,8 @@ public final class StudySpecParser {
     }
   }
 
-  private static ModelSpec model(Obj m) {
-    m.allow("kind", "hiddenLayers", "activation");
+  private static ModelSpec model(JsonFields m) {
+    m.allowOnly("kind", "hiddenLayers", "activation");
     ModelSpec.Kind kind = m.choice("kind", null, ModelSpec.Kind.values(), ModelSpec.Kind::wireName);
     if (kind == ModelSpec.Kind.LOGISTIC_REGRESSION) {
       if (m.has("hiddenLayers") && m.node("hiddenLayers", false).size() > 0)
@@ -176,7 +177,7 @@ public final class StudySpecParser {
             "expected a layer width between 1 and " + ModelSpec.MAX_LAYER_WIDTH + ", was " + n);
       sizes[i] = n.asInt();
     }
-    String act = m.text("activation", "relu").toLowerCase(Locale.ROOT);
+    String act = m.scalarText("activation", 200, "relu").toLowerCase(Locale.ROOT);
     if (!ModelSpec.ACTIVATIONS.contains(act))
       throw new StudySpecException(m.path("activation"), "unknown activation '" + act + "'; expected one of " + ModelSpec.ACTIVATIONS);
     return new ModelSpec(kind, sizes, act);
@@ -194,9 +195,9 @@ public final class StudySpecParser {
       JsonNode f = node.get(i);
       if (f.isTextual()) f = MAPPER.createObjectNode().put("name", f.asText());
       if (!f.isObject()) throw new StudySpecException(path, "expected a feature name or {\"name\": ..., \"type\": ...}");
-      Obj o = new Obj((ObjectNode) f, path);
-      o.allow("name", "type", "categories");
-      String name = o.requiredText("name");
+      JsonFields o = fields(f, path);
+      o.allowOnly("name", "type", "categories");
+      String name = o.scalarText("name", 200);
       if (!seen.add(name)) throw new StudySpecException(path + ".name", "feature '" + name + "' is listed twice");
       FeatureSpec.Type type = o.choice("type", "numeric", FeatureSpec.Type.values(),
           t -> t.name().toLowerCase(Locale.ROOT));
@@ -223,23 +224,23 @@ public final class StudySpecParser {
     return out;
   }
 
-  private static TrainingPlan training(Obj t) {
-    t.allow("rounds", "localEpochs", "batchSize", "learningRate", "optimizer", "seed");
+  private static TrainingPlan training(JsonFields t) {
+    t.allowOnly("rounds", "localEpochs", "batchSize", "learningRate", "optimizer", "seed");
     int rounds = t.integer("rounds", 10, 1, 100_000);
     int epochs = t.integer("localEpochs", 1, 1, 10_000);
     int batch = t.integer("batchSize", 32, 1, 1_000_000);
     double lr = t.number("learningRate", 0.05);
     if (!(lr > 0 && lr <= 100)) throw new StudySpecException(t.path("learningRate"), "must be > 0 and <= 100, was " + lr);
-    String opt = t.text("optimizer", "sgd").toLowerCase(Locale.ROOT);
+    String opt = t.scalarText("optimizer", 200, "sgd").toLowerCase(Locale.ROOT);
     if (!TrainingPlan.OPTIMIZERS.contains(opt))
       throw new StudySpecException(t.path("optimizer"), "unknown optimizer '" + opt + "'; expected one of " + TrainingPlan.OPTIMIZERS);
     long seed = t.has("seed") ? t.longValue("seed") : 42L;
     return new TrainingPlan(rounds, epochs, batch, lr, opt, seed);
   }
 
-  private static AggregationPlan aggregation(Obj a) {
+  private static AggregationPlan aggregation(JsonFields a) {
     if (a == null) return AggregationPlan.fedAvg();
-    a.allow("strategy", "mu", "serverLearningRate", "beta1", "beta2", "tau");
+    a.allowOnly("strategy", "mu", "serverLearningRate", "beta1", "beta2", "tau");
     AggregationPlan.Strategy s = a.choice("strategy", "fedavg", AggregationPlan.Strategy.values(),
         AggregationPlan.Strategy::wireName);
     double mu = a.number("mu", s == AggregationPlan.Strategy.FEDPROX ? 0.01 : 0);
@@ -267,20 +268,20 @@ public final class StudySpecParser {
     };
   }
 
-  private static PrivacyPlan privacy(Obj p) {
+  private static PrivacyPlan privacy(JsonFields p) {
     if (p == null) return PrivacyPlan.defaults();
-    p.allow("secureAggregation", "differentialPrivacy", "siteLevelNoise");
-    PrivacyPlan.SecureAggregation sa = secureAggregation(p.obj("secureAggregation", false));
-    PrivacyPlan.SiteLevelNoise noise = siteLevelNoise(p.obj("siteLevelNoise", false));
+    p.allowOnly("secureAggregation", "differentialPrivacy", "siteLevelNoise");
+    PrivacyPlan.SecureAggregation sa = secureAggregation(p.object("secureAggregation", false));
+    PrivacyPlan.SiteLevelNoise noise = siteLevelNoise(p.object("siteLevelNoise", false));
     if (noise.enabled() && !sa.enabled())
       throw new StudySpecException(p.path("siteLevelNoise"), "needs secure aggregation (privacy.secureAggregation.enabled):"
           + " each site's share of the noise only protects it inside the sum");
-    return new PrivacyPlan(sa, differentialPrivacy(p.obj("differentialPrivacy", false)), noise);
+    return new PrivacyPlan(sa, differentialPrivacy(p.object("differentialPrivacy", false)), noise);
   }
 
-  private static PrivacyPlan.SiteLevelNoise siteLevelNoise(Obj n) {
+  private static PrivacyPlan.SiteLevelNoise siteLevelNoise(JsonFields n) {
     if (n == null) return PrivacyPlan.SiteLevelNoise.off();
-    n.allow("enabled", "noiseMultiplier", "clipNorm", "delta");
+    n.allowOnly("enabled", "noiseMultiplier", "clipNorm", "delta");
     if (!n.bool("enabled", true)) {
       for (String f : List.of("noiseMultiplier", "clipNorm", "delta"))
         if (n.has(f)) throw new StudySpecException(n.path(f), "applies only when site-level noise is enabled");
@@ -297,9 +298,9 @@ public final class StudySpecParser {
     return new PrivacyPlan.SiteLevelNoise(true, z, clip, delta);
   }
 
-  private static PrivacyPlan.DifferentialPrivacy differentialPrivacy(Obj d) {
+  private static PrivacyPlan.DifferentialPrivacy differentialPrivacy(JsonFields d) {
     if (d == null) return PrivacyPlan.DifferentialPrivacy.off();
-    d.allow("enabled", "noiseMultiplier", "clipNorm", "targetEpsilon", "delta");
+    d.allowOnly("enabled", "noiseMultiplier", "clipNorm", "targetEpsilon", "delta");
     boolean enabled = d.bool("enabled", true);
     if (!enabled) {
       for (String f : List.of("noiseMultiplier", "clipNorm", "targetEpsilon", "delta"))
@@ -322,9 +323,9 @@ public final class StudySpecParser {
     return new PrivacyPlan.DifferentialPrivacy(true, sigma, clip, eps, delta);
   }
 
-  private static PrivacyPlan.SecureAggregation secureAggregation(Obj s) {
+  private static PrivacyPlan.SecureAggregation secureAggregation(JsonFields s) {
     if (s == null) return PrivacyPlan.defaults().secureAggregation();
-    s.allow("enabled", "threshold", "clip");
+    s.allowOnly("enabled", "threshold", "clip");
     boolean enabled = s.bool("enabled", true);
     int threshold = s.integer("threshold", 0, 0, 10_000);
     double clip = s.number("clip", PrivacyPlan.DEFAULT_CLIP);
@@ -404,90 +405,7 @@ public final class StudySpecParser {
     return root.toString();
   }
 
-  /** A JSON object with its path, with typed field readers that fail naming the field. */
-  private record Obj(ObjectNode node, String prefix) {
-    String path(String field) {
-      return prefix.isEmpty() ? field : prefix + "." + field;
-    }
-
-    boolean has(String field) {
-      return node.has(field) && !node.get(field).isNull();
-    }
-
-    void allow(String... fields) {
-      Set<String> ok = Set.of(fields);
-      for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
-        String f = it.next();
-        if (!ok.contains(f)) throw new StudySpecException(path(f), "unknown field; expected one of " + Arrays.toString(fields));
-      }
-    }
-
-    JsonNode node(String field, boolean required) {
-      if (!has(field)) {
-        if (required) throw new StudySpecException(path(field), "is required");
-        return null;
-      }
-      return node.get(field);
-    }
-
-    Obj obj(String field, boolean required) {
-      JsonNode n = node(field, required);
-      if (n == null) return null;
-      if (!n.isObject()) throw new StudySpecException(path(field), "expected an object, was " + n.getNodeType().name().toLowerCase(Locale.ROOT));
-      return new Obj((ObjectNode) n, path(field));
-    }
-
-    String requiredText(String field) {
-      JsonNode n = node(field, true);
-      if (!n.isTextual() && !n.isNumber() && !n.isBoolean())
-        throw new StudySpecException(path(field), "expected a string, was " + n.getNodeType().name().toLowerCase(Locale.ROOT));
-      String v = n.asText();
-      if (v.isBlank()) throw new StudySpecException(path(field), "must not be blank");
-      if (v.length() > 200) throw new StudySpecException(path(field), "must be at most 200 characters");
-      return v;
-    }
-
-    String text(String field, String dflt) {
-      return has(field) ? requiredText(field) : dflt;
-    }
-
-    <E> E choice(String field, String dflt, E[] values, java.util.function.Function<E, String> wire) {
-      String v = dflt == null ? requiredText(field) : text(field, dflt);
-      for (E e : values) if (wire.apply(e).equalsIgnoreCase(v)) return e;
-      throw new StudySpecException(path(field), "unknown value '" + v + "'; expected one of "
-          + Arrays.stream(values).map(wire).toList());
-    }
-
-    int integer(String field, int dflt, int min, int max) {
-      if (!has(field)) return dflt;
-      JsonNode n = node.get(field);
-      if (!n.isIntegralNumber() || !n.canConvertToInt())
-        throw new StudySpecException(path(field), "expected an integer, was " + n);
-      int v = n.asInt();
-      if (v < min || v > max) throw new StudySpecException(path(field), "must be between " + min + " and " + max + ", was " + v);
-      return v;
-    }
-
-    boolean bool(String field, boolean dflt) {
-      if (!has(field)) return dflt;
-      JsonNode n = node.get(field);
-      if (!n.isBoolean()) throw new StudySpecException(path(field), "expected true or false, was " + n);
-      return n.asBoolean();
-    }
-
-    long longValue(String field) {
-      JsonNode n = node.get(field);
-      if (!n.isIntegralNumber() || !n.canConvertToLong()) throw new StudySpecException(path(field), "expected an integer, was " + n);
-      return n.asLong();
-    }
-
-    double number(String field, double dflt) {
-      if (!has(field)) return dflt;
-      JsonNode n = node.get(field);
-      if (!n.isNumber()) throw new StudySpecException(path(field), "expected a number, was " + n);
-      double v = n.asDouble();
-      if (!Double.isFinite(v)) throw new StudySpecException(path(field), "must be finite");
-      return v;
-    }
+  private static JsonFields fields(JsonNode node, String path) {
+    return JsonFields.of(node, path, "field", StudySpecException::new);
   }
 }

@@ -9,7 +9,7 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 
 /** JSON encoding of wire messages. Unknown fields and types, duplicate keys and trailing text are errors. */
 public final class WireJson {
-  private static final ObjectMapper MAPPER = org.dure.protocol.json.StrictJson.configure(JsonMapper.builder())
+  private static final ObjectMapper MAPPER = org.dure.json.StrictJson.configure(JsonMapper.builder())
       .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
       .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
       .enable(com.fasterxml.jackson.core.json.JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)

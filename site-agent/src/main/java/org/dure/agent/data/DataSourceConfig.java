@@ -9,6 +9,7 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
+import org.dure.json.JsonFields;
 
 /**
  * Reads the {@code "data"} section of the agent configuration. Exactly one of {@code csv} and {@code jdbc};
@@ -119,10 +120,13 @@ public final class DataSourceConfig {
     }
   }
 
+  /** Refuses a key that is not one of {@code allowed}, naming its full path ({@code prefix}: "data." or "data.jdbc."). */
   private static void check(JsonNode node, Set<String> allowed, String prefix) throws IOException {
-    for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
-      String f = it.next();
-      if (!allowed.contains(f)) throw new IOException("unknown setting \"" + prefix + f + "\"; expected one of " + allowed);
+    try {
+      JsonFields.of(node, prefix.substring(0, prefix.length() - 1), "setting",
+          (path, problem) -> new IllegalArgumentException(path + ": " + problem)).allowOnly(allowed);
+    } catch (IllegalArgumentException e) {
+      throw new IOException(e.getMessage(), e);
     }
   }
 }

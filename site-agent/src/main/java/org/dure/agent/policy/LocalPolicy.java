@@ -12,6 +12,7 @@ import java.util.LinkedHashSet;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
+import org.dure.json.JsonFields;
 import org.dure.agent.privacy.PrivacyBudget;
 import org.dure.protocol.study.ModelSpec;
 import org.dure.protocol.study.PrivacyPlan;
@@ -191,23 +192,20 @@ public record LocalPolicy(Approval approval, Set<String> allowedModels, Integer 
         + "; the agent does not start without the policy its config names");
     JsonNode root;
     try {
-      root = org.dure.protocol.json.StrictJson.read(file);
-    } catch (org.dure.protocol.json.StrictJson.MalformedJsonException e) {
+      root = org.dure.json.StrictJson.read(file);
+    } catch (org.dure.json.StrictJson.MalformedJsonException e) {
       throw new IOException("local policy " + file + " is not valid JSON: " + e.getMessage(), e);
     } catch (IOException e) {
       throw new IOException("local policy " + file + " is not valid JSON: " + e.getMessage(), e);
     }
     if (root == null || !root.isObject()) throw new IOException("local policy " + file + ": expected a JSON object");
-    for (Iterator<String> it = root.fieldNames(); it.hasNext(); ) {
-      String f = it.next();
-      if (!SETTINGS.contains(f)) throw new IOException("local policy " + file + ": unknown setting \"" + f
-          + "\"; expected one of " + new java.util.TreeSet<>(SETTINGS));
-    }
     LocalPolicy d = defaults();
     try {
+      JsonFields f = JsonFields.of(root, "", "setting", (path, problem) -> new IllegalArgumentException(path + ": " + problem))
+          .allowOnly(SETTINGS);
       Approval approval = d.approval();
       if (root.has("approval")) {
-        String a = text(root, "approval", file);
+        String a = f.string("approval");
         approval = switch (a) {
           case "manual" -> Approval.MANUAL;
           case "automatic" -> Approval.AUTOMATIC;
@@ -223,19 +221,19 @@ public record LocalPolicy(Approval approval, Set<String> allowedModels, Integer 
           models.add(x.asText().equals("logistic") ? "logistic_regression" : x.asText()); // "logistic": the short name
         }
       }
-      int cells = root.has("minCellSize") ? (int) number(root, "minCellSize", file, true) : DEFAULT_MIN_CELL_SIZE;
+      int cells = f.integer("minCellSize", DEFAULT_MIN_CELL_SIZE, Integer.MIN_VALUE, Integer.MAX_VALUE);
       return new LocalPolicy(approval, models,
-          root.has("maxRounds") ? (Integer) (int) number(root, "maxRounds", file, true) : null,
+          f.optionalInteger("maxRounds", Integer.MIN_VALUE, Integer.MAX_VALUE),
           // omitted: a safe minimum, not "no minimum" (see DEFAULT_COHORT_CELLS)
-          root.has("minLocalCohort") ? (long) number(root, "minLocalCohort", file, true) : (long) DEFAULT_COHORT_CELLS * Math.max(1, cells),
-          bool(root, "perSiteMetricsMayLeave", d.perSiteMetricsMayLeave(), file),
-          bool(root, "requireSecureAggregation", d.requireSecureAggregation(), file),
-          root.has("maxEpsilonPerStudy") ? number(root, "maxEpsilonPerStudy", file, false) : null,
-          root.has("maxEpsilonTotal") ? number(root, "maxEpsilonTotal", file, false) : null,
+          f.has("minLocalCohort") ? f.longValue("minLocalCohort") : (long) DEFAULT_COHORT_CELLS * Math.max(1, cells),
+          f.bool("perSiteMetricsMayLeave", d.perSiteMetricsMayLeave()),
+          f.bool("requireSecureAggregation", d.requireSecureAggregation()),
+          f.has("maxEpsilonPerStudy") ? f.number("maxEpsilonPerStudy", 0) : null,
+          f.has("maxEpsilonTotal") ? f.number("maxEpsilonTotal", 0) : null,
           cells,
-          root.has("minSecureRoster") ? (int) number(root, "minSecureRoster", file, true) : DEFAULT_MIN_SECURE_ROSTER,
+          f.integer("minSecureRoster", DEFAULT_MIN_SECURE_ROSTER, Integer.MIN_VALUE, Integer.MAX_VALUE),
           root.has("reportBands") ? bands(root.path("reportBands"), file) : DEFAULT_REPORT_BANDS,
-          root.has("maxModelParameters") ? (long) number(root, "maxModelParameters", file, true) : ModelSpec.MAX_PARAMETERS);
+          f.has("maxModelParameters") ? f.longValue("maxModelParameters") : ModelSpec.MAX_PARAMETERS);
     } catch (IllegalArgumentException e) {
       throw new IOException("local policy " + file + ": " + e.getMessage(), e);
     }
@@ -341,25 +339,5 @@ public record LocalPolicy(Approval approval, Set<String> allowedModels, Integer 
   public List<Double> bandsFor(String column, List<Double> requested) {
     if (reportBands == null) return requested;
     return reportBands.get(column);
-  }
-
-  private static String text(JsonNode root, String f, Path file) throws IOException {
-    if (!root.path(f).isTextual()) throw new IOException("local policy " + file + ": \"" + f + "\" must be a string, was " + root.path(f));
-    return root.path(f).asText();
-  }
-
-  private static boolean bool(JsonNode root, String f, boolean dflt, Path file) throws IOException {
-    if (!root.has(f)) return dflt;
-    if (!root.path(f).isBoolean()) throw new IOException("local policy " + file + ": \"" + f + "\" must be true or false, was " + root.path(f));
-    return root.path(f).asBoolean();
-  }
-
-  private static double number(JsonNode root, String f, Path file, boolean integral) throws IOException {
-    JsonNode n = root.path(f);
-    if (!n.isNumber() || (integral && !n.canConvertToInt()) || (integral && n.asDouble() != Math.rint(n.asDouble()))) {
-      throw new IOException("local policy " + file + ": \"" + f + "\" must be " + (integral ? "a whole number" : "a number")
-          + ", was " + n);
-    }
-    return n.asDouble();
   }
 }

@@ -140,7 +140,7 @@ class DataSourceConfigTest {
 
   @Test void aMisspeltJdbcSettingIsNamed() {
     String m = loadFails("{\"jdbc\": {\"url\": \"jdbc:postgresql://db/cdm\", \"user\": \"r\", \"password\": \"x\", \"query\": \"SELECT 1\"}}");
-    assertTrue(m.contains("unknown setting \"data.jdbc.password\""), m);
+    assertTrue(m.contains("data.jdbc.password: unknown setting"), m);
   }
 
   @Test void twoStudyColumnsMappedToOneLocalColumnAreRefused() {

@@ -1,4 +1,4 @@
-package org.dure.protocol.json;
+package org.dure.json;
 
 import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonProcessingException;
