@@ -4,7 +4,7 @@ import static org.dure.fuzz.Contract.refusesOnlyWith;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import java.nio.charset.StandardCharsets;
-import org.dure.protocol.json.StrictJson;
+import org.dure.json.StrictJson;
 import org.junit.jupiter.api.Tag;
 
 /** The strict JSON reader under API bodies, agent configs and policies. */
