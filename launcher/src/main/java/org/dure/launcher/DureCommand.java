@@ -2,7 +2,6 @@ package org.dure.launcher;
 
 import org.dure.agent.SiteAgentMain;
 
-import org.dure.bench.Bench;
 import org.dure.cohort.GenerateCohort;
 import org.dure.coordinator.CoordinatorMain;
 import org.dure.coordinator.admin.AdminCommand;
@@ -15,8 +14,10 @@ import picocli.CommandLine.Command;
 /** {@code dure}: the one command line of the project. */
 @Command(name = "dure", mixinStandardHelpOptions = true, version = "dure 0.1.0",
     description = "Dure: privacy-preserving federated learning for hospital consortia.",
+    footer = {"", "Benchmarks: ./dure bench --help (the bench module, run on its own classpath: no benchmark code is on this"
+        + " command line's classpath or in the deployed jars and images)."},
     subcommands = {DemoCommand.class, RehearseCommand.class, StudyCommand.class, ModelCommand.class, AdminCommand.class, LedgerCommand.class, CoordinatorMain.class, SiteAgentMain.class,
-        GenerateCohort.class, Bench.class, CommandLine.HelpCommand.class})
+        GenerateCohort.class, CommandLine.HelpCommand.class})
 public final class DureCommand implements Runnable {
   static final String HAZELCAST_OPENS = "--add-modules java.se --add-exports java.base/jdk.internal.ref=ALL-UNNAMED"
       + " --add-opens java.base/java.lang=ALL-UNNAMED --add-opens java.base/sun.nio.ch=ALL-UNNAMED"
