@@ -36,10 +36,7 @@ host_args=""
 for h in $HOSTS; do host_args="$host_args --host $h"; done
 # The token is printed once by `admin init`; keep it in an owner-only file and out of the Compose log.
 dure admin init --dir "$C" --name "Dure rehearsal consortium" $host_args --passphrase-file "$PF" \
-  --token-file "$C/admin.token" > "$C/init.log"
-grep -v -A1 '^API token' "$C/init.log" | grep -v -e '^--$' -e '^API token' | sed 's/^/init: /' | head -n 5
-cp -R "$C/coordinator/." /out/coordinator-pki/
-echo "init: coordinator PKI copied to the coordinator's volume (CA certificate, TLS certificate and key, CRL, register, credentials)"
+  --token-file "$C/admin.token" | sed -n '1,/^$/p' | sed -e '/^$/d' -e 's/^/init: /'
 
 dure generate-cohort --out "$C/cohort" --patients "$PATIENTS" --sites "$(echo $SITES | wc -w)" | sed 's/^/init: /'
 n=0
@@ -77,5 +74,8 @@ POLICY
 AGENT
   echo "init: site $s ready: /var/lib/dure/{agent.json,policy.json,pki/,data/extract.csv} in its volume (data from $(basename "$src"))"
 done
+# after the enrolments: the site register (sites.json) is part of what the coordinator runs with
+cp -R "$C/coordinator/." /out/coordinator-pki/
+echo "init: coordinator PKI copied to the coordinator's volume (CA and TLS certificates, TLS key, CRL, site register, API credentials)"
 echo "$SITES" > "$C/.provisioned"
 echo "init: done; administrator token in $C/admin.token (owner-only)"
