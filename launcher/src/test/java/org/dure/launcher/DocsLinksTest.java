@@ -68,7 +68,7 @@ class DocsLinksTest {
     assertTrue(readme.get(fence + 1).startsWith("./dure demo "), readme.get(fence + 1));
     assertTrue(readme.get(fence + 2).startsWith("mvn -B verify "), readme.get(fence + 2));
     List<String> ci = Files.readAllLines(ROOT.resolve(".ci/run"));
-    assertEquals("mvn -B verify", ci.get(ci.size() - 1).strip(), ".ci/run must end by running the README's test command");
+    assertTrue(ci.stream().map(String::strip).anyMatch("mvn -B verify"::equals), ".ci/run must run the README's test command");
   }
 
   private static List<Path> pages() throws IOException {
