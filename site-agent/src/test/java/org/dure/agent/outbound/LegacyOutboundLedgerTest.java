@@ -51,6 +51,21 @@ class LegacyOutboundLedgerTest {
     assertNull(e.get(0).study());
     assertEquals(STUDY, e.get(5).study());
     assertEquals(2, e.get(5).round());
+    assertTrue(e.stream().allMatch(x -> x.filters().isEmpty()), "no entry of the old format names filters");
+  }
+
+  @Test void newEntriesWithFiltersFollowOldOnesAndTheChainStaysIntact() throws Exception {
+    OutboundLedger ledger = OutboundLedger.open(workDir());
+    ledger.record(false, WireJson.write(new AgentMessage.RoundFailed(STUDY, 4, "stop")).getBytes(StandardCharsets.UTF_8),
+        List.of("policy", "approval"));
+    ledger.record(false, WireJson.write(new AgentMessage.Hello("0.1.0", 0L)).getBytes(StandardCharsets.UTF_8), List.of());
+
+    OutboundReader.Verification v = OutboundReader.read(ledger.file());
+    assertTrue(v.intact(), v.problem());
+    assertEquals(10, v.lines());
+    assertEquals(List.of("policy", "approval"), v.entries().get(8).filters());
+    assertEquals(List.of(), v.entries().get(9).filters());
+    assertTrue(!Files.readAllLines(ledger.file()).get(9).contains("filters"), "no filters: no field, as before");
   }
 
   @Test void theCurrentAgentAppendsAndTheChainStaysIntact() throws Exception {
