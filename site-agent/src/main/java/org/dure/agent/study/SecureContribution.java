@@ -117,7 +117,7 @@ final class SecureContribution {
 
   /** The standard deviation of the noise each site adds: any t survivors together add sd z*S. */
   static double noiseStandardDeviation(PrivacyPlan.SiteLevelNoise noise, int threshold) {
-    return noise.noiseMultiplier() * noise.clipNorm() / Math.sqrt(threshold);
+    return org.dure.agent.chain.ClipNoiseFilter.noiseStandardDeviation(noise, threshold);
   }
 
   boolean isFor(SecAggWire.Addressed m) {
@@ -143,18 +143,13 @@ final class SecureContribution {
    * The locally trained model change and training loss, once training is done. With site-level noise the change
    * is clipped to L2 norm S, gets this site's share of the Gaussian noise, and the training loss is not sent.
    */
-  void trained(float[] global, String globalSha256, float[] trainedParameters, double meanLoss) {
+  void trained(float[] global, String globalSha256, float[] trainedParameters, double meanLoss,
+               org.dure.agent.chain.PrivacyChain chain) {
     this.globalSha256 = globalSha256;
     float[] x = new float[global.length + 1];
     for (int i = 0; i < global.length; i++) x[i] = trainedParameters[i] - global[i];
     if (noise.enabled()) {
-      double norm = 0;
-      for (int i = 0; i < global.length; i++) norm += (double) x[i] * x[i];
-      norm = Math.sqrt(norm);
-      double scale = norm > noise.clipNorm() ? noise.clipNorm() / norm : 1;
-      double sd = noiseStandardDeviation(noise, context.threshold());
-      java.util.random.RandomGenerator random = org.dure.learning.train.LocalTrainer.secureNoise();
-      for (int i = 0; i < global.length; i++) x[i] = (float) (x[i] * scale + sd * random.nextGaussian());
+      chain.addSiteNoise(studyId.toString(), round(), x, global.length, noise, context.threshold());
       meanLoss = 0;
     }
     int over = 0;

@@ -9,6 +9,7 @@ import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import org.dure.agent.chain.PrivacyChain;
 import org.dure.agent.policy.LocalPolicy;
 import org.dure.agent.policy.StudyDecisions;
 import org.dure.agent.policy.StudyDecisions.Status;
@@ -44,17 +45,29 @@ import org.slf4j.LoggerFactory;
 public final class StudyWork implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(StudyWork.class);
 
-  /** Where replies go. */
-  public interface Outbox {
+  /**
+   * Where replies go once the site's privacy chain let them pass; the filter-aware methods (which the agent's
+   * connection implements, to record the filters in the outbound ledger) default to the plain ones.
+   */
+  public interface Outbox extends PrivacyChain.Sink {
     boolean send(AgentMessage message);
 
     boolean sendBinary(byte[] frame);
+
+    @Override default boolean send(AgentMessage message, List<String> filters) {
+      return send(message);
+    }
+
+    @Override default boolean sendBinary(byte[] frame, List<String> filters) {
+      return sendBinary(frame);
+    }
   }
 
   private final String siteId;
   private final SiteIdentity identity;
   private final LocalData source;
-  private final Outbox out;
+  /** Every message of the study work leaves through the site's privacy chain. */
+  private final PrivacyChain out;
   private final ReceiptChecker receipts;
   private final java.util.function.Supplier<java.security.PublicKey> coordinatorKey;
   private final ExecutorService worker = Executors.newSingleThreadExecutor(r -> {
@@ -74,9 +87,6 @@ public final class StudyWork implements AutoCloseable {
   private final Map<UUID, SecureContribution> secure = new HashMap<>();
   /** Studies waiting for the data officer: the offer (what an approval signs) and the data read for it. */
   private final Map<UUID, Pending> pending = new HashMap<>();
-  /** Studies this site withdrew from: nothing more leaves for them (checked on every send, from any thread). */
-  private final java.util.Set<String> withdrawn = java.util.concurrent.ConcurrentHashMap.newKeySet();
-  private final Outbox unguarded;
   private final Approvals approvals;
   private final java.util.concurrent.ScheduledExecutorService decisionPoll = Executors.newSingleThreadScheduledExecutor(r -> {
     Thread t = new Thread(r, "dure-decisions");
@@ -115,45 +125,9 @@ public final class StudyWork implements AutoCloseable {
     this.source = source;
     this.budget = java.util.Objects.requireNonNull(budget, "budget");
     this.approvals = new Approvals(policy, decisions, identity);
-    this.unguarded = out;
-    this.out = guard(out);
-    for (StudyRecord r : decisions.all()) if (r.status() == Status.WITHDRAWN) withdrawn.add(r.id());
+    this.out = new PrivacyChain(siteId, policy, decisions, budget, out);
+    for (StudyRecord r : decisions.all()) if (r.status() == Status.WITHDRAWN) this.out.withdrawn(r.id());
     decisionPoll.scheduleWithFixedDelay(this::pollDecisions, 0, 500, TimeUnit.MILLISECONDS);
-  }
-
-  /** The send path: nothing leaves for a withdrawn study, and per-site metrics leave only if the policy allows. */
-  private Outbox guard(Outbox next) {
-    return new Outbox() {
-      @Override public boolean send(AgentMessage m) {
-        String study = m instanceof AgentMessage.StudyWithdrawn ? null : AgentMessage.studyIdOf(m); // a withdrawal goes out
-        if (study != null && withdrawn.contains(study)) {
-          log.info("study {}: withdrawn; not sending {}", study, m.getClass().getSimpleName());
-          return false;
-        }
-        boolean keepMetrics = !approvals.policy.perSiteMetricsMayLeave();
-        if (m instanceof AgentMessage.EvaluationReport e && keepMetrics) {
-          // The local policy keeps this site's validation metrics in the hospital: an empty report keeps the
-          // protocol moving, and the coordinator's pooled metrics are computed without this site.
-          m = new AgentMessage.EvaluationReport(e.studyId(), e.modelVersion(), SmallCells.withheld());
-        }
-        if (m instanceof AgentMessage.ValidationReport v && keepMetrics) {
-          // Likewise for the validation report: any counts that would let the coordinator pool this site's figures are
-          // this site's figures, so none leave; the report lists the site as withheld.
-          m = AgentMessage.ValidationReport.without(v.studyId(), v.modelVersion(), AgentMessage.ValidationReport.WITHHELD,
-              siteId + "'s local policy keeps its validation metrics in the hospital", v.minCellSize());
-        }
-        return next.send(m);
-      }
-
-      @Override public boolean sendBinary(byte[] frame) {
-        String study = Frames.readHeader(frame).studyId().toString();
-        if (withdrawn.contains(study)) {
-          log.info("study {}: withdrawn; not sending a model frame", study);
-          return false;
-        }
-        return next.sendBinary(frame);
-      }
-    };
   }
 
   // ---------------------------------------------------------------------------------------------- officer decisions
@@ -190,15 +164,16 @@ public final class StudyWork implements AutoCloseable {
           + " participation stays on record", d.studyId(), r.name(), r.endedStatus());
       return;
     }
-    withdrawn.add(d.studyId()); // from here on nothing more leaves for the study
+    out.withdrawn(d.studyId()); // from here on nothing more leaves for the study
     approvals.save(r.with(Status.WITHDRAWN, d.reason()));
-    unguarded.send(approvals.withdrawal(d.studyId(), d.reason()));
+    out.send(approvals.withdrawal(d.studyId(), d.reason()));
     org.dure.protocol.logging.LogFields.security(log, org.slf4j.event.Level.WARN, "study.withdrawn", d.studyId(), siteId, "study {} ({}): withdrawn by the data officer: {}",
         d.studyId(), r.name(), d.reason());
     worker.execute(() -> {
       UUID id = UUID.fromString(d.studyId());
       secure.remove(id);
       StudyParticipation p = studies.remove(id);
+      out.forget(d.studyId());
       if (p != null) p.close();
     });
   }
@@ -224,7 +199,7 @@ public final class StudyWork implements AutoCloseable {
       org.dure.protocol.logging.LogFields.security(log, org.slf4j.event.Level.INFO, "study.approved", d.studyId(), siteId,
           "study {} ({}): approved by the data officer{}", d.studyId(), r.name(), wasRefused ? " after refusing it" : "");
       if (p != null) {
-        studies.put(p.participation().studyId, p.participation());
+        admit(p.participation());
         out.send(accepted(p.offer(), p.participation().usableRows()));
       } else {
         // Refused before (the coordinator was told) or pending across a restart: take the offer again as it was
@@ -256,7 +231,7 @@ public final class StudyWork implements AutoCloseable {
       if (!sameSpec || known.status() != Status.APPROVED) {
         approvals.save(Approvals.record(o, spec, p.usableRows(), Status.APPROVED, "approved automatically by the local policy", known));
       }
-      studies.put(p.studyId, p);
+      admit(p);
       org.dure.protocol.logging.LogFields.security(log, org.slf4j.event.Level.INFO, "study.approved", p.studyId.toString(), siteId, "study {} ({}): accepted with {} rows",
           p.studyId, spec.name(), p.usableRows());
       out.send(accepted(o, p.usableRows()));
@@ -280,18 +255,15 @@ public final class StudyWork implements AutoCloseable {
     out.send(new AgentMessage.StudyDeclined(o.studyId(), siteId + " refused the study: " + rule));
   }
 
+  /** The study is approved here: its participation is kept, and its messages pass the chain under its terms. */
+  private void admit(StudyParticipation p) {
+    studies.put(p.studyId, p);
+    out.admit(p.terms());
+  }
+
   /** Why this site must not train the next round of the study (a privacy cap or target would be passed), or null. */
   private String budgetRefusal(StudyParticipation p) {
-    String why = budget.wouldExceed(p.studyId.toString(), p.mechanism, p.stepsPerRound);
-    double target = p.spec.privacy().differentialPrivacy().targetEpsilon();
-    if (why == null && p.mechanism != null && target > 0) {
-      double after = budget.epsilonAfter(p.studyId.toString(), p.mechanism, p.stepsPerRound);
-      if (after > target * (1 + 1e-9)) {
-        why = String.format(java.util.Locale.ROOT, "this round would take the study to ε = %.3f at this site, above the"
-            + " study's own target of %.3f", after, target);
-      }
-    }
-    return why == null ? null : "privacy budget of " + siteId + ": " + why + "; this site sends no update";
+    return out.budgetRefusal(p.terms());
   }
 
   public void handle(CoordinatorMessage m) {
@@ -503,8 +475,8 @@ public final class StudyWork implements AutoCloseable {
     }
     StudyRecord known = approvals.known(o.studyId());
     if (known != null && known.status() == Status.WITHDRAWN) {
-      withdrawn.add(o.studyId());
-      unguarded.send(approvals.withdrawal(o.studyId(), known.reason()));
+      out.withdrawn(o.studyId());
+      out.send(approvals.withdrawal(o.studyId(), known.reason()));
       return;
     }
     java.util.Optional<String> rule = approvals.policy.refusal(spec);
@@ -624,6 +596,7 @@ public final class StudyWork implements AutoCloseable {
     Pending waiting = pending.remove(UUID.fromString(e.studyId()));
     if (waiting != null) waiting.participation().close();
     StudyParticipation p = studies.remove(UUID.fromString(e.studyId()));
+    out.forget(e.studyId());
     if (p != null) {
       p.close();
       log.info("study {} ended: {} ({})", e.studyId(), e.status(), e.reason());
@@ -739,7 +712,7 @@ public final class StudyWork implements AutoCloseable {
     // With DP-SGD the training loss is a function of the sampled rows with no noise: it does not leave.
     double loss = p.mechanism != null ? 0 : o.meanLoss();
     if (c != null) {
-      c.trained(global, globalSha256, o.parameters(), loss);
+      c.trained(global, globalSha256, o.parameters(), loss, out);
       log.info("study {}: round {} trained on {} rows in {} ms (loss {}); waiting to mask it", f.studyId(), f.round(),
           p.trainRows(), (System.nanoTime() - t0) / 1_000_000, String.format("%.4f", o.meanLoss()));
       return;
@@ -799,6 +772,7 @@ public final class StudyWork implements AutoCloseable {
       out.send(new AgentMessage.RoundFailed(study, round, siteId + " cannot record the privacy budget it spent: " + e.getMessage()));
       return false;
     }
+    out.accounted(study, round, o.noisySteps());
     log.info("study {}: round {}: DP-SGD with σ = {}, C = {}, q = {}: ε = {} at δ = {} after {} noisy steps", study, round,
         String.format("%.3f", p.dp.noiseMultiplier()), p.dp.clipNorm(), String.format("%.4f", p.dp.samplingRate()),
         String.format("%.3f", epsilon), p.mechanism.delta(), p.stepsPerRound * round);

@@ -1,0 +1,62 @@
+package org.dure.agent.chain;
+
+import java.util.Optional;
+import org.dure.agent.policy.LocalPolicy;
+import org.dure.protocol.metrics.Evaluation;
+import org.dure.protocol.metrics.ScoreHistogram;
+import org.dure.protocol.study.StudySpec;
+import org.dure.protocol.wire.AgentMessage;
+
+/**
+ * The data officer's local policy as a filter: an approval leaves only for a study the policy's rules allow, and this
+ * site's validation metrics leave only if the policy lets per-site metrics leave (else an empty answer goes instead).
+ */
+public final class PolicyFilter implements SiteFilter {
+  private final LocalPolicy policy;
+  private final String siteId;
+
+  PolicyFilter(LocalPolicy policy, String siteId) {
+    this.policy = java.util.Objects.requireNonNull(policy, "policy");
+    this.siteId = siteId;
+  }
+
+  /** An evaluation that carries nothing: the coordinator's pooled metrics are computed without this site. */
+  public static Evaluation withheld() {
+    return new Evaluation(0, 0, Double.NaN, Double.NaN, Double.NaN, ScoreHistogram.empty());
+  }
+
+  @Override public FilterName name() {
+    return FilterName.POLICY;
+  }
+
+  @Override public Verdict inspect(Outgoing out, StudyTerms terms) {
+    if (!(out instanceof Outgoing.Json json)) return Verdict.notApplicable();
+    AgentMessage m = json.message();
+    if (m instanceof AgentMessage.StudyAccepted) {
+      if (terms == null) return new Verdict.Refused("the study was not admitted past the local policy's rules");
+      Optional<String> rule = policy.refusal(terms.spec());
+      return rule.isPresent() ? new Verdict.Refused(rule.get()) : Verdict.passed(out);
+    }
+    boolean keep = !policy.perSiteMetricsMayLeave();
+    if (m instanceof AgentMessage.EvaluationReport e) {
+      // The local policy keeps this site's validation metrics in the hospital: an empty report keeps the protocol
+      // moving, and the coordinator's pooled metrics are computed without this site.
+      return Verdict.passed(keep ? new Outgoing.Json(new AgentMessage.EvaluationReport(e.studyId(), e.modelVersion(),
+          withheld())) : out);
+    }
+    if (m instanceof AgentMessage.ValidationReport v) {
+      // Likewise for the validation report: any counts that would let the coordinator pool this site's figures are
+      // this site's figures, so none leave; the report lists the site as withheld.
+      return Verdict.passed(keep ? new Outgoing.Json(AgentMessage.ValidationReport.without(v.studyId(), v.modelVersion(),
+          AgentMessage.ValidationReport.WITHHELD, siteId + "'s local policy keeps its validation metrics in the hospital",
+          v.minCellSize())) : out);
+    }
+    return Verdict.notApplicable();
+  }
+
+  @Override public String settings(String studyId, StudySpec spec) {
+    return policy.describe() + "; per-site metrics " + (policy.perSiteMetricsMayLeave() ? "may leave" : "withheld")
+        + ", cells of at least " + policy.minCellSize() + " patients, secure rounds of at least " + policy.minSecureRoster()
+        + " sites" + policy.refusal(spec).map(r -> "; REFUSES this study: " + r).orElse("");
+  }
+}
