@@ -21,6 +21,23 @@ public final class ClipNoiseFilter implements SiteFilter {
     return noise.noiseMultiplier() * noise.clipNorm() / Math.sqrt(threshold);
   }
 
+  /**
+   * Why a secure round at this threshold cannot carry the study's site-level noise (this site's share, sd z*S/sqrt(t),
+   * must survive the element clip of the encoding), or null.
+   */
+  String announcementRefusal(StudyTerms t, int threshold) {
+    PrivacyPlan.SiteLevelNoise noise = t.privacy().siteLevelNoise();
+    double clip = t.privacy().secureAggregation().clip();
+    if (!noise.enabled()) return null;
+    double sd = noiseStandardDeviation(noise, threshold);
+    if (noise.clipNorm() + 6 * sd > clip) {
+      return "site-level noise (clipNorm " + noise.clipNorm() + ", noise sd " + String.format(Locale.ROOT, "%.4g", sd)
+          + " per element) would be cut by the study's secure-aggregation clip " + clip
+          + "; the study must raise privacy.secureAggregation.clip above clipNorm + 6 sd";
+    }
+    return null;
+  }
+
   /** A round trained with DP-SGD: {@code noisySteps} steps of the sampled Gaussian mechanism were taken. */
   void trained(String studyId, int round, long noisySteps) {
     if (noisySteps > 0) noised.add(studyId + "/" + round);

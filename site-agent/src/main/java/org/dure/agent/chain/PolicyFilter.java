@@ -25,6 +25,20 @@ public final class PolicyFilter implements SiteFilter {
     return new Evaluation(0, 0, Double.NaN, Double.NaN, Double.NaN, ScoreHistogram.empty());
   }
 
+  /** Why a secure round of {@code rosterSize} sites is too small for this site's policy (minSecureRoster), or null. */
+  String rosterRefusal(int rosterSize) {
+    if (rosterSize >= policy.minSecureRoster()) return null;
+    return "the round's roster has " + rosterSize + " sites, fewer than the " + policy.minSecureRoster()
+        + " this site's policy requires (minSecureRoster): in a smaller sum each site's update is too close to the sum";
+  }
+
+  /** Why an unmask request naming {@code survivors} sites is too small for this site's policy, or null. */
+  String survivorsRefusal(int survivors) {
+    if (survivors >= policy.minSecureRoster()) return null;
+    return "the unmask request names " + survivors + " survivors, fewer than the " + policy.minSecureRoster()
+        + " this site's policy requires (minSecureRoster)";
+  }
+
   @Override public FilterName name() {
     return FilterName.POLICY;
   }

@@ -89,6 +89,25 @@ public final class PrivacyChain {
     return budget.refusalBeforeRound(t);
   }
 
+  /** Why a secure round with this roster is too small for the site's policy (minSecureRoster), or null. */
+  public String rosterRefusal(int rosterSize) {
+    return policy.rosterRefusal(rosterSize);
+  }
+
+  /** Why an unmask request naming this many survivors is too small for the site's policy, or null. */
+  public String survivorsRefusal(int survivors) {
+    return policy.survivorsRefusal(survivors);
+  }
+
+  /**
+   * Why this site sits out an announced secure-aggregation attempt: the secure-aggregation filter's checks of the
+   * announcement against the approved study, then whether the clip-noise filter's site-level noise fits it; or null.
+   */
+  public String secureRoundRefusal(StudyTerms t, long trainRows, org.dure.protocol.wire.CoordinatorMessage.SecAggStart start) {
+    String why = secureAggregation.announcementRefusal(t, trainRows, start);
+    return why != null ? why : clipNoise.announcementRefusal(t, start.threshold());
+  }
+
   /** Adds a secure study's site-level noise to the clipped model change {@code x[0, n)} (see {@link ClipNoiseFilter}). */
   public void addSiteNoise(String studyId, int round, float[] x, int n, org.dure.protocol.study.PrivacyPlan.SiteLevelNoise noise,
                            int threshold) {
