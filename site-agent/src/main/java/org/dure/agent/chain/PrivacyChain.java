@@ -30,7 +30,6 @@ public final class PrivacyChain {
     boolean sendBinary(byte[] frame, List<String> filters);
   }
 
-  private final String siteId;
   private final PolicyFilter policy;
   private final ApprovalFilter approval;
   private final BudgetFilter budget;
@@ -43,7 +42,6 @@ public final class PrivacyChain {
   private final Map<String, StudyTerms> terms = new java.util.concurrent.ConcurrentHashMap<>();
 
   public PrivacyChain(String siteId, LocalPolicy policy, StudyDecisions decisions, PrivacyBudget budget, Sink next) {
-    this.siteId = siteId;
     this.policy = new PolicyFilter(policy, siteId);
     this.approval = new ApprovalFilter(decisions);
     this.budget = new BudgetFilter(budget, siteId);
@@ -186,9 +184,5 @@ public final class PrivacyChain {
     lines.add(i + ". " + FilterName.OUTBOUND_LEDGER.wire() + ": every message recorded (with the filters it went through)"
         + " and synced to " + outboundLedger + " before it is sent");
     return lines;
-  }
-
-  String siteId() {
-    return siteId;
   }
 }

@@ -3,7 +3,6 @@ package org.dure.agent.study;
 import java.io.IOException;
 import java.util.UUID;
 import org.dure.agent.chain.PrivacyChain;
-import org.dure.agent.policy.StudyDecisions;
 import org.dure.protocol.metrics.Evaluation;
 import org.dure.protocol.wire.AgentMessage;
 import org.dure.protocol.wire.CoordinatorMessage;

@@ -8,7 +8,6 @@ import org.dure.agent.chain.PrivacyChain;
 import org.dure.agent.data.LocalData;
 import org.dure.agent.identity.SiteIdentity;
 import org.dure.agent.policy.LocalPolicy;
-import org.dure.agent.policy.StudyDecisions;
 import org.dure.agent.policy.StudyDecisions.Status;
 import org.dure.agent.policy.StudyDecisions.StudyRecord;
 import org.dure.agent.study.StudyContext.Pending;

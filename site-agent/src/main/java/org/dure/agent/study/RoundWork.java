@@ -5,7 +5,6 @@ import java.util.UUID;
 import org.dure.agent.chain.PrivacyChain;
 import org.dure.agent.identity.SiteIdentity;
 import org.dure.agent.ledger.ReceiptChecker;
-import org.dure.agent.policy.StudyDecisions;
 import org.dure.agent.privacy.PrivacyBudget;
 import org.dure.crypto.sign.SiteSignatures.Purpose;
 import org.dure.learning.train.TrainOutcome;

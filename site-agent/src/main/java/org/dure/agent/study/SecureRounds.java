@@ -5,7 +5,6 @@ import java.util.UUID;
 import org.dure.agent.chain.PrivacyChain;
 import org.dure.agent.identity.SiteIdentity;
 import org.dure.agent.ledger.ReceiptChecker;
-import org.dure.agent.policy.StudyDecisions;
 import org.dure.protocol.wire.AgentMessage;
 import org.dure.protocol.wire.CoordinatorMessage;
 import org.dure.protocol.wire.SecAggWire;
