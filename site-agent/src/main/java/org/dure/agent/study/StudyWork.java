@@ -72,7 +72,7 @@ public final class StudyWork implements AutoCloseable {
   });
   private final StudyContext ctx;
   private final OfferDesk offers;
-  private final OfficerDecisions decisions;
+  private final OfficerDecisions officer;
   private final Evaluations evaluations;
   private final RoundWork rounds;
   private final SecureRounds secureRounds;
@@ -101,12 +101,12 @@ public final class StudyWork implements AutoCloseable {
     this.ctx = new StudyContext(identity, source, chain, new Approvals(policy, decisions, identity), journal, receipts,
         budget, worker);
     this.offers = new OfferDesk(ctx);
-    this.decisions = new OfficerDecisions(ctx, offers);
+    this.officer = new OfficerDecisions(ctx, offers);
     this.evaluations = new Evaluations(ctx);
     this.rounds = new RoundWork(ctx, evaluations);
     this.secureRounds = new SecureRounds(ctx);
     for (StudyRecord r : decisions.all()) if (r.status() == Status.WITHDRAWN) chain.withdrawn(r.id());
-    decisionPoll.scheduleWithFixedDelay(this.decisions::pollDecisions, 0, 500, TimeUnit.MILLISECONDS);
+    decisionPoll.scheduleWithFixedDelay(officer::pollDecisions, 0, 500, TimeUnit.MILLISECONDS);
   }
 
   public void handle(CoordinatorMessage m) {
@@ -178,7 +178,7 @@ public final class StudyWork implements AutoCloseable {
 
   private void ended(CoordinatorMessage.StudyEnded e) {
     try {
-      decisions.recordEnd(e);
+      officer.recordEnd(e);
     } catch (RuntimeException x) { // the resources below are freed all the same
       log.error("study {}: cannot record that the study ended: {}", e.studyId(), x.toString());
     }
