@@ -8,8 +8,9 @@ import org.dure.protocol.study.StudySpec;
 import org.dure.protocol.wire.AgentMessage;
 
 /**
- * The data officer's local policy as a filter: an approval leaves only for a study the policy's rules allow, and this
- * site's validation metrics leave only if the policy lets per-site metrics leave (else an empty answer goes instead).
+ * The data officer's local policy as a filter: an approval leaves only for a study the policy's rules (and its cohort
+ * rule) allow, and this site's validation metrics leave only if the policy lets per-site metrics leave (else an empty
+ * answer goes instead).
  */
 public final class PolicyFilter implements SiteFilter {
   private final LocalPolicy policy;
@@ -46,9 +47,9 @@ public final class PolicyFilter implements SiteFilter {
   @Override public Verdict inspect(Outgoing out, StudyTerms terms) {
     if (!(out instanceof Outgoing.Json json)) return Verdict.notApplicable();
     AgentMessage m = json.message();
-    if (m instanceof AgentMessage.StudyAccepted) {
+    if (m instanceof AgentMessage.StudyAccepted a) {
       if (terms == null) return new Verdict.Refused("the study was not admitted past the local policy's rules");
-      Optional<String> rule = policy.refusal(terms.spec());
+      Optional<String> rule = policy.refusal(terms.spec(), a.rows()); // its rules, then the cohort rule
       return rule.isPresent() ? new Verdict.Refused(rule.get()) : Verdict.passed(out);
     }
     boolean keep = !policy.perSiteMetricsMayLeave();

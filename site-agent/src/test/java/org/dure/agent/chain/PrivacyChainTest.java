@@ -120,6 +120,17 @@ class PrivacyChainTest {
     assertEquals(List.of("policy", "approval"), sent.get(0).filters());
   }
 
+  @Test void anApprovalLeavesOnlyForAStudyThePolicysRulesAndCohortRuleAllow() throws Exception {
+    record(Status.APPROVED);
+    PrivacyChain c = chain(policy());
+    c.admit(new StudyTerms(STUDY, spec(true, null), null, 0));
+
+    assertFalse(c.send(new AgentMessage.StudyAccepted(STUDY, 10, "c2ln", 3)), "10 rows, under the policy's minLocalCohort");
+    assertTrue(c.send(new AgentMessage.StudyAccepted(STUDY, 300, "c2ln", 3)));
+    assertEquals(1, sent.size());
+    assertEquals(List.of("policy", "approval"), sent.get(0).filters());
+  }
+
   @Test void aSecureStudysContributionLeavesOnlyMasked() throws Exception {
     record(Status.APPROVED);
     PrivacyChain c = chain(policy());
