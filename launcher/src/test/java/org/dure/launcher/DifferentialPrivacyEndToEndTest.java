@@ -114,6 +114,15 @@ class DifferentialPrivacyEndToEndTest {
         }
       }
 
+      // each masked input went through every filter of hospital-a's privacy chain that applies to a DP-SGD secure study
+      for (var e : outbound.entries()) {
+        if (!id.equals(e.study())) continue;
+        if (e.kind().equals("masked-input")) {
+          assertEquals(java.util.List.of("approval", "budget", "clip-noise", "secure-aggregation"), e.filters(), e.toString());
+        }
+        if (e.kind().equals("privacy-spent")) assertEquals(java.util.List.of("approval", "budget"), e.filters(), e.toString());
+      }
+
       // the coordinator's ledger: contributions of hospital-a only in rounds 1 and 2
       JsonNode entries = c.getAsAdmin("/api/ledger/entries?study=" + id + "&site=hospital-a").body();
       int contributions = 0;

@@ -78,6 +78,15 @@ class OutboundLedgerEndToEndTest {
         assertTrue(kinds.containsAll(Set.of("study-accepted", "statistics", "evaluation", "secagg-keys", "secagg-shares",
             "masked-input", "site-update")), kinds.toString());
         assertTrue(recorded.stream().filter(e -> e.kind().equals("masked-input")).allMatch(e -> secureId.equals(e.study())));
+        // Each entry names the site's privacy filters the message went through, in the chain's order.
+        assertTrue(recorded.stream().filter(e -> e.kind().equals("masked-input"))
+            .allMatch(e -> e.filters().equals(List.of("approval", "secure-aggregation"))), recorded.toString());
+        assertTrue(recorded.stream().filter(e -> e.kind().equals("site-update"))
+            .allMatch(e -> e.filters().equals(List.of("approval"))), recorded.toString());
+        assertTrue(recorded.stream().filter(e -> e.kind().equals("study-accepted"))
+            .allMatch(e -> e.filters().equals(List.of("policy", "approval"))), recorded.toString());
+        assertTrue(recorded.stream().filter(e -> e.kind().equals("evaluation"))
+            .allMatch(e -> e.filters().equals(List.of("policy", "approval"))), recorded.toString());
         OutboundReader.Verification v = OutboundReader.read(ledger);
         assertTrue(v.intact(), v.problem());
         assertEquals("hello", v.entries().get(0).kind());

@@ -38,20 +38,34 @@ public final class SiteAgent implements AutoCloseable {
     this.work = new StudyWork(identity, data, receipts, () -> holder[0].coordinatorKey(), config.policy(),
         new StudyDecisions(config.workDir()), budget, config.workDir(), new StudyWork.Outbox() {
       @Override public boolean send(AgentMessage m) {
-        return holder[0].send(m);
+        return send(m, java.util.List.of());
       }
 
       @Override public boolean sendBinary(byte[] frame) {
-        boolean sent = holder[0].sendBinary(frame);
+        return sendBinary(frame, java.util.List.of());
+      }
+
+      @Override public boolean send(AgentMessage m, java.util.List<String> filters) {
+        return holder[0].send(m, filters);
+      }
+
+      @Override public boolean sendBinary(byte[] frame, java.util.List<String> filters) {
+        boolean sent = holder[0].sendBinary(frame, filters);
         Frames.Kind kind = sent ? Frames.readHeader(frame).kind() : null;
         if (kind == Frames.Kind.SITE_UPDATE || kind == Frames.Kind.MASKED_INPUT) m.roundContributed(kind == Frames.Kind.MASKED_INPUT);
         return sent;
       }
     });
     work.metrics(m);
-    org.dure.agent.outbound.OutboundRecorder recorded = (binary, payload) -> {
-      outbound.record(binary, payload);
-      m.outbound(binary, payload.length);
+    org.dure.agent.outbound.OutboundRecorder recorded = new org.dure.agent.outbound.OutboundRecorder() {
+      @Override public void record(boolean binary, byte[] payload) throws IOException {
+        record(binary, payload, java.util.List.of());
+      }
+
+      @Override public void record(boolean binary, byte[] payload, java.util.List<String> filters) throws IOException {
+        outbound.record(binary, payload, filters);
+        m.outbound(binary, payload.length);
+      }
     };
     this.vertx = Vertx.vertx(); // after the study work, which may refuse to start (unreadable decisions)
     this.link = new CoordinatorLink(vertx, config.coordinator(), identity, VERSION, recorded, new CoordinatorLink.Listener() {

@@ -191,28 +191,39 @@ public final class CoordinatorLink {
    * the event loop.
    */
   public boolean send(AgentMessage message) {
+    return send(message, java.util.List.of());
+  }
+
+  /** {@link #send(AgentMessage)}, recording the site's privacy filters the message went through with it. */
+  public boolean send(AgentMessage message, java.util.List<String> filters) {
     WebSocket ws = socket;
     if (ws == null || ws.isClosed()) return false;
-    return write(ws, outbound, false, WireJson.write(message).getBytes(StandardCharsets.UTF_8));
+    return write(ws, outbound, false, WireJson.write(message).getBytes(StandardCharsets.UTF_8), filters);
   }
 
   /** Sends a binary frame if connected and recorded in the outbound ledger; returns false when not. See {@link #send}. */
   public boolean sendBinary(byte[] frame) {
+    return sendBinary(frame, java.util.List.of());
+  }
+
+  /** {@link #sendBinary(byte[])}, recording the site's privacy filters the frame went through with it. */
+  public boolean sendBinary(byte[] frame, java.util.List<String> filters) {
     WebSocket ws = socket;
     if (ws == null || ws.isClosed()) return false;
-    return write(ws, outbound, true, frame);
+    return write(ws, outbound, true, frame, filters);
   }
 
   /** The one place a message is written to the socket: recorded first, and not sent when it cannot be recorded. */
-  private boolean write(WebSocket ws, OutboundRecorder recorder, boolean binary, byte[] payload) {
+  private boolean write(WebSocket ws, OutboundRecorder recorder, boolean binary, byte[] payload, java.util.List<String> filters) {
     synchronized (sendLock) {
-      return recordAndWrite(ws, recorder, binary, payload);
+      return recordAndWrite(ws, recorder, binary, payload, filters);
     }
   }
 
-  private static boolean recordAndWrite(WebSocket ws, OutboundRecorder recorder, boolean binary, byte[] payload) {
+  private static boolean recordAndWrite(WebSocket ws, OutboundRecorder recorder, boolean binary, byte[] payload,
+                                        java.util.List<String> filters) {
     try {
-      recorder.record(binary, payload);
+      recorder.record(binary, payload, filters);
     } catch (IOException | RuntimeException e) {
       log.error("NOT sending a {}-byte {} message: it could not be recorded in the outbound ledger ({}); fix the ledger"
           + " (disk space, permissions of the work directory) and the agent sends again from the next message on",
@@ -229,7 +240,7 @@ public final class CoordinatorLink {
     byte[] bytes = WireJson.write(hello).getBytes(StandardCharsets.UTF_8);
     vertx.executeBlocking(() -> {
       synchronized (lock) {
-        return recordAndWrite(ws, recorder, false, bytes);
+        return recordAndWrite(ws, recorder, false, bytes, java.util.List.of());
       }
     }, false).onComplete(r -> {
       if (!Boolean.TRUE.equals(r.result())) ws.close();

@@ -16,7 +16,8 @@ import picocli.CommandLine;
 
 /** {@code dure agent outbound --config FILE [--study ID] [--json]}: what left the hospital, and whether the record is intact. */
 @Command(name = "outbound", mixinStandardHelpOptions = true,
-    description = "List every message this site sent (time, study, round, kind, bytes, SHA-256), totals per study,"
+    description = "List every message this site sent (time, study, round, kind, bytes, SHA-256, the privacy filters it"
+        + " went through), totals per study,"
         + " and verify the outbound ledger's chain. Exit 0 when the chain is intact, 1 when it is broken, 2 when the"
         + " configuration or the ledger cannot be read.")
 public final class OutboundCommand implements Callable<Integer> {
@@ -47,10 +48,12 @@ public final class OutboundCommand implements Callable<Integer> {
     if (json) {
       out.println(OutboundLedger.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(toJson(file, entries, totals, v)));
     } else {
-      out.printf("%s%n%-24s  %-36s  %5s  %-16s  %10s  %s%n", file, "time", "study", "round", "kind", "bytes", "sha256");
+      out.printf("%s%n%-24s  %-36s  %5s  %-16s  %10s  %-16s  %s%n", file, "time", "study", "round", "kind", "bytes", "sha256",
+          "filters");
       for (OutboundEntry e : entries) {
-        out.printf("%-24s  %-36s  %5s  %-16s  %10d  %s%n", e.time(), e.study() == null ? OutboundTotals.NO_STUDY : e.study(),
-            e.round() == null ? "-" : e.round(), e.kind(), e.bytes(), e.sha256().substring(0, Math.min(16, e.sha256().length())));
+        out.printf("%-24s  %-36s  %5s  %-16s  %10d  %-16s  %s%n", e.time(), e.study() == null ? OutboundTotals.NO_STUDY : e.study(),
+            e.round() == null ? "-" : e.round(), e.kind(), e.bytes(), e.sha256().substring(0, Math.min(16, e.sha256().length())),
+            e.filters().isEmpty() ? "-" : String.join(",", e.filters()));
       }
       out.printf("%ntotals per study%n");
       for (Map.Entry<String, OutboundTotals.Study> s : totals.studies().entrySet()) {
@@ -78,6 +81,7 @@ public final class OutboundCommand implements Callable<Integer> {
       n.put("kind", e.kind());
       n.put("bytes", e.bytes());
       n.put("sha256", e.sha256());
+      e.filters().forEach(n.putArray("filters")::add);
     }
     ObjectNode t = root.putObject("totals");
     totals.studies().forEach((id, s) -> {

@@ -1,6 +1,7 @@
 package org.dure.agent.outbound;
 
 import java.time.Instant;
+import java.util.List;
 
 /**
  * One line of the outbound ledger: a message that left the hospital.
@@ -14,6 +15,12 @@ import java.time.Instant;
  * @param bytes the size of the exact bytes sent (UTF-8 JSON text, or the binary frame)
  * @param sha256 lower-case hex SHA-256 of those bytes
  * @param prev lower-case hex SHA-256 of the previous line's bytes (64 zeros on the first line)
+ * @param filters the site's privacy filters the message went through, in order ({@code policy}, {@code approval},
+ *     ...); empty for a message that passed none (hello) and for every entry written before entries recorded them
  */
 public record OutboundEntry(long line, Instant time, String study, Integer round, String kind, long bytes, String sha256,
-                            String prev) {}
+                            String prev, List<String> filters) {
+  public OutboundEntry {
+    filters = filters == null ? List.of() : List.copyOf(filters);
+  }
+}

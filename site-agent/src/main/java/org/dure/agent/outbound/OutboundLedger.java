@@ -26,8 +26,14 @@ import org.dure.protocol.wire.Frames;
  *
  * <pre>{@code
  * {"seq":7,"time":"2026-11-29T16:40:02.113Z","study":"75c6c45a-...","round":3,"kind":"masked-input",
- *  "bytes":3322,"sha256":"<hex of the exact bytes sent>","prev":"<hash of line 6>","hash":"<hash of this line>"}
+ *  "bytes":3322,"sha256":"<hex of the exact bytes sent>",
+ *  "filters":["approval","budget","clip-noise","secure-aggregation"],"prev":"<hash of line 6>","hash":"<hash of this line>"}
  * }</pre>
+ *
+ * <p>{@code filters} names, in order, the site's privacy filters the message went through before it was recorded
+ * ({@code org.dure.agent.chain.PrivacyChain}); it is optional: absent on a message that passed none (hello) and on
+ * every line written before entries recorded it, which still read and verify as they did (the hash covers the
+ * line's bytes as written, whichever fields it has).
  *
  * <p>A line's {@code hash} is the SHA-256 of the line as it reads without its {@code ,"hash":"..."} field (that is,
  * of the JSON object of the other fields, exactly as written), and {@code prev} is the previous line's {@code hash}
@@ -84,6 +90,11 @@ public final class OutboundLedger implements OutboundRecorder {
 
   /** Describes {@code payload} (study, round, kind), appends its line and syncs it to disk. */
   @Override public void record(boolean binary, byte[] payload) throws IOException {
+    record(binary, payload, java.util.List.of());
+  }
+
+  /** Describes {@code payload}, appends its line with the filters it went through (none: no field) and syncs it. */
+  @Override public void record(boolean binary, byte[] payload, java.util.List<String> filters) throws IOException {
     Described d = binary ? describeFrame(payload) : describeJson(payload);
     synchronized (lock) {
       try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
@@ -98,6 +109,7 @@ public final class OutboundLedger implements OutboundRecorder {
         line.put("kind", d.kind);
         line.put("bytes", payload.length);
         line.put("sha256", hex(sha256(payload, 0, payload.length)));
+        if (!filters.isEmpty()) filters.forEach(line.putArray("filters")::add);
         line.put("prev", tail.lastLineHash);
         byte[] body = JSON.writeValueAsBytes(line);
         String hash = hex(sha256(body, 0, body.length));

@@ -87,10 +87,18 @@ public final class OutboundReader {
     for (String f : new String[] {"seq", "time", "kind", "bytes", "sha256", "prev", "hash"}) {
       if (!n.hasNonNull(f)) throw new IOException("no \"" + f + "\"");
     }
+    List<String> filters = new ArrayList<>();
+    if (n.has("filters")) { // optional: lines written before entries recorded the privacy filters have none
+      if (!n.path("filters").isArray()) throw new IOException("\"filters\" is not a list");
+      for (JsonNode f : n.path("filters")) {
+        if (!f.isTextual()) throw new IOException("\"filters\" holds a non-text value");
+        filters.add(f.asText());
+      }
+    }
     return new OutboundEntry(n.path("seq").asLong(), Instant.parse(n.path("time").asText()),
         n.path("study").isTextual() ? n.path("study").asText() : null,
         n.path("round").isIntegralNumber() ? n.path("round").asInt() : null,
-        n.path("kind").asText(), n.path("bytes").asLong(), n.path("sha256").asText(), n.path("prev").asText());
+        n.path("kind").asText(), n.path("bytes").asLong(), n.path("sha256").asText(), n.path("prev").asText(), filters);
   }
 
   static String abbreviate(String hex) {

@@ -15,4 +15,15 @@ public interface OutboundRecorder {
    * @throws IOException when the record could not be made durable; the caller must then not send
    */
   void record(boolean binary, byte[] payload) throws IOException;
+
+  /**
+   * Records the exact bytes about to be sent and the site's privacy filters they went through, in order (see
+   * {@code org.dure.agent.chain.PrivacyChain}); an empty list records none (hello, which names no study). A recorder
+   * that keeps no filters records the message alone.
+   *
+   * @throws IOException when the record could not be made durable; the caller must then not send
+   */
+  default void record(boolean binary, byte[] payload, java.util.List<String> filters) throws IOException {
+    record(binary, payload);
+  }
 }

@@ -6,6 +6,10 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.concurrent.Callable;
 import org.dure.agent.AgentConfig;
+import org.dure.agent.chain.PrivacyChain;
+import org.dure.agent.privacy.PrivacyBudget;
+import org.dure.protocol.study.StudySpec;
+import org.dure.protocol.study.StudySpecParser;
 import org.dure.agent.policy.StudyDecisions.Decision;
 import org.dure.agent.policy.StudyDecisions.Kind;
 import org.dure.agent.policy.StudyDecisions.Status;
@@ -82,7 +86,10 @@ public final class StudyCommands {
   }
 
   @Command(name = "studies", mixinStandardHelpOptions = true,
-      description = "List the studies offered to this site: status and what each asks for (columns, model, rounds, privacy).")
+      description = {"List the studies offered to this site: status and what each asks for (columns, model, rounds, privacy).",
+          "Under each study, the site's privacy chain as it runs for it, in order: policy, approval, budget, clip-noise,"
+              + " secure-aggregation, outbound-ledger, with their settings (the policy's caps, the budget left, the clip"
+              + " and noise, secure aggregation on or off)."})
   public static final class Studies extends Base {
     @Override int run() throws IOException {
       StudyDecisions d = decisions();
@@ -91,6 +98,10 @@ public final class StudyCommands {
         out().println("No study has been offered to this site yet.");
         return 0;
       }
+      AgentConfig cfg = AgentConfig.load(config);
+      PrivacyChain chain = new PrivacyChain(cfg.siteId(), cfg.policy(), d,
+          PrivacyBudget.open(cfg.workDir(), cfg.policy().caps()), DISPLAY_ONLY);
+      String ledger = cfg.workDir().resolve(org.dure.agent.outbound.OutboundLedger.FILE).toString();
       out().printf("%-36s  %-24s  %-17s  %7s  %6s  %-19s  %-28s  %s%n", "id", "name", "status", "rows", "rounds", "model",
           "privacy", "columns (features; label)");
       for (StudyRecord r : all) {
@@ -100,10 +111,36 @@ public final class StudyCommands {
             r.rows() < 0 ? "-" : String.valueOf(r.rows()), r.rounds(), r.model(), r.privacy(), String.join(", ", r.features()),
             r.label());
         if (r.reason() != null) out().printf("%-36s  %s%n", "", r.reason());
+        printChain(chain, r, ledger);
       }
       return 0;
     }
+
+    /** The study's privacy chain, one filter a line, in the order every message passes them. */
+    private void printChain(PrivacyChain chain, StudyRecord r, String ledger) {
+      StudySpec spec;
+      try {
+        spec = StudySpecParser.parse(r.spec());
+      } catch (RuntimeException e) { // StudySpecException among them
+        out().printf("%-36s  privacy chain: not shown: the recorded study definition does not parse (%s)%n", "",
+            e.getMessage());
+        return;
+      }
+      out().printf("%-36s  privacy chain (every message passes these in order; each fails closed):%n", "");
+      for (String line : chain.describe(r.id(), spec, ledger)) out().printf("%-36s    %s%n", "", line);
+    }
   }
+
+  /** The chain of {@code dure agent studies} describes the filters; it sends nothing. */
+  private static final PrivacyChain.Sink DISPLAY_ONLY = new PrivacyChain.Sink() {
+    @Override public boolean send(org.dure.protocol.wire.AgentMessage message, java.util.List<String> filters) {
+      return false;
+    }
+
+    @Override public boolean sendBinary(byte[] frame, java.util.List<String> filters) {
+      return false;
+    }
+  };
 
   @Command(name = "approve", mixinStandardHelpOptions = true,
       description = {"Approve a pending study, or one refused before: the agent reads its data again, sends its signed"

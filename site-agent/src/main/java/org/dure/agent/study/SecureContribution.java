@@ -46,11 +46,8 @@ final class SecureContribution {
   private final SecAggSite protocol;
   /** Peers' certificate keys, filled from the relayed certificates once they check out against the CA. */
   private final Map<String, PublicKey> peerKeys = new TreeMap<>();
-  private float[] input;
-  private int clipped;
-  private byte[] lastSignature;
-  /** SHA-256 of the global model this contribution was trained from. */
-  private String globalSha256;
+  /** Where this contribution is in its attempt; each state holds what that stage has (nothing is null). */
+  private State state = new Announced();
   /** Site-level noise this site adds to its clipped model change before masking (off for most studies). */
   private final PrivacyPlan.SiteLevelNoise noise;
 
@@ -71,53 +68,70 @@ final class SecureContribution {
   }
 
   /**
-   * Checks an announced round against what this site approved and builds its contribution.
+   * Builds this site's contribution to an announced attempt, which the privacy chain already checked against the
+   * approved study ({@link org.dure.agent.chain.PrivacyChain#secureRoundRefusal}).
    *
-   * @throws IllegalArgumentException naming the rule the announcement breaks (the site then sits the round out)
+   * @throws IllegalArgumentException when the announcement does not make a round (the site then sits it out)
    */
   static SecureContribution accept(UUID studyId, StudySpec spec, long trainRows, SiteIdentity identity,
                                    CoordinatorMessage.SecAggStart start) {
     PrivacyPlan.SecureAggregation plan = spec.privacy().secureAggregation();
-    if (!plan.enabled()) throw new IllegalArgumentException("the study this site approved does not use secure aggregation");
-    int n = start.roster().size();
     RoundContext context = new RoundContext(studyId.toString(), start.round(), start.attempt(), start.roster(),
         start.threshold(), start.neighbours());
-    if (!context.contains(identity.siteId())) throw new IllegalArgumentException("this site is not in the round's roster");
-    int needed = plan.thresholdFor(n, spec.minSites());
-    if (start.threshold() < needed) {
-      throw new IllegalArgumentException("the coordinator announced threshold " + start.threshold() + " for " + n
-          + " sites, below the " + needed + " the approved study requires");
-    }
-    if (context.neighbours() < RoundContext.defaultNeighbours(n)) {
-      throw new IllegalArgumentException("the coordinator announced " + context.neighbours() + " mask neighbours for "
-          + n + " sites, fewer than the " + RoundContext.defaultNeighbours(n) + " this site requires");
-    }
-    if (Double.compare(start.clip(), plan.clip()) != 0) {
-      throw new IllegalArgumentException("the coordinator announced clip " + start.clip() + ", the approved study says "
-          + plan.clip());
-    }
-    if (start.totalSamples() < trainRows || trainRows < 1) {
-      throw new IllegalArgumentException("the announced total of " + start.totalSamples()
-          + " training rows is less than this site's " + trainRows + "; the weights would overflow");
-    }
     PrivacyPlan.SiteLevelNoise noise = spec.privacy().siteLevelNoise();
-    if (!noise.enabled()) {
-      return new SecureContribution(studyId, identity, context, plan.clip(), trainRows / (double) start.totalSamples(), noise);
+    // With site-level noise, uniform weights: rows would tell the coordinator each site's size, and one site's
+    // influence must be bounded.
+    double weight = noise.enabled() ? 1.0 / start.roster().size() : trainRows / (double) start.totalSamples();
+    return new SecureContribution(studyId, identity, context, plan.clip(), weight, noise);
+  }
+
+  /** The stages of one contribution, in order: keys advertised, trained, masked input sent, shares revealed. */
+  enum Stage { ANNOUNCED, TRAINED, MASKED, REVEALED }
+
+  /** What the contribution holds at each {@link Stage}. */
+  private sealed interface State permits Announced, Trained, Masked, Revealed {
+    Stage stage();
+  }
+
+  /** Keys advertised; waiting for the locally trained model change. */
+  private record Announced() implements State {
+    @Override public Stage stage() {
+      return Stage.ANNOUNCED;
     }
-    // Site-level noise: this site's share, sd z*S/sqrt(t), must survive the element clip of the encoding.
-    double sd = noiseStandardDeviation(noise, start.threshold());
-    if (noise.clipNorm() + 6 * sd > plan.clip()) {
-      throw new IllegalArgumentException("site-level noise (clipNorm " + noise.clipNorm() + ", noise sd " + String.format(
-          java.util.Locale.ROOT, "%.4g", sd) + " per element) would be cut by the study's secure-aggregation clip " + plan.clip()
-          + "; the study must raise privacy.secureAggregation.clip above clipNorm + 6 sd");
+  }
+
+  /**
+   * Trained: the input to mask (the model change, then the loss) and how many of its elements exceed the clip.
+   *
+   * @param globalSha256 SHA-256 of the global model this contribution was trained from
+   */
+  private record Trained(float[] input, int clipped, String globalSha256) implements State {
+    @Override public Stage stage() {
+      return Stage.TRAINED;
     }
-    // uniform weights: rows would tell the coordinator each site's size, and one site's influence must be bounded
-    return new SecureContribution(studyId, identity, context, plan.clip(), 1.0 / n, noise);
+  }
+
+  /** The masked input was sent, under this contribution signature; the input itself is gone. */
+  private record Masked(String globalSha256, byte[] signature) implements State {
+    @Override public Stage stage() {
+      return Stage.MASKED;
+    }
+  }
+
+  /** This site's shares for the unmask request were given out: the attempt is over for this site. */
+  private record Revealed(String globalSha256, byte[] signature) implements State {
+    @Override public Stage stage() {
+      return Stage.REVEALED;
+    }
+  }
+
+  Stage stage() {
+    return state.stage();
   }
 
   /** The standard deviation of the noise each site adds: any t survivors together add sd z*S. */
   static double noiseStandardDeviation(PrivacyPlan.SiteLevelNoise noise, int threshold) {
-    return noise.noiseMultiplier() * noise.clipNorm() / Math.sqrt(threshold);
+    return org.dure.agent.chain.ClipNoiseFilter.noiseStandardDeviation(noise, threshold);
   }
 
   boolean isFor(SecAggWire.Addressed m) {
@@ -143,35 +157,28 @@ final class SecureContribution {
    * The locally trained model change and training loss, once training is done. With site-level noise the change
    * is clipped to L2 norm S, gets this site's share of the Gaussian noise, and the training loss is not sent.
    */
-  void trained(float[] global, String globalSha256, float[] trainedParameters, double meanLoss) {
-    this.globalSha256 = globalSha256;
+  void trained(float[] global, String globalSha256, float[] trainedParameters, double meanLoss,
+               org.dure.agent.chain.PrivacyChain chain) {
     float[] x = new float[global.length + 1];
     for (int i = 0; i < global.length; i++) x[i] = trainedParameters[i] - global[i];
     if (noise.enabled()) {
-      double norm = 0;
-      for (int i = 0; i < global.length; i++) norm += (double) x[i] * x[i];
-      norm = Math.sqrt(norm);
-      double scale = norm > noise.clipNorm() ? noise.clipNorm() / norm : 1;
-      double sd = noiseStandardDeviation(noise, context.threshold());
-      java.util.random.RandomGenerator random = org.dure.learning.train.LocalTrainer.secureNoise();
-      for (int i = 0; i < global.length; i++) x[i] = (float) (x[i] * scale + sd * random.nextGaussian());
+      chain.addSiteNoise(studyId.toString(), round(), x, global.length, noise, context.threshold());
       meanLoss = 0;
     }
     int over = 0;
     double clip = quantizer.clip();
     for (int i = 0; i < global.length; i++) if (Math.abs(x[i]) > clip) over++;
     x[global.length] = (float) meanLoss;
-    clipped = over;
-    input = x;
+    state = new Trained(x, over, globalSha256);
   }
 
   boolean hasInput() {
-    return input != null;
+    return state instanceof Trained;
   }
 
-  /** Model-change elements beyond the clip (they are clipped before encoding). */
+  /** Model-change elements beyond the clip (they are clipped before encoding); 0 before training. */
   int clippedElements() {
-    return clipped;
+    return state instanceof Trained t ? t.clipped() : 0;
   }
 
   /**
@@ -205,28 +212,30 @@ final class SecureContribution {
 
   /** Stage 3: the signed masked-input frame. */
   byte[] maskedFrame(CoordinatorMessage.SecAggInbox inbox) {
-    int[] encoded = quantizer.encodeWithWeight(input, weight);
+    if (!(state instanceof Trained t)) throw new IllegalStateException("no trained update to mask (" + stage() + ")");
+    int[] encoded = quantizer.encodeWithWeight(t.input(), weight);
     MaskedInput masked = protocol.maskedInput(inbox.shares().stream().map(SecAggWire.Share::toShare).toList(), encoded);
     byte[] frame = Frames.encodeMasked(studyId, round(), round() - 1, context.attempt(), masked.masked());
     byte[] signature = identity.sign(Purpose.CONTRIBUTION, studyId.toString(), round(), Frames.signedDigest(frame));
-    lastSignature = signature;
-    input = null;
+    state = new Masked(t.globalSha256(), signature);
     return Frames.withSignature(frame, signature);
   }
 
   /** SHA-256 of the global model this contribution was trained from (null before training). */
   String globalSha256() {
-    return globalSha256;
+    return state instanceof Trained t ? t.globalSha256() : state instanceof Masked m ? m.globalSha256()
+        : state instanceof Revealed r ? r.globalSha256() : null;
   }
 
   /** The contribution signature of the masked frame this site sent (null before). */
   byte[] signature() {
-    return lastSignature == null ? null : lastSignature.clone();
+    return state instanceof Masked m ? m.signature().clone() : state instanceof Revealed r ? r.signature().clone() : null;
   }
 
   /** Stage 4: this site's shares for the unmask request (refused if unsafe). */
   AgentMessage.SecAggReveal reveal(CoordinatorMessage.SecAggUnmask request) {
     UnmaskResponse r = protocol.unmask(new UnmaskRequest(request.survivors(), request.dropped()));
+    if (state instanceof Masked m) state = new Revealed(m.globalSha256(), m.signature());
     return new AgentMessage.SecAggReveal(studyId.toString(), round(), context.attempt(),
         r.shares().stream().map(SecAggWire.Revealed::of).toList());
   }

@@ -141,7 +141,7 @@ final class SmallCells {
 
   /** An evaluation that carries nothing: the coordinator's pooled metrics are computed without this site. */
   static Evaluation withheld() {
-    return new Evaluation(0, 0, Double.NaN, Double.NaN, Double.NaN, ScoreHistogram.empty());
+    return org.dure.agent.chain.PolicyFilter.withheld();
   }
 
   /**

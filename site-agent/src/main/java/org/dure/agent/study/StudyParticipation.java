@@ -146,6 +146,11 @@ final class StudyParticipation implements AutoCloseable {
     trainer = new LocalTrainer(architecture, dp == null ? config : config.withDpSgd(dp));
   }
 
+  /** What this site approved of the study's privacy, for the privacy chain's filters. */
+  org.dure.agent.chain.StudyTerms terms() {
+    return new org.dure.agent.chain.StudyTerms(studyId.toString(), spec, mechanism, stepsPerRound);
+  }
+
   boolean ready() {
     return trainer != null;
   }

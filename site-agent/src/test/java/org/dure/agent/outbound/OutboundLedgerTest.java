@@ -132,4 +132,19 @@ class OutboundLedgerTest {
     assertEquals(0, v.lines());
     assertFalse(v.entries().iterator().hasNext());
   }
+
+  @Test void theFiltersAMessageWentThroughAreInItsLineAndCoveredByItsHash() throws Exception {
+    OutboundLedger ledger = OutboundLedger.open(dir);
+    ledger.record(true, Frames.encode(Frames.Kind.SITE_UPDATE, study, 5, 4, 120, 0.5f, new float[] {1, 2, 3}),
+        List.of("approval", "budget", "clip-noise", "secure-aggregation"));
+
+    OutboundReader.Verification v = OutboundReader.read(ledger.file());
+    assertTrue(v.intact(), v.problem());
+    assertEquals(List.of("approval", "budget", "clip-noise", "secure-aggregation"), v.entries().get(0).filters());
+    List<String> lines = Files.readAllLines(ledger.file());
+    Files.write(ledger.file(), List.of(lines.get(0).replace("\"budget\",", "")));
+    OutboundReader.Verification changed = OutboundReader.read(ledger.file());
+    assertEquals(1, changed.firstBadLine());
+    assertTrue(changed.problem().contains("line 1 was changed"), changed.problem());
+  }
 }

@@ -157,4 +157,35 @@ class StudyCommandsTest {
     Run outbound = runs.get(2); // no ledger yet: an empty, intact chain
     assertTrue(!outbound.err().contains("\tat "), outbound.err());
   }
+
+  @Test void studiesShowsThePrivacyChainAsItRunsForEachStudy() throws Exception {
+    String spec = """
+        {"name": "sepsis-risk", "model": {"kind": "logistic_regression"}, "features": ["age", "lactate"],
+         "label": {"column": "outcome", "positive": "1"}, "training": {"rounds": 20},
+         "privacy": {"secureAggregation": {"enabled": true},
+                     "differentialPrivacy": {"noiseMultiplier": 1.1, "clipNorm": 1.0, "delta": 1e-5}}, "minSites": 2}""";
+    store().put(new StudyRecord(ID, "sepsis-risk", List.of("age", "lactate"), "outcome = 1", "logistic_regression", 20,
+        "secure aggregation, DP σ=1.1 δ=1.0E-5", 1200, "ab12", "2025-01-01T00:00:00Z", Status.APPROVED, null, null, spec));
+
+    Run r = run("studies", "--config", config().toString());
+
+    assertEquals(0, r.exit(), r.err());
+    String out = r.out();
+    assertTrue(out.contains("privacy chain (every message passes these in order; each fails closed):"), out);
+    int policy = out.indexOf("1. policy: "), approval = out.indexOf("2. approval: status APPROVED"),
+        budget = out.indexOf("3. budget: ε spent 0.000"), noise = out.indexOf("4. clip-noise: DP-SGD per-example clip C = 1"),
+        secure = out.indexOf("5. secure-aggregation: on"), ledger = out.indexOf("6. outbound-ledger: ");
+    assertTrue(0 < policy && policy < approval && approval < budget && budget < noise && noise < secure && secure < ledger, out);
+    assertTrue(out.contains("secure rounds of at least 3 sites"), out);
+    assertTrue(out.contains(dir.resolve("work").resolve("outbound.log").toString()), out);
+  }
+
+  @Test void aStudyWhoseRecordedDefinitionDoesNotParseIsListedWithoutItsChain() throws Exception {
+    offered(Status.PENDING);
+
+    Run r = run("studies", "--config", config().toString());
+
+    assertEquals(0, r.exit(), r.err());
+    assertTrue(r.out().contains("privacy chain: not shown: the recorded study definition does not parse"), r.out());
+  }
 }
