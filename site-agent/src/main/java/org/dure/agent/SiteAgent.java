@@ -54,7 +54,7 @@ public final class SiteAgent implements AutoCloseable {
       m.outbound(binary, payload.length);
     };
     this.vertx = Vertx.vertx(); // after the study work, which may refuse to start (unreadable decisions)
-    this.link = new CoordinatorLink(vertx, config.coordinator(), identity, VERSION, recorded, new CoordinatorLink.Listener() {
+    this.link = new CoordinatorLink(vertx, config.coordinator(), identity, VERSION, recorded, config.link(), new CoordinatorLink.Listener() {
       @Override public void connected() {
         m.connected();
       }
@@ -98,6 +98,8 @@ public final class SiteAgent implements AutoCloseable {
         budget);
     log.info("site agent {} starting; data {}, coordinator {}", config.siteId(), config.data().describe(), config.coordinator());
     log.info("local policy: {}", config.policy().describe());
+    log.info("connection: {}{}", config.link().describe(), config.link().proxy() != null && a.link.proxy() == null
+        ? " (but not for " + config.coordinator().getHost() + ", which NO_PROXY names: direct)" : "");
     if (config.metricsPort() != null) {
       try {
         a.metricsPort = a.metrics.serve(a.vertx, config.metricsPort()).toCompletionStage().toCompletableFuture()
@@ -144,6 +146,11 @@ public final class SiteAgent implements AutoCloseable {
 
   public boolean isConnected() {
     return link.isConnected();
+  }
+
+  /** The connection to the coordinator (attempts made, dead links found, the proxy in use). */
+  public CoordinatorLink link() {
+    return link;
   }
 
   @Override public void close() {
