@@ -37,7 +37,7 @@ public final class ProxyDiagnosis {
     String head = "the proxy " + proxy.describe() + " (from " + proxy.source() + ") refused to connect to the coordinator: "
         + status + (reason.isEmpty() ? "" : " " + reason);
     return switch (status) {
-      case 407 -> head + " (proxy authentication required" + (proxy.username() == null ? ": no proxy user name and password are configured"
+      case 401, 407 -> head + " (proxy authentication required" + (proxy.username() == null ? ": no proxy user name and password are configured"
           : ": the user name or password for user '" + proxy.username() + "' was not accepted") + ")";
       case 403 -> head + " (forbidden: the proxy's rules do not allow CONNECT to the coordinator's host and port)";
       case 502, 503, 504 -> head + " (the proxy could not reach the coordinator itself)";
@@ -48,7 +48,7 @@ public final class ProxyDiagnosis {
   /** What to do about a proxy problem, for {@code dure agent doctor}. */
   public static String fix(int status, ProxySettings proxy) {
     return switch (status) {
-      case 407 -> "set the proxy user in \"proxy\".\"username\" and its password in the file named by \"proxy\".\"passwordFile\""
+      case 401, 407 -> "set the proxy user in \"proxy\".\"username\" and its password in the file named by \"proxy\".\"passwordFile\""
           + " (or http://user:password@host:port in HTTPS_PROXY), as the hospital's network team issued them";
       case 403 -> "ask the hospital's network team to allow HTTP CONNECT from this server to the coordinator's host and port"
           + " (the agent needs no inbound port, only this one outbound tunnel)";

@@ -20,7 +20,8 @@ import java.util.Objects;
  * <p>Taken from the agent configuration ({@code "proxy": {"url": ..., "username": ..., "passwordFile": ...,
  * "noProxy": ...}}, or {@code "proxy": "none"} for a direct connection whatever the environment says) or, when the
  * configuration has no {@code "proxy"}, from the environment variables {@code HTTPS_PROXY} (or {@code https_proxy})
- * and {@code NO_PROXY} (or {@code no_proxy}) as curl and most tools read them.
+ * and {@code NO_PROXY} (or {@code no_proxy}) as curl and most tools read them (a proxy from the environment is not
+ * used for {@code localhost}, {@code 127.0.0.1} or {@code ::1}; one in the configuration obeys its {@code noProxy} only).
  *
  * @param host the proxy's host name or address
  * @param port its port
@@ -31,6 +32,8 @@ import java.util.Objects;
  * @param source where the settings came from, for messages (e.g. {@code "HTTPS_PROXY"}, {@code "agent.json"})
  */
 public record ProxySettings(String host, int port, String username, String password, List<String> noProxy, String source) {
+  /** Hosts a proxy from the environment is never used for. */
+  static final List<String> LOOPBACK = List.of("localhost", "127.0.0.1", "::1");
   public static final String ENV = "HTTPS_PROXY", ENV_LOWER = "https_proxy", NO_PROXY = "NO_PROXY", NO_PROXY_LOWER = "no_proxy";
 
   public ProxySettings {
@@ -59,8 +62,12 @@ public record ProxySettings(String host, int port, String username, String passw
     if (url == null || url.isBlank()) return null;
     String noProxy = env.get(NO_PROXY);
     if (noProxy == null) noProxy = env.get(NO_PROXY_LOWER);
+    // As Go's and several other clients do: a proxy from the environment is never asked for this machine's own
+    // loopback addresses, which it could not reach (a coordinator rehearsed on the same host).
+    List<String> bypass = new ArrayList<>(noProxyList(noProxy));
+    bypass.addAll(LOOPBACK);
     try {
-      return parse(url, null, null, noProxyList(noProxy), name);
+      return parse(url, null, null, bypass, name);
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("the environment variable " + name + " (" + redact(url) + "): " + e.getMessage(), e);
     }
