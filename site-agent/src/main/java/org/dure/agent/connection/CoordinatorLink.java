@@ -232,6 +232,9 @@ public final class CoordinatorLink {
       String proxyProblem = proxy == null ? null : ProxyDiagnosis.explain(e, proxy);
       if (proxyProblem != null) {
         log.warn("cannot reach coordinator {} through {}: {}; retrying", uri, proxy, proxyProblem);
+      } else if (timedOut(e)) {
+        log.warn("cannot connect to coordinator {}{}: no answer within {} ms ({}): the network, or a firewall or proxy on"
+            + " the way, is not delivering; retrying", uri, via(), settings.connectTimeout().toMillis(), causes(e));
       } else {
         org.dure.protocol.logging.LogFields.security(log, org.slf4j.event.Level.WARN, "coordinator.connection.failed", null, siteId, "cannot connect to coordinator {}{} ({}); if this persists, the coordinator may be refusing this site's"
             + " certificate {} (ask the administrator to check the refusals list); retrying", uri, via(), e.getMessage(),
@@ -411,6 +414,16 @@ public final class CoordinatorLink {
       if (open[0] != null) open[0].close();
       client.close();
     });
+  }
+
+  /** Whether the attempt failed for want of an answer (TCP connect, TLS handshake or upgrade timed out). */
+  static boolean timedOut(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      String type = t.getClass().getSimpleName().toLowerCase(java.util.Locale.ROOT);
+      String m = String.valueOf(t.getMessage()).toLowerCase(java.util.Locale.ROOT);
+      if (type.contains("timeout") || m.contains("timed out") || m.contains("timeout")) return true;
+    }
+    return false;
   }
 
   /** The distinct messages of {@code e} and its causes, outermost first. */
