@@ -125,6 +125,51 @@ class NetworkFaultsEndToEndTest {
   }
 
   @Test
+  void inASecureStudyAHalfOpenLinkCostsTheSiteItsRoundAtTheStageDeadlineAndItRevealsAndMasksAtMostOncePerAttempt() throws Exception {
+    List<Path> files = TestConsortium.cohorts(dir, 3, 300, 25);
+    try (TestConsortium c = new TestConsortium(dir); Networks net = consortium(c, files)) {
+      FaultProxy proxy = net.faulty();
+      SiteAgent siteC = c.agents.get(2);
+      AtomicLong struck = new AtomicLong();
+      // After hospital-c's round-1 masked input arrives, its next message (its reveal, or round 2's keys) is swallowed
+      // and the link goes half-open.
+      c.coordinator.observeInbound((site, binary, payload) -> {
+        if (site.equals("hospital-c") && binary && struck.get() == 0 && !proxy.armed()) {
+          proxy.armOnUpload(200, FaultProxy.Fault.HALF_OPEN, () -> {
+            proxy.halfOpen();
+            struck.set(System.nanoTime());
+          });
+        }
+      });
+      String id = c.run(study(6, 3, true));
+      await(() -> struck.get() != 0, Duration.ofSeconds(30), "the half-open fault never struck");
+      await(() -> siteC.link().deadLinksDetected() == 1, Duration.ofSeconds(5), "hospital-c never noticed its link went half-open");
+      JsonNode dropped = awaitRound(c, id, r -> r.path("dropped").path("hospital-c").asText().contains("deadline")
+          || r.path("abortedAttempts").toString().contains("deadline"), Duration.ofSeconds(30));
+      proxy.heal();
+
+      JsonNode end = c.awaitEnd(id, Duration.ofMinutes(1));
+      assertEquals("COMPLETED", end.path("status").asText(), end.toString());
+      JsonNode rounds = c.get("/api/studies/" + id + "/rounds").body();
+      int hit = dropped.path("round").asInt();
+      int back = -1;
+      for (int r = hit + 1; r < rounds.size() && back < 0; r++)
+        if (rounds.get(r).path("secureAggregation").path("survivors").toString().contains("hospital-c")) back = r;
+      assertTrue(back > 0, "hospital-c is in a later secure sum: " + rounds);
+      Map<String, Integer> perRound = new TreeMap<>();
+      for (OutboundEntry e : OutboundReader.read(dir.resolve("agents/hospital-c").resolve(OutboundLedger.FILE)).entries()) {
+        if (id.equals(e.study()) && (e.kind().equals("masked-input") || e.kind().equals("secagg-reveal")))
+          perRound.merge(e.kind() + "@" + e.round(), 1, Integer::sum);
+      }
+      for (int r = 1; r < rounds.size(); r++) {
+        int attempts = rounds.get(r).path("abortedAttempts").size() + 1;
+        assertTrue(perRound.getOrDefault("masked-input@" + r, 0) <= attempts, "round " + r + ": " + perRound);
+        assertTrue(perRound.getOrDefault("secagg-reveal@" + r, 0) <= 1, "revealed once at most in round " + r + ": " + perRound);
+      }
+    }
+  }
+
+  @Test
   void aConnectionResetMidRoundDropsTheSiteFromThatRoundAndItRejoinsALaterOne() throws Exception {
     List<Path> files = TestConsortium.cohorts(dir, 3, 300, 22);
     try (TestConsortium c = new TestConsortium(dir); Networks net = consortium(c, files)) {
