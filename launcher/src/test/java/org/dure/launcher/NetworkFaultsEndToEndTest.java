@@ -59,7 +59,7 @@ class NetworkFaultsEndToEndTest {
   private Networks consortium(TestConsortium c, List<Path> files) throws Exception {
     Networks n = new Networks(new FaultProxy(c.coordinator.agentPort()).latency(Duration.ofMillis(50)),
         new FaultProxy(c.coordinator.agentPort()).latency(Duration.ofMillis(50)));
-    c.agentConfig = config -> config.siteId().equals("hospital-c") ? config.withLink(FAST) : config;
+    c.agentConfig = config -> config.siteId().equals("hospital-c") ? config.withLink(FAST).withMetricsPort(0) : config;
     c.agent("hospital-a", files.get(0), n.wan().agentUri());
     c.agent("hospital-b", files.get(1), n.wan().agentUri());
     c.agent("hospital-c", files.get(2), n.faulty().agentUri());
@@ -111,6 +111,13 @@ class NetworkFaultsEndToEndTest {
       assertTrue(rounds.get(1).path("samples").has("hospital-c"), "hospital-c trained round 1: " + rounds.get(1));
       assertTrue(rejoined(rounds, dropped.path("round").asInt()) > 0, "hospital-c rejoined a later round: " + rounds);
       assertTrue(siteC.isConnected());
+      // What the hospital's own monitoring sees (the agent's loopback metrics).
+      PrometheusText metrics = PrometheusText.parse(java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+          java.net.URI.create("http://127.0.0.1:" + siteC.metricsPort() + "/metrics")).build(),
+          java.net.http.HttpResponse.BodyHandlers.ofString()).body());
+      assertEquals(1, metrics.sum("dure_site_agent_dead_connections_total"));
+      assertEquals(1, metrics.sum("dure_site_agent_reconnects_total"), "one reconnection, after the outage");
+      assertEquals(1, metrics.sum("dure_site_agent_connected"));
 
       Map<Integer, Integer> updates = updatesPerRound(dir.resolve("agents/hospital-c"), id);
       updates.forEach((round, n) -> assertEquals(1, n, "hospital-c sent round " + round + "'s update " + n + " times: " + updates));

@@ -71,6 +71,10 @@ public final class SiteAgent implements AutoCloseable {
         m.disconnected();
       }
 
+      @Override public void deadConnection() {
+        m.deadConnection();
+      }
+
       @Override public long ledgerTreeSize() {
         return receipts.treeSize();
       }

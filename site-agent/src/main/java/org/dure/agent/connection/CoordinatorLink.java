@@ -56,6 +56,9 @@ public final class CoordinatorLink {
 
     void disconnected();
 
+    /** The connection was given up as dead (a ping unanswered past its deadline); {@link #disconnected()} follows. */
+    default void deadConnection() {}
+
     /** The size of the last participation-ledger tree head this site accepted (sent in hello). */
     default long ledgerTreeSize() {
       return 0;
@@ -281,6 +284,7 @@ public final class CoordinatorLink {
 
     private void dead() {
       deadLinks.incrementAndGet();
+      listener.deadConnection();
       log.warn("no answer from coordinator {}{} within {} ms of a ping: the connection is dead (half-open: a firewall, NAT"
           + " or proxy on the way stopped relaying without closing it); closing it and reconnecting", uri, via(),
           settings.pongTimeout().toMillis());
