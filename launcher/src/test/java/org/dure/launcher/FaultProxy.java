@@ -34,6 +34,8 @@ final class FaultProxy implements AutoCloseable {
   private final InetSocketAddress target;
   private final List<Link> links = new CopyOnWriteArrayList<>();
   private final AtomicInteger accepted = new AtomicInteger();
+  /** The most bytes one direction of one connection has delivered. */
+  private final java.util.concurrent.atomic.AtomicLong busiest = new java.util.concurrent.atomic.AtomicLong();
   private volatile long latencyMs;
   private volatile long bytesPerSecond; // 0: no cap
   private volatile boolean halfOpen; // new connections are black holes too
@@ -58,6 +60,11 @@ final class FaultProxy implements AutoCloseable {
   /** The agents' URL through this proxy (the coordinator's certificate names 127.0.0.1, which the URL keeps). */
   URI agentUri() {
     return URI.create("wss://127.0.0.1:" + port() + "/agents");
+  }
+
+  /** The most bytes delivered in one direction of one connection so far. */
+  long busiestDirectionBytes() {
+    return busiest.get();
   }
 
   /** Connections accepted so far (each one an agent's connection attempt). */
@@ -183,6 +190,7 @@ final class FaultProxy implements AutoCloseable {
       final Socket from, to;
       final boolean uploading;
       final BlockingQueue<Chunk> queue = new LinkedBlockingQueue<>();
+      long delivered;
 
       Pump(Socket from, Socket to, boolean uploading) {
         this.from = from;
@@ -243,6 +251,8 @@ final class FaultProxy implements AutoCloseable {
               int len = Math.min(slice, c.length() - off);
               out.write(c.bytes(), off, len);
               out.flush();
+              delivered += len;
+              busiest.accumulateAndGet(delivered, Math::max);
               if (cap > 0) TimeUnit.NANOSECONDS.sleep(len * 1_000_000_000L / cap);
             }
           }

@@ -212,9 +212,12 @@ class NetworkFaultsEndToEndTest {
   void aSecureStudyCompletesOverALinkWithAddedLatencyAndABandwidthCap() throws Exception {
     List<Path> files = TestConsortium.cohorts(dir, 3, 300, 23);
     try (TestConsortium c = new TestConsortium(dir)) {
-      FaultProxy proxy = new FaultProxy(c.coordinator.agentPort()).latency(Duration.ofMillis(80)).bandwidth(32 * 1024);
+      long cap = 8 * 1024;
+      FaultProxy proxy = new FaultProxy(c.coordinator.agentPort()).latency(Duration.ofMillis(80)).bandwidth(cap);
       try (proxy) {
-        c.agentConfig = config -> config.withLink(FAST);
+        // The pong deadline must allow for what a capped link holds in its buffers ahead of a ping (a few tens of KiB
+        // here, several seconds at 8 KiB/s); the defaults (20 s) allow for megabytes at hospital uplink speeds.
+        c.agentConfig = config -> config.withLink(FAST.withLiveness(Duration.ofMillis(500), Duration.ofSeconds(5)));
         for (int i = 0; i < 3; i++) c.agent("hospital-" + (char) ('a' + i), files.get(i), proxy.agentUri());
         c.awaitSites(3);
         long t0 = System.nanoTime();
@@ -227,6 +230,9 @@ class NetworkFaultsEndToEndTest {
         for (int r = 1; r <= 2; r++) assertEquals(3, TestConsortium.contributors(rounds.get(r)), "round " + r + ": " + rounds.get(r));
         for (SiteAgent a : c.agents) assertEquals(0, a.link().deadLinksDetected(), "a slow link is not a dead one");
         assertTrue(seconds > 0.08 * 2 * 4, "the latency was there: " + seconds + " s");
+        double capped = (double) proxy.busiestDirectionBytes() / cap;
+        assertTrue(capped >= 1, "the cap shaped the traffic: the busiest direction carried " + proxy.busiestDirectionBytes()
+            + " bytes, at least " + capped + " s at " + cap + " B/s");
       }
     }
   }

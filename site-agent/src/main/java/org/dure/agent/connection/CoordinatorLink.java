@@ -34,8 +34,8 @@ import org.slf4j.LoggerFactory;
  * <p>Liveness: the agent pings the coordinator every {@link LinkSettings#pingInterval()} and, when nothing at all (the
  * pong or any other frame) arrives within {@link LinkSettings#pongTimeout()} of a ping, declares the connection dead,
  * closes it and reconnects. This finds a half-open connection (a firewall or NAT that forgot it, a proxy that stopped
- * relaying), which sends no reset and which TCP alone would not notice. Any frame counts as an answer, so a large
- * model arriving slowly over a capped link is not mistaken for a dead one.
+ * relaying), which sends no reset and which TCP alone would not notice. Any byte received counts as an answer, so a
+ * large model arriving slowly over a capped link is not mistaken for a dead one.
  *
  * <p>Every message this class writes (hello, JSON messages, binary frames) is first recorded by the
  * {@link OutboundRecorder} (the site's outbound ledger) with the exact bytes that then go out; when recording fails
@@ -222,6 +222,7 @@ public final class CoordinatorLink {
       });
       ws.frameHandler(f -> conn.heard()); // every frame, control frames and parts of large messages included
       ws.pongHandler(b -> conn.heard());
+      hearBytes(ws, conn);
       ws.closeHandler(v -> conn.ended("connection to coordinator lost; reconnecting"));
       ws.exceptionHandler(e -> log.debug("connection error: {}", e.toString()));
       coordinatorKey = peerKey(ws);
@@ -245,6 +246,37 @@ public final class CoordinatorLink {
       }
       retry();
     });
+  }
+
+  /**
+   * Counts every byte that arrives on the connection as a sign of life, not only whole frames: a large frame (up to 1
+   * MiB) crawling in over a capped link is a live connection, even when it takes longer than the pong deadline. This
+   * uses Vert.x's internal access to the Netty pipeline (a handler at its head sees each read, TLS records included);
+   * were it unavailable, whole frames still count.
+   */
+  private static void hearBytes(WebSocket ws, Connection conn) {
+    if (!(ws instanceof io.vertx.core.internal.http.WebSocketInternal internal)) return;
+    try {
+      internal.channelHandlerContext().pipeline().addFirst("dure-liveness", new io.netty.channel.ChannelInboundHandlerAdapter() {
+        @Override public void channelRead(io.netty.channel.ChannelHandlerContext ctx, Object msg) {
+          conn.heard();
+          ctx.fireChannelRead(msg);
+        }
+      });
+    } catch (RuntimeException e) {
+      log.debug("liveness from whole frames only: {}", e.toString());
+    }
+  }
+
+  /** Bytes written to the connection and not yet taken by the socket, or -1 when that cannot be known. */
+  private static long pendingOutbound(WebSocket ws) {
+    if (!(ws instanceof io.vertx.core.internal.http.WebSocketInternal internal)) return -1;
+    try {
+      io.netty.channel.ChannelOutboundBuffer b = internal.channelHandlerContext().channel().unsafe().outboundBuffer();
+      return b == null ? -1 : b.totalPendingWriteBytes();
+    } catch (RuntimeException e) {
+      return -1;
+    }
   }
 
   private String via() {
@@ -273,12 +305,37 @@ public final class CoordinatorLink {
       pingTimer = vertx.setPeriodic(settings.pingInterval().toMillis(), t -> ping());
     }
 
+    private boolean pingInFlight;
+    private long stalledSince;
+    private long pendingAtCheck = -1;
+
+    /**
+     * Sends a ping and, once it has left (written to the socket: behind any message still queued, so that a large
+     * upload on a slow link does not count against its deadline), gives the coordinator the pong deadline to be heard.
+     * A ping that cannot even leave counts as unanswered when the queue ahead of it has not moved for the pong deadline
+     * and nothing arrived meanwhile: a full send buffer on a link that takes nothing more is dead, one that drains is not.
+     */
     private void ping() {
       if (ended || ws.isClosed()) return;
-      long sentAt = System.nanoTime();
-      ws.writePing(Buffer.buffer());
-      vertx.setTimer(settings.pongTimeout().toMillis(), t -> {
-        if (!ended && lastHeard - sentAt < 0) dead();
+      long now = System.nanoTime();
+      if (pingInFlight) {
+        long pending = pendingOutbound(ws);
+        boolean draining = pending >= 0 && pendingAtCheck >= 0 && pending < pendingAtCheck;
+        pendingAtCheck = pending;
+        if (draining || now - lastHeard < settings.pongTimeout().toNanos()) stalledSince = now;
+        else if (now - stalledSince > settings.pongTimeout().toNanos()) dead();
+        return;
+      }
+      pingInFlight = true;
+      stalledSince = now;
+      pendingAtCheck = pendingOutbound(ws);
+      ws.writePing(Buffer.buffer()).onComplete(written -> {
+        pingInFlight = false;
+        if (ended) return;
+        long sentAt = System.nanoTime();
+        vertx.setTimer(settings.pongTimeout().toMillis(), t -> {
+          if (!ended && lastHeard - sentAt < 0) dead();
+        });
       });
     }
 
