@@ -212,11 +212,11 @@ class NetworkFaultsEndToEndTest {
   void aSecureStudyCompletesOverALinkWithAddedLatencyAndABandwidthCap() throws Exception {
     List<Path> files = TestConsortium.cohorts(dir, 3, 300, 23);
     try (TestConsortium c = new TestConsortium(dir)) {
-      long cap = 8 * 1024;
+      long cap = 16 * 1024;
       FaultProxy proxy = new FaultProxy(c.coordinator.agentPort()).latency(Duration.ofMillis(80)).bandwidth(cap);
       try (proxy) {
         // The pong deadline must allow for what a capped link holds in its buffers ahead of a ping (a few tens of KiB
-        // here, several seconds at 8 KiB/s); the defaults (20 s) allow for megabytes at hospital uplink speeds.
+        // here, seconds at 16 KiB/s); the defaults (20 s) allow for megabytes at hospital uplink speeds.
         c.agentConfig = config -> config.withLink(FAST.withLiveness(Duration.ofMillis(500), Duration.ofSeconds(5)));
         for (int i = 0; i < 3; i++) c.agent("hospital-" + (char) ('a' + i), files.get(i), proxy.agentUri());
         c.awaitSites(3);
