@@ -40,6 +40,7 @@ final class FaultProxy implements AutoCloseable {
   private volatile long bytesPerSecond; // 0: no cap
   private volatile boolean halfOpen; // new connections are black holes too
   private volatile boolean refuse; // new connections are reset at once
+  private volatile boolean stopReading; // half-open links also stop reading: the sender's buffers fill up
   private final AtomicReference<Arm> armed = new AtomicReference<>();
   private volatile boolean closed;
 
@@ -88,10 +89,20 @@ final class FaultProxy implements AutoCloseable {
     links.forEach(l -> l.dead = true);
   }
 
+  /**
+   * As {@link #halfOpen()}, and the proxy stops reading what the agent sends too, so that the agent's socket buffers
+   * fill and its writes stop being taken (a path that accepts nothing more), instead of vanishing into the relay.
+   */
+  void halfOpenAndStopReading() {
+    stopReading = true;
+    halfOpen();
+  }
+
   /** New connections relay again (connections already half-open stay so, as a forgotten NAT entry does). */
   void heal() {
     halfOpen = false;
     refuse = false;
+    stopReading = false;
   }
 
   /** New connections are reset as soon as they are accepted (the coordinator unreachable). */
@@ -212,7 +223,10 @@ final class FaultProxy implements AutoCloseable {
         try (InputStream in = from.getInputStream()) {
           byte[] buf = new byte[16 * 1024];
           for (int n; (n = in.read(buf)) != -1; ) {
-            if (dead) continue; // half-open: read and forget, close nothing
+            if (dead) {
+              while (stopReading && !closed) Thread.sleep(50); // take nothing more: the sender's buffers fill
+              continue; // half-open: read and forget, close nothing
+            }
             Arm arm = armed.get();
             if (uploading && arm != null && n >= arm.minBytes() && armed.compareAndSet(arm, null)) {
               if (arm.fault() == Fault.RESET) reset();

@@ -256,6 +256,43 @@ class NetworkFaultsEndToEndTest {
     }
   }
 
+  @Test
+  void aPingStuckBehindALargeUploadThatNoLongerDrainsStillFindsTheDeadLink() throws Exception {
+    try (TestConsortium c = new TestConsortium(dir); FaultProxy proxy = new FaultProxy(c.coordinator.agentPort())) {
+      org.dure.agent.identity.SiteIdentity identity = org.dure.agent.identity.SiteIdentity.load(c.pki.enrol("hospital-a"), "hospital-a");
+      OutboundLedger ledger = OutboundLedger.open(dir.resolve("work"));
+      java.util.concurrent.CountDownLatch connected = new java.util.concurrent.CountDownLatch(1);
+      io.vertx.core.Vertx vertx = io.vertx.core.Vertx.vertx();
+      org.dure.agent.connection.CoordinatorLink link = new org.dure.agent.connection.CoordinatorLink(vertx, proxy.agentUri(),
+          identity, "test", ledger, FAST, new org.dure.agent.connection.CoordinatorLink.Listener() {
+            @Override public void connected() {
+              connected.countDown();
+            }
+
+            @Override public void message(org.dure.protocol.wire.CoordinatorMessage message) {}
+
+            @Override public void frame(org.dure.protocol.wire.Frames.ModelFrame frame) {}
+
+            @Override public void disconnected() {}
+          });
+      try {
+        link.open();
+        assertTrue(connected.await(10, java.util.concurrent.TimeUnit.SECONDS));
+        // The path stops taking anything while the agent has a 32 MiB message to send (far more than the socket buffers
+        // hold): the ping queued behind it never leaves, and nothing arrives.
+        proxy.halfOpenAndStopReading();
+        long t0 = System.nanoTime();
+        assertTrue(link.sendBinary(new byte[32 << 20]));
+        await(() -> link.deadLinksDetected() == 1, Duration.ofSeconds(10), "the stuck link was never given up");
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        assertTrue(seconds < 5, "found within a few pong deadlines (0.6 s each), took " + seconds + " s");
+      } finally {
+        link.close();
+        vertx.close();
+      }
+    }
+  }
+
   /** Per round of the study: how many site updates the site's outbound ledger records it sent. */
   static Map<Integer, Integer> updatesPerRound(Path workDir, String study) throws Exception {
     Map<Integer, Integer> out = new TreeMap<>();
