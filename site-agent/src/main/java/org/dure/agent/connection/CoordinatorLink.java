@@ -31,9 +31,9 @@ import org.slf4j.LoggerFactory;
  * hello, hands every message to a {@link Listener}, and when the connection fails or drops it reconnects with
  * exponential backoff and jitter ({@link LinkSettings}: by default 0.5 s doubling to 30 s), forever, until closed.
  *
- * <p>Liveness: the agent pings the coordinator every {@link LinkSettings#pingInterval()} and, when nothing at all (the
- * pong or any other frame) arrives within {@link LinkSettings#pongTimeout()} of a ping, declares the connection dead,
- * closes it and reconnects. This finds a half-open connection (a firewall or NAT that forgot it, a proxy that stopped
+ * <p>Liveness: the agent pings the coordinator every {@link LinkSettings#pingInterval()} and, when not a byte (of the
+ * pong or of anything else) arrives within {@link LinkSettings#pongTimeout()} of the ping leaving the socket, declares
+ * the connection dead, closes it and reconnects. This finds a half-open connection (a firewall or NAT that forgot it, a proxy that stopped
  * relaying), which sends no reset and which TCP alone would not notice. Any byte received counts as an answer, so a
  * large model arriving slowly over a capped link is not mistaken for a dead one.
  *
