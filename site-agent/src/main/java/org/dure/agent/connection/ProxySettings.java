@@ -85,7 +85,9 @@ public record ProxySettings(String host, int port, String username, String passw
     try {
       uri = new URI(u);
     } catch (URISyntaxException e) {
-      throw new IllegalArgumentException("not a URL like http://proxy.hospital.local:3128 (" + e.getMessage() + ")");
+      // the reason and position only: the input may hold a password
+      throw new IllegalArgumentException("not a URL like http://proxy.hospital.local:3128 (" + e.getReason()
+          + (e.getIndex() >= 0 ? " at character " + (e.getIndex() + 1) : "") + ")");
     }
     String scheme = uri.getScheme().toLowerCase(Locale.ROOT);
     if (scheme.equals("https"))
@@ -157,6 +159,6 @@ public record ProxySettings(String host, int port, String username, String passw
 
   /** A proxy URL with any password replaced by {@code ***}, for messages. */
   static String redact(String url) {
-    return url.replaceAll("(://[^:/@]*:)[^@/]*@", "$1***@");
+    return url.replaceAll("^(\\s*(?:[a-zA-Z][a-zA-Z0-9+.-]*://)?[^:/@]*:)[^@/]*@", "$1***@");
   }
 }

@@ -66,6 +66,12 @@ class ProxySettingsTest {
     assertTrue(tls.getMessage().contains("HTTPS_PROXY") && tls.getMessage().contains("https:// is not supported")
         || tls.getMessage().contains("(https://) is not supported"), tls.getMessage());
     assertFalse(tls.getMessage().contains("secret"), "the password is not repeated: " + tls.getMessage());
+    IllegalArgumentException noScheme = assertThrows(IllegalArgumentException.class,
+        () -> ProxySettings.fromEnvironment(Map.of("HTTPS_PROXY", "user:hunter2@proxy:99999")));
+    assertFalse(noScheme.getMessage().contains("hunter2"), noScheme.getMessage());
+    IllegalArgumentException badChar = assertThrows(IllegalArgumentException.class,
+        () -> ProxySettings.fromEnvironment(Map.of("HTTPS_PROXY", "http://user:hun ter2@proxy:3128")));
+    assertFalse(badChar.getMessage().contains("ter2"), badChar.getMessage());
     assertTrue(assertThrows(IllegalArgumentException.class, () -> ProxySettings.parse("socks5://proxy:1080", null, null, null, "t"))
         .getMessage().contains("give the HTTP proxy as http://host:port"));
     assertTrue(assertThrows(IllegalArgumentException.class, () -> ProxySettings.parse("http://proxy:99999", null, null, null, "t"))
