@@ -12,6 +12,8 @@ import org.dure.json.JsonFields;
 import org.dure.agent.data.CsvSource;
 import org.dure.agent.data.DataSource;
 import org.dure.agent.data.DataSourceConfig;
+import org.dure.agent.connection.LinkSettings;
+import org.dure.agent.connection.ProxySettings;
 import org.dure.agent.policy.LocalPolicy;
 import org.dure.protocol.wire.SiteIds;
 import org.dure.pseudonymisation.PseudonymisationConfig;
@@ -47,17 +49,32 @@ import org.dure.pseudonymisation.PseudonymisationConfig;
  * @param metricsPort where the agent serves its Prometheus metrics on loopback ({@code "metrics": {"port": 9464}},
  *     {@code http://127.0.0.1:<port>/metrics}; 0 picks a free one); null (the default): no metrics listener. The
  *     address is always 127.0.0.1: see {@link org.dure.agent.metrics.AgentMetrics}
+ * @param link the connection's liveness pings, reconnect backoff, timeouts and the hospital's HTTP proxy ({@code
+ *     "connection"} and {@code "proxy"}; see {@link LinkSettings} and {@link ProxySettings}). Read from a file, a
+ *     configuration without {@code "proxy"} takes it from {@code HTTPS_PROXY}/{@code NO_PROXY}; built in code, the
+ *     default is a direct connection
  */
 public record AgentConfig(String siteId, URI coordinator, DataSource data, Path tlsDir, Path workDir,
-                          LocalPolicy policy, PseudonymisationConfig pseudonymisation, Integer metricsPort) {
+                          LocalPolicy policy, PseudonymisationConfig pseudonymisation, Integer metricsPort,
+                          LinkSettings link) {
   public AgentConfig(String siteId, URI coordinator, DataSource data, Path tlsDir, Path workDir,
                      LocalPolicy policy, PseudonymisationConfig pseudonymisation) {
     this(siteId, coordinator, data, tlsDir, workDir, policy, pseudonymisation, null);
   }
 
+  public AgentConfig(String siteId, URI coordinator, DataSource data, Path tlsDir, Path workDir,
+                     LocalPolicy policy, PseudonymisationConfig pseudonymisation, Integer metricsPort) {
+    this(siteId, coordinator, data, tlsDir, workDir, policy, pseudonymisation, metricsPort, LinkSettings.defaults());
+  }
+
   /** The same configuration with the loopback metrics listener on {@code port} (null: off). */
   public AgentConfig withMetricsPort(Integer port) {
-    return new AgentConfig(siteId, coordinator, data, tlsDir, workDir, policy, pseudonymisation, port);
+    return new AgentConfig(siteId, coordinator, data, tlsDir, workDir, policy, pseudonymisation, port, link);
+  }
+
+  /** The same configuration with other connection settings (pings, backoff, proxy). */
+  public AgentConfig withLink(LinkSettings settings) {
+    return new AgentConfig(siteId, coordinator, data, tlsDir, workDir, policy, pseudonymisation, metricsPort, settings);
   }
 
   public AgentConfig(String siteId, URI coordinator, DataSource data, Path tlsDir, Path workDir, LocalPolicy policy) {
@@ -79,6 +96,7 @@ public record AgentConfig(String siteId, URI coordinator, DataSource data, Path 
     if (coordinator.getHost() == null)
       throw new IllegalArgumentException("coordinator URL " + coordinator + " names no host");
     if (policy == null) policy = LocalPolicy.defaults();
+    if (link == null) link = LinkSettings.defaults();
     if (metricsPort != null && (metricsPort < 0 || metricsPort > 65535))
       throw new IllegalArgumentException("metrics.port must be 0..65535, was " + metricsPort);
   }
@@ -100,7 +118,7 @@ public record AgentConfig(String siteId, URI coordinator, DataSource data, Path 
     }
     if (root == null || !root.isObject()) throw new IOException(file + ": expected a JSON object");
     check(root, Set.of("siteId", "coordinator", "data", "tls", "workDir", "policy", "privacyBudget",
-        PseudonymisationConfig.SECTION, "metrics"), file, "");
+        PseudonymisationConfig.SECTION, "metrics", "connection", "proxy"), file, "");
     Integer metricsPort = null;
     JsonNode metrics = root.path("metrics");
     if (!metrics.isMissingNode()) {
@@ -143,6 +161,7 @@ public record AgentConfig(String siteId, URI coordinator, DataSource data, Path 
         throw new IOException(file + ": " + e.getMessage(), e);
       }
     }
+    LinkSettings link = link(root, file, base, System.getenv());
     DataSource data;
     try {
       data = DataSourceConfig.parse(root.path("data"), base);
@@ -152,10 +171,80 @@ public record AgentConfig(String siteId, URI coordinator, DataSource data, Path 
     try {
       return new AgentConfig(root.path("siteId").asText(null), URI.create(root.path("coordinator").asText("")), data,
           base.resolve(root.path("tls").asText("pki")).normalize(),
-          base.resolve(root.path("workDir").asText("agent-work")).normalize(), policy, pseudonymisation, metricsPort);
+          base.resolve(root.path("workDir").asText("agent-work")).normalize(), policy, pseudonymisation, metricsPort, link);
     } catch (IllegalArgumentException e) {
       throw new IOException(file + ": " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * The {@code "connection"} and {@code "proxy"} settings: {@code "connection": {"pingSeconds": 15,
+   * "pongTimeoutSeconds": 20, "minBackoffSeconds": 0.5, "maxBackoffSeconds": 30, "connectTimeoutSeconds": 10}} (each
+   * optional); {@code "proxy": {"url": "http://proxy.hospital.local:3128", "username": "dure", "passwordFile":
+   * "proxy-password", "noProxy": "localhost,.hospital.local"}} or {@code "proxy": "none"}; without {@code "proxy"},
+   * {@code env}'s {@code HTTPS_PROXY}/{@code https_proxy} and {@code NO_PROXY}/{@code no_proxy}.
+   */
+  static LinkSettings link(JsonNode root, Path file, Path base, java.util.Map<String, String> env) throws IOException {
+    LinkSettings d = LinkSettings.defaults();
+    JsonNode c = root.path("connection");
+    java.time.Duration ping = d.pingInterval(), pong = d.pongTimeout(), min = d.minBackoff(), max = d.maxBackoff(),
+        connect = d.connectTimeout();
+    if (!c.isMissingNode()) {
+      if (!c.isObject()) throw new IOException(file + ": \"connection\" must be an object like {\"pingSeconds\": 15, \"pongTimeoutSeconds\": 20}");
+      check(c, Set.of("pingSeconds", "pongTimeoutSeconds", "minBackoffSeconds", "maxBackoffSeconds", "connectTimeoutSeconds"), file, "connection.");
+      ping = seconds(c, "pingSeconds", ping, file);
+      pong = seconds(c, "pongTimeoutSeconds", pong, file);
+      min = seconds(c, "minBackoffSeconds", min, file);
+      max = seconds(c, "maxBackoffSeconds", max, file);
+      connect = seconds(c, "connectTimeoutSeconds", connect, file);
+    }
+    org.dure.agent.connection.ProxySettings proxy;
+    JsonNode p = root.path("proxy");
+    try {
+      if (p.isMissingNode()) {
+        proxy = org.dure.agent.connection.ProxySettings.fromEnvironment(env);
+      } else if (p.isTextual() && p.asText().equals("none")) {
+        proxy = null;
+      } else if (p.isObject()) {
+        check(p, Set.of("url", "username", "passwordFile", "noProxy"), file, "proxy.");
+        if (!p.path("url").isTextual() || p.path("url").asText().isBlank())
+          throw new IOException(file + ": \"proxy.url\" must be the proxy's URL, e.g. \"http://proxy.hospital.local:3128\"");
+        String user = null, password = null;
+        if (p.has("username") || p.has("passwordFile")) {
+          if (!p.path("username").isTextual() || !p.path("passwordFile").isTextual())
+            throw new IOException(file + ": proxy authentication needs both \"proxy.username\" and \"proxy.passwordFile\""
+                + " (a file holding the password on one line, owner-only: chmod 600)");
+          user = p.path("username").asText();
+          password = org.dure.agent.data.PasswordFile.readChecked(base.resolve(p.path("passwordFile").asText()).normalize(), "proxy");
+        }
+        java.util.List<String> noProxy;
+        JsonNode np = p.path("noProxy");
+        if (np.isMissingNode()) noProxy = java.util.List.of();
+        else if (np.isTextual()) noProxy = org.dure.agent.connection.ProxySettings.noProxyList(np.asText());
+        else if (np.isArray()) {
+          noProxy = new java.util.ArrayList<>();
+          for (JsonNode n : np) {
+            if (!n.isTextual()) throw new IOException(file + ": \"proxy.noProxy\" must list host names, was " + np);
+            noProxy.add(n.asText());
+          }
+        } else throw new IOException(file + ": \"proxy.noProxy\" must be a list of hosts or a string like \"localhost,.hospital.local\"");
+        proxy = org.dure.agent.connection.ProxySettings.parse(p.path("url").asText(), user, password, noProxy, file.getFileName().toString());
+      } else {
+        throw new IOException(file + ": \"proxy\" must be an object like {\"url\": \"http://proxy.hospital.local:3128\"}"
+            + " or \"none\" (a direct connection, whatever HTTPS_PROXY says)");
+      }
+      return new LinkSettings(ping, pong, min, max, connect, proxy);
+    } catch (IllegalArgumentException e) {
+      throw new IOException(file + ": " + (p.isMissingNode() ? "" : "\"proxy\": ") + e.getMessage(), e);
+    }
+  }
+
+  private static java.time.Duration seconds(JsonNode c, String name, java.time.Duration fallback, Path file) throws IOException {
+    if (!c.has(name)) return fallback;
+    JsonNode v = c.path(name);
+    if (!v.isNumber() || v.asDouble() <= 0 || v.asDouble() > 86_400)
+      throw new IOException(file + ": \"connection." + name + "\" must be a number of seconds above 0 (e.g. 15), was " + v);
+    return java.time.Duration.ofMillis(Math.max(1, Math.round(v.asDouble() * 1000)));
   }
 
   /** Refuses a key that is not one of {@code allowed}, naming its full path ({@code prefix}: "" or "metrics."). */

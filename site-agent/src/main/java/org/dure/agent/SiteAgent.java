@@ -68,7 +68,7 @@ public final class SiteAgent implements AutoCloseable {
       }
     };
     this.vertx = Vertx.vertx(); // after the study work, which may refuse to start (unreadable decisions)
-    this.link = new CoordinatorLink(vertx, config.coordinator(), identity, VERSION, recorded, new CoordinatorLink.Listener() {
+    this.link = new CoordinatorLink(vertx, config.coordinator(), identity, VERSION, recorded, config.link(), new CoordinatorLink.Listener() {
       @Override public void connected() {
         m.connected();
       }
@@ -83,6 +83,10 @@ public final class SiteAgent implements AutoCloseable {
 
       @Override public void disconnected() {
         m.disconnected();
+      }
+
+      @Override public void deadConnection() {
+        m.deadConnection();
       }
 
       @Override public long ledgerTreeSize() {
@@ -112,6 +116,8 @@ public final class SiteAgent implements AutoCloseable {
         budget);
     log.info("site agent {} starting; data {}, coordinator {}", config.siteId(), config.data().describe(), config.coordinator());
     log.info("local policy: {}", config.policy().describe());
+    log.info("connection: {}{}", config.link().describe(), config.link().proxy() != null && a.link.proxy() == null
+        ? " (but not for " + config.coordinator().getHost() + ", which NO_PROXY names: direct)" : "");
     if (config.metricsPort() != null) {
       try {
         a.metricsPort = a.metrics.serve(a.vertx, config.metricsPort()).toCompletionStage().toCompletableFuture()
@@ -158,6 +164,11 @@ public final class SiteAgent implements AutoCloseable {
 
   public boolean isConnected() {
     return link.isConnected();
+  }
+
+  /** The connection to the coordinator (attempts made, dead links found, the proxy in use). */
+  public CoordinatorLink link() {
+    return link;
   }
 
   @Override public void close() {

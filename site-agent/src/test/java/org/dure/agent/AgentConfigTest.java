@@ -36,6 +36,43 @@ class AgentConfigTest {
     assertTrue(port.getMessage().contains("127.0.0.1 only"), port.getMessage());
   }
 
+  @Test void connectionAndProxySettingsAreReadWithTheirDefaultsAndTheEnvironmentWhenNoProxyIsConfigured() throws Exception {
+    String base = "\"siteId\": \"hospital-a\", \"coordinator\": \"wss://coord.example.org:8471/agents\", \"data\": {\"csv\": \"x.csv\"}";
+    com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+    Path file = dir.resolve("agent.json");
+    org.dure.agent.connection.LinkSettings d = AgentConfig.link(json.readTree("{" + base + "}"), file, dir, java.util.Map.of());
+    assertEquals(org.dure.agent.connection.LinkSettings.defaults(), d, "defaults, direct");
+    org.dure.agent.connection.LinkSettings env = AgentConfig.link(json.readTree("{" + base + "}"), file, dir,
+        java.util.Map.of("HTTPS_PROXY", "http://proxy.hospital.local:3128", "NO_PROXY", ".hospital.local"));
+    assertEquals("proxy.hospital.local", env.proxy().host());
+    assertEquals(null, AgentConfig.link(json.readTree("{" + base + ", \"proxy\": \"none\"}"), file, dir,
+        java.util.Map.of("HTTPS_PROXY", "http://proxy:3128")).proxy(), "\"none\" overrides the environment");
+    Path pw = Files.writeString(dir.resolve("proxy-password"), "pass word\n");
+    Files.setPosixFilePermissions(pw, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+    org.dure.agent.connection.LinkSettings set = AgentConfig.link(json.readTree("{" + base + ", \"connection\": {\"pingSeconds\": 5,"
+        + " \"pongTimeoutSeconds\": 7.5, \"maxBackoffSeconds\": 60}, \"proxy\": {\"url\": \"http://proxy:3128\", \"username\": \"dure\","
+        + " \"passwordFile\": \"proxy-password\", \"noProxy\": [\"localhost\"]}}"), file, dir, java.util.Map.of("HTTPS_PROXY", "http://other:1"));
+    assertEquals(java.time.Duration.ofSeconds(5), set.pingInterval());
+    assertEquals(java.time.Duration.ofMillis(7500), set.pongTimeout());
+    assertEquals(java.time.Duration.ofSeconds(60), set.maxBackoff());
+    assertEquals("proxy", set.proxy().host());
+    assertEquals("pass word", set.proxy().password());
+    assertEquals(java.util.List.of("localhost"), set.proxy().noProxy());
+    Files.setPosixFilePermissions(pw, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+    IOException open = assertThrows(IOException.class, () -> AgentConfig.link(json.readTree("{" + base + ", \"proxy\": {\"url\": \"http://proxy:3128\","
+        + " \"username\": \"dure\", \"passwordFile\": \"proxy-password\"}}"), file, dir, java.util.Map.of()));
+    assertTrue(open.getMessage().contains("proxy password file") && open.getMessage().contains("chmod 600"), open.getMessage());
+    IOException misspelt = assertThrows(IOException.class, () -> AgentConfig.link(json.readTree("{" + base
+        + ", \"connection\": {\"pingSecs\": 5}}"), file, dir, java.util.Map.of()));
+    assertTrue(misspelt.getMessage().contains("connection.pingSecs: unknown setting"), misspelt.getMessage());
+    IOException zero = assertThrows(IOException.class, () -> AgentConfig.link(json.readTree("{" + base
+        + ", \"connection\": {\"pongTimeoutSeconds\": 0}}"), file, dir, java.util.Map.of()));
+    assertTrue(zero.getMessage().contains("connection.pongTimeoutSeconds"), zero.getMessage());
+    IOException badEnv = assertThrows(IOException.class, () -> AgentConfig.link(json.readTree("{" + base + "}"), file, dir,
+        java.util.Map.of("HTTPS_PROXY", "socks5://proxy:1080")));
+    assertTrue(badEnv.getMessage().contains("HTTPS_PROXY"), badEnv.getMessage());
+  }
+
   @Test void aPlainWebSocketIsRefusedEvenOnLoopback() throws Exception {
     IOException e = assertThrows(IOException.class, () -> AgentConfig.load(write("""
         {"siteId": "hospital-a", "coordinator": "ws://127.0.0.1:8471/agents", "data": {"csv": "x.csv"}}""")));

@@ -73,7 +73,7 @@ public final class Doctor {
     } catch (IOException | RuntimeException e) {
       // the TLS checks above say what is wrong
     }
-    checks.addAll(coordinator(config.coordinator(), identity, config.workDir(), timeout));
+    checks.addAll(coordinator(config.coordinator(), identity, config.workDir(), timeout, config.link().proxy()));
     return checks;
   }
 
@@ -240,9 +240,29 @@ public final class Doctor {
 
   /** DNS, TCP, then a mutual-TLS WebSocket handshake and hello with the site's certificate (skipped without one). */
   static List<Check> coordinator(URI uri, SiteIdentity identity, Path workDir, Duration timeout) {
+    return coordinator(uri, identity, workDir, timeout, null);
+  }
+
+  /**
+   * As {@link #coordinator(URI, SiteIdentity, Path, Duration)}; through {@code proxy} (null: direct) when it applies to
+   * the coordinator's host: then the proxy is checked (reachable, and what it answers to CONNECT to the coordinator)
+   * instead of the coordinator's DNS and TCP, which are the proxy's business.
+   */
+  static List<Check> coordinator(URI uri, SiteIdentity identity, Path workDir, Duration timeout,
+                                 org.dure.agent.connection.ProxySettings proxy) {
     List<Check> out = new ArrayList<>();
     String host = uri.getHost();
     int port = uri.getPort() == -1 ? 443 : uri.getPort();
+    if (proxy != null && !proxy.appliesTo(uri)) {
+      out.add(Check.ok("proxy", "not used for " + host + " (NO_PROXY/noProxy names it): the agent connects directly"));
+      proxy = null;
+    }
+    if (proxy != null) {
+      Check tunnel = proxyTunnel(proxy, host, port, timeout);
+      out.add(tunnel);
+      if (!tunnel.ok()) return out;
+      return handshake(out, uri, host, port, identity, workDir, timeout, proxy);
+    }
     InetAddress[] addresses;
     try {
       addresses = CompletableFuture.supplyAsync(() -> {
@@ -271,6 +291,62 @@ public final class Doctor {
               + " (the agent needs no inbound port)"));
       return out;
     }
+    return handshake(out, uri, host, port, identity, workDir, timeout, null);
+  }
+
+  /**
+   * Asks the proxy for a tunnel to the coordinator ({@code CONNECT host:port}, with basic authentication when
+   * configured) and reports what it answers, in plain words: unreachable, refused with its status (403, 407, 502...),
+   * or tunnel open. Nothing goes through the tunnel: it is closed at once.
+   */
+  static Check proxyTunnel(org.dure.agent.connection.ProxySettings proxy, String host, int port, Duration timeout) {
+    String name = "proxy";
+    int ms = Math.toIntExact(timeout.toMillis());
+    try (Socket s = new Socket()) {
+      try {
+        s.connect(new InetSocketAddress(proxy.host(), proxy.port()), ms);
+      } catch (IOException e) {
+        return Check.problem(name, org.dure.agent.connection.ProxyDiagnosis.unreachable(proxy, e.getMessage()),
+            org.dure.agent.connection.ProxyDiagnosis.fix(-1, proxy));
+      }
+      s.setSoTimeout(ms);
+      String target = (host.contains(":") ? "[" + host + "]" : host) + ":" + port;
+      StringBuilder request = new StringBuilder("CONNECT " + target + " HTTP/1.1\r\nHost: " + target + "\r\n");
+      if (proxy.username() != null) {
+        request.append("Proxy-Authorization: Basic ").append(java.util.Base64.getEncoder().encodeToString(
+            (proxy.username() + ":" + proxy.password()).getBytes(java.nio.charset.StandardCharsets.UTF_8))).append("\r\n");
+      }
+      request.append("\r\n");
+      s.getOutputStream().write(request.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      s.getOutputStream().flush();
+      byte[] line = new byte[300];
+      int n = 0;
+      for (int b; n < line.length && (b = s.getInputStream().read()) != -1 && b != '\n'; ) if (b != '\r') line[n++] = (byte) b;
+      String status = new String(line, 0, n, java.nio.charset.StandardCharsets.ISO_8859_1);
+      java.util.regex.Matcher m = java.util.regex.Pattern.compile("^HTTP/\\d(?:\\.\\d)? (\\d{3}) ?(.*)$").matcher(status);
+      if (!m.matches()) {
+        return Check.problem(name, "the proxy " + proxy.describe() + " (from " + proxy.source() + ") did not answer CONNECT"
+            + " like an HTTP proxy (" + (n == 0 ? "it closed the connection" : "it said: " + status) + ")",
+            "check the proxy's host and port with the hospital's network team; the agent needs an HTTP proxy that allows CONNECT");
+      }
+      int code = Integer.parseInt(m.group(1));
+      if (code / 100 == 2) {
+        return Check.ok(name, proxy.describe() + " (from " + proxy.source() + ") opens a tunnel to " + target + " (" + status
+            + "); mutual TLS runs inside it, end to end");
+      }
+      return Check.problem(name, org.dure.agent.connection.ProxyDiagnosis.refused(code, m.group(2).trim(), proxy),
+          org.dure.agent.connection.ProxyDiagnosis.fix(code, proxy));
+    } catch (java.net.SocketTimeoutException e) {
+      return Check.problem(name, "the proxy " + proxy.describe() + " (from " + proxy.source() + ") accepted the connection but"
+          + " did not answer CONNECT within " + timeout.toSeconds() + " s", org.dure.agent.connection.ProxyDiagnosis.fix(-1, proxy));
+    } catch (IOException e) {
+      return Check.problem(name, "the proxy " + proxy.describe() + " (from " + proxy.source() + ") failed while asked for a"
+          + " tunnel to " + host + ":" + port + " (" + e.getMessage() + ")", org.dure.agent.connection.ProxyDiagnosis.fix(-1, proxy));
+    }
+  }
+
+  private static List<Check> handshake(List<Check> out, URI uri, String host, int port, SiteIdentity identity, Path workDir,
+                                       Duration timeout, org.dure.agent.connection.ProxySettings proxy) {
     if (identity == null) {
       out.add(Check.problem("coordinator handshake", "not attempted: the site has no usable TLS identity", "fix the TLS problems above first"));
       return out;
@@ -285,10 +361,10 @@ public final class Doctor {
     }
     Vertx vertx = Vertx.vertx();
     try {
-      CoordinatorLink.Probe p = CoordinatorLink.probe(vertx, uri, identity, SiteAgent.VERSION, ledger, timeout)
+      CoordinatorLink.Probe p = CoordinatorLink.probe(vertx, uri, identity, SiteAgent.VERSION, ledger, timeout, proxy)
           .toCompletionStage().toCompletableFuture().get(timeout.toMillis() + 5_000, TimeUnit.MILLISECONDS);
       if (p.welcomed()) {
-        out.add(Check.ok("coordinator handshake", "mutual TLS and hello accepted: the coordinator welcomed " + identity.siteId()));
+        out.add(Check.ok("coordinator handshake", "mutual TLS and hello accepted: the coordinator welcomed " + identity.siteId() + (proxy != null ? " (through the proxy " + proxy.describe() + ")" : "")));
       } else if (p.refusal() != null) {
         out.add(Check.problem("coordinator handshake", "the coordinator refused this site: " + p.refusal(),
             "ask the consortium administrator (the reason above is what the coordinator says; a revoked or unregistered"
@@ -301,7 +377,7 @@ public final class Doctor {
             "ask the consortium administrator for the reason recorded for " + identity.certificate().getSubjectX500Principal()
                 .getName() + " in the coordinator's refusals list (GET /api/sites/refusals); a revoked site must enrol again"));
       } else {
-        String status = answersWithoutSiteCertificate(host, port, timeout);
+        String status = proxy != null ? null : answersWithoutSiteCertificate(host, port, timeout);
         if (status != null) {
           // The agents' port asks every client for a site certificate; a server that answers HTTPS without one and
           // has no agent WebSocket at the URL is the coordinator's API (for people and their browsers).

@@ -40,6 +40,7 @@ import java.util.function.Supplier;
  * dure_site_agent_outbound_bytes_total{kind}             bytes that left the hospital (json, binary)
  * dure_site_agent_connected                              1 while connected to the coordinator
  * dure_site_agent_reconnects_total                       connections after the first
+ * dure_site_agent_dead_connections_total                 connections given up because a ping went unanswered (half-open)
  * </pre>
  * plus JVM and process metrics. The {@code study} label is a study id this site took part in: bounded by the studies
  * its data officer approved. No label carries a patient, a token or a data value. The metrics never leave the host:
@@ -80,6 +81,8 @@ public final class AgentMetrics implements AutoCloseable {
     Gauge.builder("dure.site.agent.connected", m.connected, AtomicInteger::get)
         .description("Whether the agent is connected to the coordinator (1) or not (0)").register(r);
     Counter.builder("dure.site.agent.reconnects").description("Connections to the coordinator after the first").register(r);
+    Counter.builder("dure.site.agent.dead.connections")
+        .description("Connections given up because the coordinator did not answer a ping in time (half-open)").register(r);
     return m;
   }
 
@@ -123,6 +126,11 @@ public final class AgentMetrics implements AutoCloseable {
 
   public void disconnected() {
     connected.set(0);
+  }
+
+  /** The connection was declared dead: a ping went unanswered past its deadline. */
+  public void deadConnection() {
+    registry.counter("dure.site.agent.dead.connections").increment();
   }
 
   /** The Prometheus text exposition (format 0.0.4). */
