@@ -21,6 +21,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipInputStream;
+import org.dure.testing.LocalConsortium;
 
 /**
  * A whole consortium on this machine: a throwaway consortium PKI ({@link LocalConsortium}), one

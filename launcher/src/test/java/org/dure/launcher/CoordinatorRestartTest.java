@@ -20,6 +20,7 @@ import org.dure.cohort.CohortGenerator;
 import org.dure.cohort.SiteCohort;
 import org.dure.coordinator.Coordinator;
 import org.dure.coordinator.CoordinatorConfig;
+import org.dure.testing.TestConsortium;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

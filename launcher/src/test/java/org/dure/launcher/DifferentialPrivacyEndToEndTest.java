@@ -19,6 +19,7 @@ import org.dure.learning.train.DpSgdConfig;
 import org.dure.protocol.privacy.RdpAccountant;
 import org.dure.protocol.study.StudySpec;
 import org.dure.protocol.study.StudySpecParser;
+import org.dure.testing.TestConsortium;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -17,6 +17,7 @@ import org.dure.agent.identity.SiteIdentity;
 import org.dure.coordinator.admin.ConsortiumAdmin;
 import org.dure.crypto.pki.ConsortiumCa;
 import org.dure.crypto.pki.SiteKeys;
+import org.dure.testing.TestConsortium;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

@@ -11,6 +11,7 @@ import org.dure.cohort.CohortGenerator;
 import org.dure.cohort.SiteCohort;
 import org.dure.coordinator.admin.ConsortiumAdmin;
 import org.dure.crypto.pki.SiteCertificateException.Reason;
+import org.dure.testing.TestConsortium;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

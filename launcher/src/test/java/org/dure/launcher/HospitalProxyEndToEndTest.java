@@ -24,6 +24,7 @@ import org.dure.agent.connection.ProxySettings;
 import org.dure.agent.identity.SiteIdentity;
 import org.dure.agent.outbound.OutboundLedger;
 import org.dure.cohort.CohortGenerator;
+import org.dure.testing.TestConsortium;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

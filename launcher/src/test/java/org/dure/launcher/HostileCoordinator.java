@@ -45,6 +45,8 @@ import org.dure.protocol.wire.CoordinatorMessage;
 import org.dure.protocol.wire.Frames;
 import org.dure.protocol.wire.SecAggWire;
 import org.dure.protocol.wire.SiteStatistics;
+import org.dure.testing.LocalConsortium;
+import org.dure.testing.TestConsortium;
 
 /**
  * A malicious coordinator, scripted by a test, against real site agents' study work ({@link StudyWork}: real site

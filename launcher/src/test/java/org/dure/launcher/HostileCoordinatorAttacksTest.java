@@ -21,6 +21,7 @@ import org.dure.protocol.model.FeatureScaling;
 import org.dure.protocol.model.InitialModel;
 import org.dure.protocol.wire.AgentMessage;
 import org.dure.protocol.wire.Frames;
+import org.dure.testing.TestConsortium;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

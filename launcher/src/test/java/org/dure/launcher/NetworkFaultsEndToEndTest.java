@@ -19,6 +19,7 @@ import org.dure.agent.outbound.OutboundEntry;
 import org.dure.agent.outbound.OutboundLedger;
 import org.dure.agent.outbound.OutboundReader;
 import org.dure.cohort.CohortGenerator;
+import org.dure.testing.TestConsortium;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

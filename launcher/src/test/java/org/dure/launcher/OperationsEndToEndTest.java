@@ -33,6 +33,7 @@ import org.dure.agent.SiteAgent;
 import org.dure.cohort.CohortGenerator;
 import org.dure.protocol.study.StudySpec;
 import org.dure.protocol.study.StudySpecParser;
+import org.dure.testing.TestConsortium;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

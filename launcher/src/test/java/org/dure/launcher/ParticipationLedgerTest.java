@@ -23,6 +23,7 @@ import org.dure.cohort.CohortGenerator;
 import org.dure.cohort.SiteCohort;
 import org.dure.coordinator.ledger.LedgerCommand;
 import org.dure.coordinator.security.CoordinatorPki;
+import org.dure.testing.TestConsortium;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;

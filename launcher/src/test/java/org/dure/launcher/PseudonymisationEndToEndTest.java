@@ -25,6 +25,7 @@ import org.dure.agent.data.LocalData;
 import org.dure.agent.policy.LocalPolicy;
 import org.dure.cohort.CohortGenerator;
 import org.dure.tabular.CsvTable;
+import org.dure.testing.TestConsortium;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -21,6 +21,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.dure.cohort.CohortGenerator;
 import org.dure.coordinator.security.CoordinatorPki;
+import org.dure.testing.TestConsortium;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

@@ -30,6 +30,7 @@ import org.dure.protocol.wire.CoordinatorMessage;
 import org.dure.protocol.wire.Frames;
 import org.dure.protocol.wire.SiteStatistics;
 import org.dure.protocol.wire.WireJson;
+import org.dure.testing.TestConsortium;
 
 /**
  * A real enrolled site over mutual TLS (JDK WebSocket, the site's own key and certificate) that approves the

@@ -11,6 +11,7 @@ import java.util.List;
 import org.dure.cohort.CohortGenerator;
 import org.dure.cohort.SiteCohort;
 import org.dure.protocol.model.Npy;
+import org.dure.testing.TestConsortium;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;

@@ -42,6 +42,7 @@ import org.dure.protocol.wire.CoordinatorMessage;
 import org.dure.protocol.wire.Frames;
 import org.dure.protocol.wire.SiteStatistics;
 import org.dure.protocol.wire.WireJson;
+import org.dure.testing.TestConsortium;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -27,6 +27,7 @@ import org.dure.protocol.model.FeatureScaling;
 import org.dure.protocol.model.ModelFiles;
 import org.dure.protocol.study.StudySpec;
 import org.dure.protocol.study.StudySpecParser;
+import org.dure.testing.TestConsortium;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Random;
 import org.dure.learning.eval.BinaryMetrics;
 import org.dure.protocol.model.ModelFiles;
+import org.dure.testing.TestConsortium;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

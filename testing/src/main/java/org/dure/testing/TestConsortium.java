@@ -1,4 +1,4 @@
-package org.dure.launcher;
+package org.dure.testing;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -21,21 +21,21 @@ import org.dure.coordinator.security.Credentials;
 import org.dure.coordinator.security.Role;
 
 /**
- * A real coordinator and real site agents in this JVM, on ephemeral loopback ports, behind a real
+ * A real consortium for tests and benchmarks (as OkHttp ships mockwebserver): a real coordinator and real site agents in this JVM, on ephemeral loopback ports, behind a real
  * throwaway consortium PKI (HTTPS API with a researcher token, mutual-TLS agent channel, enrolled sites).
  */
-final class TestConsortium implements AutoCloseable {
-  static final ObjectMapper JSON = new ObjectMapper();
-  final Path dir;
-  final LocalConsortium pki;
-  final String researcherToken;
-  Coordinator coordinator;
-  final List<SiteAgent> agents = new ArrayList<>();
+public final class TestConsortium implements AutoCloseable {
+  public static final ObjectMapper JSON = new ObjectMapper();
+  public final Path dir;
+  public final LocalConsortium pki;
+  public final String researcherToken;
+  public Coordinator coordinator;
+  public final List<SiteAgent> agents = new ArrayList<>();
   private final HttpClient http;
   /** Changes each agent's configuration before it starts (e.g. a metrics port). */
-  java.util.function.UnaryOperator<AgentConfig> agentConfig = config -> config;
+  public java.util.function.UnaryOperator<AgentConfig> agentConfig = config -> config;
 
-  TestConsortium(Path dir) throws Exception {
+  public TestConsortium(Path dir) throws Exception {
     this.dir = dir;
     this.pki = LocalConsortium.provision(dir, List.of());
     this.researcherToken = Credentials.load(pki.coordinatorPki().resolve(CoordinatorPki.CREDENTIALS))
@@ -44,30 +44,30 @@ final class TestConsortium implements AutoCloseable {
     this.coordinator = startCoordinator();
   }
 
-  Coordinator startCoordinator() throws Exception {
+  public Coordinator startCoordinator() throws Exception {
     return Coordinator.start(CoordinatorConfig.loopback(dir.resolve("coordinator"), pki.coordinatorPki()))
         .toCompletionStage().toCompletableFuture().get();
   }
 
-  String base() {
+  public String base() {
     return "https://127.0.0.1:" + coordinator.apiPort();
   }
 
-  URI agentUri() {
+  public URI agentUri() {
     return URI.create("wss://127.0.0.1:" + coordinator.agentPort() + "/agents");
   }
 
   /** Enrols the site (if new) and starts its agent. */
-  SiteAgent agent(String site, Path csv) throws Exception {
+  public SiteAgent agent(String site, Path csv) throws Exception {
     return agent(site, csv, agentUri());
   }
 
   /** Enrols the site (if new) and starts its agent under the given local policy. */
-  SiteAgent agent(String site, Path csv, org.dure.agent.policy.LocalPolicy policy) throws Exception {
+  public SiteAgent agent(String site, Path csv, org.dure.agent.policy.LocalPolicy policy) throws Exception {
     return start(site, csv, agentUri(), policy);
   }
 
-  SiteAgent agent(String site, Path csv, URI coordinatorUri) throws Exception {
+  public SiteAgent agent(String site, Path csv, URI coordinatorUri) throws Exception {
     // Tests run on synthetic files: every study with the columns is approved, secure or not.
     return start(site, csv, coordinatorUri, org.dure.agent.policy.LocalPolicy.rehearsal());
   }
@@ -84,7 +84,7 @@ final class TestConsortium implements AutoCloseable {
    * Generated cohorts hold every kind of direct identifier, and an agent refuses such data unless it is told how to
    * pseudonymise it: they get the generator's pseudonymisation. Other files (WDBC) get none, only the identifier scan.
    */
-  org.dure.pseudonymisation.PseudonymisationConfig pseudonymisationFor(String site, Path csv) throws Exception {
+  public org.dure.pseudonymisation.PseudonymisationConfig pseudonymisationFor(String site, Path csv) throws Exception {
     String header;
     try (var lines = Files.lines(csv)) {
       header = lines.findFirst().orElse("");
@@ -95,7 +95,7 @@ final class TestConsortium implements AutoCloseable {
         org.dure.cohort.CohortGenerator.pseudonymisationJson(secret.toString()), dir);
   }
 
-  void awaitSites(int n) throws Exception {
+  public void awaitSites(int n) throws Exception {
     long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
     while (get("/api/sites").body().size() < n) {
       if (System.nanoTime() > deadline) throw new AssertionError("only " + get("/api/sites").body().size() + " of " + n + " sites connected");
@@ -103,34 +103,34 @@ final class TestConsortium implements AutoCloseable {
     }
   }
 
-  Response post(String path, String body) throws Exception {
+  public Response post(String path, String body) throws Exception {
     HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base() + path)).header("Authorization", "Bearer " + researcherToken)
         .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
         HttpResponse.BodyHandlers.ofString());
     return new Response(r.statusCode(), r.body().isEmpty() ? null : JSON.readTree(r.body()));
   }
 
-  Response get(String path) throws Exception {
+  public Response get(String path) throws Exception {
     HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base() + path)).header("Authorization", "Bearer " + researcherToken).GET().build(), HttpResponse.BodyHandlers.ofString());
     return new Response(r.statusCode(), r.body().isEmpty() ? null : JSON.readTree(r.body()));
   }
 
   /** GET with the administrator's token (the ledger endpoints are for administrators and auditors). */
-  Response getAsAdmin(String path) throws Exception {
+  public Response getAsAdmin(String path) throws Exception {
     HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base() + path)).header("Authorization", "Bearer " + pki.adminToken()).GET().build(), HttpResponse.BodyHandlers.ofString());
     return new Response(r.statusCode(), r.body().isEmpty() || !r.body().startsWith("{") && !r.body().startsWith("[") ? null : JSON.readTree(r.body()));
   }
 
-  String getTextAsAdmin(String path) throws Exception {
+  public String getTextAsAdmin(String path) throws Exception {
     return http.send(HttpRequest.newBuilder(URI.create(base() + path)).header("Authorization", "Bearer " + pki.adminToken()).GET().build(), HttpResponse.BodyHandlers.ofString()).body();
   }
 
-  byte[] getBytes(String path) throws Exception {
+  public byte[] getBytes(String path) throws Exception {
     return http.send(HttpRequest.newBuilder(URI.create(base() + path)).header("Authorization", "Bearer " + researcherToken).GET().build(), HttpResponse.BodyHandlers.ofByteArray()).body();
   }
 
   /** Submits and starts a study; returns its id. */
-  String run(String studyJson) throws Exception {
+  public String run(String studyJson) throws Exception {
     Response submitted = post("/api/studies", studyJson);
     if (submitted.status() != 201) throw new AssertionError("submit answered " + submitted.status() + ": " + submitted.body());
     String id = submitted.body().path("id").asText();
@@ -139,7 +139,7 @@ final class TestConsortium implements AutoCloseable {
     return id;
   }
 
-  JsonNode awaitEnd(String id, Duration timeout) throws Exception {
+  public JsonNode awaitEnd(String id, Duration timeout) throws Exception {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (System.nanoTime() < deadline) {
       JsonNode v = get("/api/studies/" + id).body();
@@ -154,21 +154,21 @@ final class TestConsortium implements AutoCloseable {
     if (coordinator != null) coordinator.close();
   }
 
-  record Response(int status, JsonNode body) {}
+  public record Response(int status, JsonNode body) {}
 
-  static Path write(Path file, List<String> lines) throws Exception {
+  public static Path write(Path file, List<String> lines) throws Exception {
     Files.createDirectories(file.getParent());
     return Files.write(file, lines);
   }
 
   /** Sites whose update is in a completed round: per-site samples (plain) or the secure sum's survivors. */
-  static int contributors(JsonNode round) {
+  public static int contributors(JsonNode round) {
     JsonNode secure = round.path("secureAggregation");
     return secure.isObject() ? secure.path("survivors").size() : round.path("samples").size();
   }
 
   /** The study JSON with secure aggregation turned off (plain, signed updates). */
-  static String plain(String studyJson) {
+  public static String plain(String studyJson) {
     try {
       com.fasterxml.jackson.databind.node.ObjectNode s = (com.fasterxml.jackson.databind.node.ObjectNode) JSON.readTree(studyJson);
       s.putObject("privacy").putObject("secureAggregation").put("enabled", false);
@@ -179,7 +179,7 @@ final class TestConsortium implements AutoCloseable {
   }
 
   /** Writes synthetic cohorts for {@code sites} hospitals under {@code dir/data} and returns their CSV files. */
-  static List<Path> cohorts(Path dir, int sites, int patientsPerSite, long seed) throws Exception {
+  public static List<Path> cohorts(Path dir, int sites, int patientsPerSite, long seed) throws Exception {
     List<org.dure.cohort.SiteCohort> generated = org.dure.cohort.CohortGenerator.builder().sites(sites)
         .patientsPerSite(patientsPerSite).seed(seed).build().writeTo(dir.resolve("data"));
     List<Path> files = new ArrayList<>();

@@ -1,4 +1,4 @@
-package org.dure.launcher;
+package org.dure.testing;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -28,10 +28,10 @@ import org.dure.crypto.pki.SiteKeys;
  * @param siteTls each site's TLS directory
  * @param passphrase the CA passphrase, held in memory only
  */
-record LocalConsortium(Path root, Path coordinatorPki, String adminToken, Map<String, Path> siteTls, char[] passphrase) {
-  static final Duration VALIDITY = Duration.ofDays(30);
+public record LocalConsortium(Path root, Path coordinatorPki, String adminToken, Map<String, Path> siteTls, char[] passphrase) {
+  public static final Duration VALIDITY = Duration.ofDays(30);
 
-  static LocalConsortium provision(Path root, List<String> siteIds) throws IOException {
+  public static LocalConsortium provision(Path root, List<String> siteIds) throws IOException {
     byte[] secret = new byte[24];
     new SecureRandom().nextBytes(secret);
     char[] passphrase = Base64.getEncoder().encodeToString(secret).toCharArray();
@@ -49,7 +49,7 @@ record LocalConsortium(Path root, Path coordinatorPki, String adminToken, Map<St
    * ({@code sites/<id>/pki} next to the consortium), signed by the CA, installed by the site. Returns the
    * site's TLS directory.
    */
-  Path enrol(String site) throws IOException {
+  public Path enrol(String site) throws IOException {
     Path dir = root.getParent().resolve("sites").resolve(site).resolve("pki");
     Path csr = SiteIdentity.request(dir, site, false);
     ConsortiumAdmin.Enrolled e = new ConsortiumAdmin(root).enrolSite(Files.readString(csr), VALIDITY, passphrase);
@@ -59,7 +59,7 @@ record LocalConsortium(Path root, Path coordinatorPki, String adminToken, Map<St
   }
 
   /** A TLS 1.3 client context trusting only this consortium's CA (for HTTPS API calls). */
-  SSLContext clientTls() throws IOException {
+  public SSLContext clientTls() throws IOException {
     try {
       X509Certificate ca = SiteKeys.readCertificate(Files.readString(coordinatorPki.resolve("ca-cert.pem")));
       return org.dure.crypto.pki.TlsContexts.clientTrustingOnly(java.util.List.of(ca));
