@@ -6,11 +6,9 @@ import io.vertx.core.Vertx;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.function.BiConsumer;
 import org.dure.coordinator.aggregation.AggregationStrategy;
 import org.dure.coordinator.ledger.ParticipationLedger;
 import org.dure.coordinator.sites.SiteRegistry;
@@ -64,7 +62,7 @@ public final class StudyRunner {
   private final RoundHistory history;
   private final Rounds rounds;
   private final StudyOutputs outputs;
-  private final Map<Class<?>, BiConsumer<SiteSession, AgentMessage>> routes = new HashMap<>();
+  private final SiteEvents events;
 
   private StudyStatus status = StudyStatus.SUBMITTED;
   private String statusReason;
@@ -108,25 +106,7 @@ public final class StudyRunner {
     this.history = new RoundHistory(id, store, done);
     this.rounds = new Rounds(vertx, sites, ledger, roster, history, spec, id, parameters);
     this.outputs = new StudyOutputs(vertx, store, id, spec, dataDir.resolve("studies").resolve(id));
-    route(AgentMessage.StudyAccepted.class, (s, m) -> { if (!endedAlready(s, m) && status.active()) answers.accepted(s, m); });
-    route(AgentMessage.StudyPending.class, (s, m) -> { if (status.active()) answers.pending(s, m); });
-    route(AgentMessage.StudyDeclined.class, (s, m) -> { if (!endedAlready(s, m)) answers.declined(s, m); });
-    route(AgentMessage.StudyWithdrawn.class, (s, m) -> { if (!endedAlready(s, m)) answers.withdrawn(s, m); });
-    route(AgentMessage.Statistics.class, this::statistics);
-    route(AgentMessage.EvaluationReport.class, (s, m) -> {
-      history.evaluation(s.siteId(), m.modelVersion(), m.evaluation(), completedRounds, startedAt);
-      if (phase instanceof FinalEvaluation f) f.evaluated(s.siteId(), m.modelVersion());
-    });
-    route(AgentMessage.ValidationReport.class, (s, m) -> { if (phase instanceof FinalEvaluation f) f.report(s.siteId(), m); });
-    route(AgentMessage.PrivacySpent.class, (s, m) -> {
-      if (phase instanceof StudyPhase.Training t && t.attempt().round() == m.round() && Double.isFinite(m.epsilon())
-          && m.epsilon() >= 0) t.epsilon().put(s.siteId(), m.epsilon());
-    });
-    route(AgentMessage.RoundFailed.class, this::roundFailed);
-    BiConsumer<SiteSession, AgentMessage> secure = (s, m) -> { if (phase instanceof StudyPhase.Training t) t.attempt().message(s, m); };
-    routes.put(AgentMessage.SecAggKeys.class, secure);
-    routes.put(AgentMessage.SecAggShares.class, secure);
-    routes.put(AgentMessage.SecAggReveal.class, secure);
+    this.events = new SiteEvents(this, roster, answers, history);
   }
 
   StudyRunner(Vertx vertx, SiteRegistry sites, StudyStore store, ParticipationLedger ledger, Path dataDir, String id,
@@ -159,9 +139,7 @@ public final class StudyRunner {
   String specSha256Hex() { return java.util.HexFormat.of().formatHex(spec.sha256()); }
 
   /** Whether the credential of {@code caller} owns this study. */
-  public boolean ownedBy(org.dure.coordinator.security.Caller caller) {
-    return StudyView.ownedBy(ownerId, owner, createdAt, caller.id(), caller.name(), caller.since());
-  }
+  public boolean ownedBy(org.dure.coordinator.security.Caller caller) { return ownedBy(caller.id(), caller.name(), caller.since()); }
 
   /** Whether credential {@code credentialId} of user {@code name}, issued at {@code issuedAt}, owns this study. */
   public boolean ownedBy(String credentialId, String name, Instant issuedAt) {
@@ -227,56 +205,24 @@ public final class StudyRunner {
 
   // ---------------------------------------------------------------------------------------------- site events
 
-  void siteConnected(SiteSession s) {
-    if (status.active() && !preparing) { // once prepared, every connected site is offered the study
-      answers.offer(s);
-      persist();
-    }
-    if (phase instanceof AwaitingSites a) a.check(); // the status names it as answering, no longer offline
-  }
+  void siteConnected(SiteSession s) { events.connected(s); }
 
-  void siteDisconnected(SiteSession s) {
-    String site = s.siteId();
-    boolean wasReady = roster.notReady(site);
-    answers.answered(site); // offered again when it reconnects, with a new offer deadline
-    if (phase.expects(site)) {
-      String why = phase.droppedOnDisconnect();
-      if (why != null) roster.mark(site, ParticipationState.DROPPED, why);
-      phase.siteLeft(site, why == null ? "disconnected" : why);
-    } else {
-      if (wasReady) roster.mark(site, ParticipationState.DROPPED, "disconnected");
-      if (phase instanceof AwaitingSites a) a.check();
-    }
-  }
+  void siteDisconnected(SiteSession s) { events.disconnected(s); }
 
-  /** Routes a site's message to its handler (one per message type; Hello is the registry's). */
-  void message(SiteSession s, AgentMessage m) {
-    BiConsumer<SiteSession, AgentMessage> handler = routes.get(m.getClass());
-    if (handler != null) handler.accept(s, m);
-  }
+  void message(SiteSession s, AgentMessage m) { events.message(s, m); }
 
-  private <T extends AgentMessage> void route(Class<T> type, BiConsumer<SiteSession, T> handler) {
-    routes.put(type, (s, m) -> handler.accept(s, type.cast(m)));
-  }
+  void frame(SiteSession s, Frames.Frame frame) { events.frame(s, frame); }
 
-  void frame(SiteSession s, Frames.Frame frame) {
-    if (frame instanceof Frames.ModelFrame f && f.kind() != Frames.Kind.SITE_UPDATE) {
-      s.send(new CoordinatorMessage.Refused("sites may only send SITE_UPDATE or MASKED_INPUT frames"));
-    } else if (phase instanceof StudyPhase.Training t) {
-      t.attempt().frame(s, frame);
-    } else {
-      log.info("study {}: ignoring a late or unexpected {} from {}", id,
-          frame instanceof Frames.MaskedFrame ? "masked input" : "update", s.siteId());
-    }
-  }
+  // what the site events read of the study (package-private, on the event loop)
+  StudyPhase phase() { return phase; }
 
-  /** An answer to the offer of an ended study: its participation record stays as it was; the site learns it is over. */
-  private boolean endedAlready(SiteSession s, AgentMessage m) {
-    if (!status.terminal()) return false;
-    log.warn("study {}: ignoring {} from {}: the study is {}", id, m.getClass().getSimpleName(), s.siteId(), status);
-    s.send(new CoordinatorMessage.StudyEnded(id, status.name(), statusReason));
-    return true;
-  }
+  String statusReason() { return statusReason; }
+
+  boolean preparing() { return preparing; }
+
+  int completedRounds() { return completedRounds; }
+
+  Instant startedAt() { return startedAt; }
 
   /** An approval verified: the site gets the feature scaling, or its statistics join those being collected. */
   private void siteApproved(SiteSession s) {
@@ -288,18 +234,6 @@ public final class StudyRunner {
   private void siteWithdrew(String site, String why) {
     persist();
     if (status.active()) phase.siteLeft(site, why);
-  }
-
-  private void statistics(SiteSession s, AgentMessage.Statistics st) {
-    if (!(phase instanceof StatisticsCollection c) || !c.expects(s.siteId())) return;
-    roster.put(s.siteId(), new SiteParticipation(ParticipationState.ACCEPTED, null, st.statistics().rowsUsed(), st.statistics()));
-    c.received(s.siteId(), st.statistics());
-  }
-
-  private void roundFailed(SiteSession s, AgentMessage.RoundFailed f) {
-    if (!(phase instanceof StudyPhase.Training t) || t.attempt().round() != f.round() || !t.attempt().takesPart(s.siteId())) return;
-    log.warn("study {}: site {} failed round {}: {}", id, s.siteId(), f.round(), f.reason());
-    t.attempt().siteLeft(s.siteId(), "training failed: " + f.reason());
   }
 
   // ---------------------------------------------------------------------------------------------- phases
@@ -457,7 +391,8 @@ public final class StudyRunner {
     persist();
   }
 
-  private void persist() {
+  /** Writes the study's view through to the store. */
+  void persist() {
     store.put(view());
   }
 
