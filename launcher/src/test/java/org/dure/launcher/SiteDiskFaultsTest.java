@@ -84,7 +84,7 @@ class SiteDiskFaultsTest {
       c.agent("hospital-b", files.get(1));
       victim.awaitConnected(c, Duration.ofSeconds(60));
       int before = seen.size();
-      String id = c.run(study(8, 2));
+      String id = c.run(study(5, 2));
       JsonNode end = c.awaitEnd(id, Duration.ofMinutes(1));
       assertEquals("COMPLETED", end.path("status").asText(), "the others carry the study: " + end);
       String log = victim.logText();
