@@ -144,9 +144,9 @@ class CoordinatorRestartTest {
     TestConsortium fixture = restartable.fixture();
     CoordinatorConfig config = restartable.config();
     int port = config.apiPort(), agentPort = config.agentPort();
-    List<SiteCohort> cohorts = CohortGenerator.builder().sites(3).patientsPerSite(800).seed(13).build().writeTo(dir.resolve("data"));
+    List<SiteCohort> cohorts = CohortGenerator.builder().sites(3).patientsPerSite(400).seed(13).build().writeTo(dir.resolve("data"));
     ObjectNode study = (ObjectNode) TestConsortium.JSON.readTree(CohortGenerator.exampleStudyJson());
-    ((ObjectNode) study.path("training")).put("rounds", 6).put("localEpochs", 2).put("batchSize", 8);
+    ((ObjectNode) study.path("training")).put("rounds", 4).put("localEpochs", 1).put("batchSize", 8);
     study.put("minSites", 3).put("roundDeadlineSeconds", 20);
     List<SiteAgent> agents = new ArrayList<>();
     Process coordinator = coordinatorProcess(config, "first");
@@ -177,8 +177,8 @@ class CoordinatorRestartTest {
       JsonNode end = awaitEnd(port, id);
       assertEquals("COMPLETED", end.path("status").asText(), end.toString());
       JsonNode rounds = get(port, "/api/studies/" + id + "/rounds");
-      assertEquals(7, rounds.size(), rounds.toString());
-      for (int r = 1; r <= 6; r++) assertEquals(3, TestConsortium.contributors(rounds.get(r)), "round " + r + ": " + rounds.get(r));
+      assertEquals(5, rounds.size(), rounds.toString());
+      for (int r = 1; r <= 4; r++) assertEquals(3, TestConsortium.contributors(rounds.get(r)), "round " + r + ": " + rounds.get(r));
       assertTrue(before >= 2, "the checkpoint held the completed rounds: " + before);
       agents.forEach(SiteAgent::close);
       coordinator.destroy();
@@ -200,7 +200,7 @@ class CoordinatorRestartTest {
       }
       long commits = java.nio.file.Files.readAllLines(ledger.resolve("entries.jsonl"))
           .stream().filter(l -> l.contains("\"AGGREGATE_COMMITTED\"") && l.contains(id)).count();
-      assertEquals(6, commits, "each round committed once");
+      assertEquals(4, commits, "each round committed once");
       for (SiteCohort c : cohorts) {
         assertTrue(!java.nio.file.Files.exists(dir.resolve("agents").resolve(c.site()).resolve("ledger-alarms.log")),
             c.site() + " raised a ledger alarm");
