@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.dure.agent.AgentConfig;
 import org.dure.agent.SiteAgent;
 import org.dure.cohort.CohortGenerator;
@@ -130,6 +131,104 @@ class CoordinatorRestartTest {
       agents.forEach(SiteAgent::close);
       if (second != null) second.close();
     }
+  }
+
+  /**
+   * Issue 18, faults: the coordinator is its own process and is killed with SIGKILL in the middle of a round (no
+   * shutdown hook, no flush). Started again on the same data directory it resumes the study from its checkpoint, every
+   * ledger entry a site had acknowledged (the signed tree head each agent keeps) is still in the ledger, the agents find
+   * no inconsistency, and {@code dure ledger verify} passes.
+   */
+  @Test
+  void aCoordinatorKilledWithSigkillMidRoundResumesFromItsCheckpointKeepingEveryAcknowledgedLedgerEntry() throws Exception {
+    Restartable restartable = restartable();
+    TestConsortium fixture = restartable.fixture();
+    CoordinatorConfig config = restartable.config();
+    int port = config.apiPort(), agentPort = config.agentPort();
+    List<SiteCohort> cohorts = CohortGenerator.builder().sites(3).patientsPerSite(400).seed(13).build().writeTo(dir.resolve("data"));
+    ObjectNode study = (ObjectNode) TestConsortium.JSON.readTree(CohortGenerator.exampleStudyJson());
+    ((ObjectNode) study.path("training")).put("rounds", 4).put("localEpochs", 1).put("batchSize", 8);
+    study.put("minSites", 3).put("roundDeadlineSeconds", 20);
+    List<SiteAgent> agents = new ArrayList<>();
+    Process coordinator = coordinatorProcess(config, "first");
+    try {
+      for (SiteCohort c : cohorts)
+        agents.add(fixture.agent(c.site(), dir.resolve("data").resolve(c.fileName()),
+            URI.create("wss://127.0.0.1:" + agentPort + "/agents")));
+      await(() -> agents.stream().allMatch(SiteAgent::isConnected), "agents connected");
+      String id = post(port, "/api/studies", study.toString()).path("id").asText();
+      post(port, "/api/studies/" + id + "/start", "");
+      await(() -> get(port, "/api/studies/" + id).path("completedRounds").asInt() >= 2, "two rounds completed");
+      // Mid-round: the next round has started (the API says so) and not completed.
+      await(() -> {
+        JsonNode v = get(port, "/api/studies/" + id);
+        return v.path("currentRound").asInt() > v.path("completedRounds").asInt();
+      }, "a round running");
+      coordinator.destroyForcibly().waitFor();
+      int before = TestConsortium.JSON.readTree(java.nio.file.Files.readString(dir.resolve("coordinator/state/studies").resolve(id + ".json")))
+          .path("completedRounds").asInt();
+      Map<String, org.dure.ledger.SignedTreeHead> acknowledged = new java.util.TreeMap<>();
+      for (SiteCohort c : cohorts) {
+        java.nio.file.Path head = dir.resolve("agents").resolve(c.site()).resolve(org.dure.agent.ledger.ReceiptChecker.HEAD_FILE);
+        if (java.nio.file.Files.exists(head)) acknowledged.put(c.site(), org.dure.ledger.SignedTreeHead.parse(java.nio.file.Files.readString(head).trim()));
+      }
+      assertEquals(3, acknowledged.size(), "every site acknowledged ledger entries before the kill");
+      await(() -> agents.stream().noneMatch(SiteAgent::isConnected), "agents noticed the coordinator is gone");
+      coordinator = coordinatorProcess(config, "second");
+      JsonNode end = awaitEnd(port, id);
+      assertEquals("COMPLETED", end.path("status").asText(), end.toString());
+      JsonNode rounds = get(port, "/api/studies/" + id + "/rounds");
+      assertEquals(5, rounds.size(), rounds.toString());
+      for (int r = 1; r <= 4; r++) assertEquals(3, TestConsortium.contributors(rounds.get(r)), "round " + r + ": " + rounds.get(r));
+      assertTrue(before >= 2, "the checkpoint held the completed rounds: " + before);
+      agents.forEach(SiteAgent::close);
+      coordinator.destroy();
+      coordinator.waitFor();
+      java.nio.file.Path ledger = dir.resolve("coordinator").resolve("ledger");
+      java.io.StringWriter out = new java.io.StringWriter();
+      int code = new picocli.CommandLine(new DureCommand()).setOut(new java.io.PrintWriter(out, true)).execute("ledger", "verify",
+          "--data-dir", dir.resolve("coordinator").toString(), "--cert", fixture.pki.coordinatorPki().resolve("tls-cert.pem").toString());
+      assertEquals(0, code, "dure ledger verify: " + out);
+      assertTrue(out.toString().startsWith("ledger OK"), out.toString());
+      // Every head a site acknowledged is one the restarted coordinator's ledger still publishes (same size, same root).
+      List<org.dure.ledger.SignedTreeHead> published = new ArrayList<>();
+      for (String line : java.nio.file.Files.readAllLines(ledger.resolve(org.dure.ledger.TransparencyLog.TREE_HEADS_FILE)))
+        if (!line.isBlank()) published.add(org.dure.ledger.SignedTreeHead.parse(line));
+      for (var e : acknowledged.entrySet()) {
+        assertTrue(published.stream().anyMatch(h -> h.size() == e.getValue().size()
+                && java.util.Arrays.equals(h.rootHash(), e.getValue().rootHash())),
+            e.getKey() + " acknowledged a tree head of size " + e.getValue().size() + " that the ledger no longer has");
+      }
+      long commits = java.nio.file.Files.readAllLines(ledger.resolve("entries.jsonl"))
+          .stream().filter(l -> l.contains("\"AGGREGATE_COMMITTED\"") && l.contains(id)).count();
+      assertEquals(4, commits, "each round committed once");
+      for (SiteCohort c : cohorts) {
+        assertTrue(!java.nio.file.Files.exists(dir.resolve("agents").resolve(c.site()).resolve("ledger-alarms.log")),
+            c.site() + " raised a ledger alarm");
+      }
+    } finally {
+      agents.forEach(SiteAgent::close);
+      if (coordinator.isAlive()) coordinator.destroyForcibly().waitFor();
+    }
+  }
+
+  /** {@code dure coordinator} as its own process on the config's ports and data directory; waits until it serves. */
+  private Process coordinatorProcess(CoordinatorConfig config, String name) throws Exception {
+    List<String> cmd = new ArrayList<>(List.of(java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-Xmx512m"));
+    cmd.addAll(List.of(DureCommand.HAZELCAST_OPENS.split(" ")));
+    cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), DureCommand.class.getName(), "coordinator",
+        "--host", "127.0.0.1", "--api-port", String.valueOf(config.apiPort()), "--agent-port", String.valueOf(config.agentPort()),
+        "--hazelcast-port", "0", "--pki", config.pkiDir().toString(), "--data-dir", config.dataDir().toString()));
+    java.nio.file.Path log = dir.resolve("coordinator-" + name + ".log");
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    while (!get(config.apiPort(), "/api/sites").isArray()) {
+      if (!p.isAlive()) throw new AssertionError("the coordinator exited: " + java.nio.file.Files.readString(log));
+      if (System.nanoTime() > deadline) throw new AssertionError("the coordinator did not serve in 60 s: " + java.nio.file.Files.readString(log));
+      Thread.sleep(100);
+    }
+    return p;
   }
 
   /** A consortium whose coordinator runs on fixed ports (so agents find it again after a restart), not yet started. */

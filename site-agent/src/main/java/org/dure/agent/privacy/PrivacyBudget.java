@@ -60,10 +60,23 @@ public final class PrivacyBudget {
   public static PrivacyBudget open(Path workDir, Caps caps) throws IOException {
     PrivacyBudget b = new PrivacyBudget(workDir.resolve(FILE), caps);
     if (Files.isRegularFile(b.file)) {
-      ObjectNode root = (ObjectNode) JSON.readTree(b.file.toFile());
-      for (Iterator<Entry<String, com.fasterxml.jackson.databind.JsonNode>> it = root.path("studies").fields(); it.hasNext(); ) {
-        var e = it.next();
-        b.studies.put(e.getKey(), JSON.treeToValue(e.getValue(), Spent.class));
+      // A budget that cannot be read is never taken as "nothing spent": the agent does not start (issue 18, faults).
+      try {
+        com.fasterxml.jackson.databind.JsonNode root = JSON.readTree(b.file.toFile());
+        if (root == null || !root.isObject() || !root.path("studies").isObject()) {
+          throw new IOException("it is not a JSON object with \"studies\"");
+        }
+        for (Iterator<Entry<String, com.fasterxml.jackson.databind.JsonNode>> it = root.path("studies").fields(); it.hasNext(); ) {
+          var e = it.next();
+          b.studies.put(e.getKey(), JSON.treeToValue(e.getValue(), Spent.class));
+        }
+      } catch (IOException | RuntimeException e) {
+        String where = e instanceof com.fasterxml.jackson.core.JsonProcessingException j && j.getLocation() != null
+            && j.getLocation().getLineNr() > 0 ? " at line " + j.getLocation().getLineNr() : "";
+        String why = e instanceof com.fasterxml.jackson.core.JsonProcessingException j ? j.getOriginalMessage() : e.getMessage();
+        throw new IOException("the privacy-budget file " + b.file + " cannot be read" + where + " (" + why + "); the agent"
+            + " does not start rather than forget the privacy this site already spent: restore the file from a backup"
+            + " (or, if this site never ran a study with differential privacy, move it aside)", e);
       }
     }
     return b;
