@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.dure.cohort.CohortGenerator;
+import org.dure.testing.TestConsortium;
 
 /**
  * A site agent as its own operating-system process ({@code java -cp … DureCommand agent --config …}), as a hospital

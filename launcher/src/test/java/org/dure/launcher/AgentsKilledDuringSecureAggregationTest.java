@@ -19,6 +19,7 @@ import org.dure.protocol.model.ModelFiles;
 import org.dure.protocol.wire.AgentMessage;
 import org.dure.protocol.wire.Frames;
 import org.dure.protocol.wire.WireJson;
+import org.dure.testing.TestConsortium;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

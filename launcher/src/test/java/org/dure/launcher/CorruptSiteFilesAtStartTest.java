@@ -12,6 +12,7 @@ import java.util.List;
 import org.dure.agent.SiteAgent;
 import org.dure.agent.outbound.OutboundLedger;
 import org.dure.agent.privacy.PrivacyBudget;
+import org.dure.testing.TestConsortium;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

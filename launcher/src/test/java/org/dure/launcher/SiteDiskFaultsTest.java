@@ -20,6 +20,7 @@ import java.nio.charset.StandardCharsets;
 import org.dure.protocol.wire.AgentMessage;
 import org.dure.protocol.wire.Frames;
 import org.dure.protocol.wire.WireJson;
+import org.dure.testing.TestConsortium;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
