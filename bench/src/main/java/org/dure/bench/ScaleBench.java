@@ -211,6 +211,17 @@ public final class ScaleBench implements Callable<Integer> {
         if (!Double.isNaN(m)) stagesSum += m;
       }
       double wallMs = median(wall);
+      // other = wall - stages, round by round when every stage was seen once per round (else from the medians)
+      double otherMs = wallMs - stagesSum;
+      if (STAGES.stream().allMatch(st -> poller.perRound.getOrDefault(st, List.of()).size() == wall.size())) {
+        List<Double> other = new ArrayList<>();
+        for (int i = 0; i < wall.size(); i++) {
+          double o = wall.get(i);
+          for (String st : STAGES) o -= poller.perRound.get(st).get(i);
+          other.add(o);
+        }
+        otherMs = median(other);
+      }
       double cpu = poller.cpuNanos() / 1e6 / rounds;
       List<Double> in = new ArrayList<>(), out = new ArrayList<>();
       for (Map.Entry<String, long[]> e : bytesAfter.entrySet()) {
@@ -219,7 +230,7 @@ public final class ScaleBench implements Callable<Integer> {
         out.add((e.getValue()[0] - b[0]) / 1024.0 / rounds);
       }
       double heap = SecAggBench.heapUsedAfterGc() / (1024.0 * 1024.0);
-      return new Row(n, rounds, neighbours, threshold, wallMs, stageMs, wallMs - stagesSum, cpu, heap, median(in), median(out),
+      return new Row(n, rounds, neighbours, threshold, wallMs, stageMs, otherMs, cpu, heap, median(in), median(out),
           setupSeconds);
     } finally {
       List<CompletableFuture<Void>> closing = new ArrayList<>();
