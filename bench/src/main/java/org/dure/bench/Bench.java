@@ -12,7 +12,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
     description = "Dure benchmarks.",
-    subcommands = {TrainBench.class, DpBench.class, SecAggBench.class, LedgerBench.class, DataBench.class, CommandLine.HelpCommand.class})
+    subcommands = {TrainBench.class, DpBench.class, SecAggBench.class, LedgerBench.class, DataBench.class, ScaleBench.class, CommandLine.HelpCommand.class})
 public final class Bench implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 

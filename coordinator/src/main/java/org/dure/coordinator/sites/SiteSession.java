@@ -58,7 +58,14 @@ public final class SiteSession {
   }
 
   public void send(CoordinatorMessage message) {
-    String json = WireJson.write(message);
+    sendJson(WireJson.write(message));
+  }
+
+  /**
+   * Sends a message already written with {@code WireJson.write}: a message broadcast to every site of a round
+   * (its roster, its peers' keys) is written once, not once per site.
+   */
+  public void sendJson(String json) {
     bytesSent += json.length();
     metrics.sent(org.dure.coordinator.metrics.CoordinatorMetrics.AGENTS, json.length());
     socket.writeTextMessage(json);

@@ -126,9 +126,10 @@ final class SecureRound implements RoundAttempt {
   @Override public void start(byte[] globalFrame) {
     CoordinatorMessage.SecAggStart start = new CoordinatorMessage.SecAggStart(studyId, round, context.attempt(),
         context.roster(), context.threshold(), context.neighbours(), totalSamples, clip);
+    String startJson = org.dure.protocol.wire.WireJson.write(start);
     for (String s : context.roster()) {
       sites.session(s).ifPresent(x -> {
-        x.send(start);
+        x.sendJson(startJson);
         x.sendBinary(globalFrame);
       });
     }
@@ -270,7 +271,8 @@ final class SecureRound implements RoundAttempt {
                 k.cPublicKey(), k.sPublicKey(), k.signature()));
           }
           CoordinatorMessage.SecAggPeers msg = new CoordinatorMessage.SecAggPeers(studyId, round, context.attempt(), peers);
-          for (String s : u1) sites.session(s).ifPresent(x -> x.send(msg));
+          String json = org.dure.protocol.wire.WireJson.write(msg); // O(n) long: written once, not once per site
+          for (String s : u1) sites.session(s).ifPresent(x -> x.sendJson(json));
           open(u1, "shares");
         } else {
           abort(step);
@@ -292,7 +294,8 @@ final class SecureRound implements RoundAttempt {
           UnmaskRequest req = p.value();
           CoordinatorMessage.SecAggUnmask msg = new CoordinatorMessage.SecAggUnmask(studyId, round, context.attempt(),
               req.survivors(), req.dropped());
-          for (String s : req.survivors()) sites.session(s).ifPresent(x -> x.send(msg));
+          String json = org.dure.protocol.wire.WireJson.write(msg);
+          for (String s : req.survivors()) sites.session(s).ifPresent(x -> x.sendJson(json));
           open(req.survivors(), "unmasking");
         } else {
           abort(step);
@@ -354,7 +357,8 @@ final class SecureRound implements RoundAttempt {
   }
 
   private void tellAll(CoordinatorMessage m) {
-    for (String s : context.roster()) sites.session(s).ifPresent(x -> x.send(m));
+    String json = org.dure.protocol.wire.WireJson.write(m);
+    for (String s : context.roster()) sites.session(s).ifPresent(x -> x.sendJson(json));
   }
 
   private String stageName() {
