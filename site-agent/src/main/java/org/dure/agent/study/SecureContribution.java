@@ -182,24 +182,15 @@ final class SecureContribution {
   }
 
   /**
-   * Stage 2: checks each neighbour's certificate against the consortium CA (it must name that peer) so its key
-   * signature can be verified, then encrypts this site's shares for its neighbours. Other sites' entries only count
-   * towards the threshold (their keys and signatures are never used here, as in {@code SecAggSite.shareKeys}).
+   * Stage 2: checks each peer's certificate against the consortium CA (it must name that peer) so its key
+   * signature can be verified, then encrypts this site's shares for its neighbours.
    *
    * @throws IllegalArgumentException when a relayed certificate does not check out
    */
   AgentMessage.SecAggShares shares(CoordinatorMessage.SecAggPeers peers) {
     List<AdvertiseKeys> ads = new ArrayList<>();
     Instant now = Instant.now();
-    // Only this site's own and its neighbours' keys are ever used (their signatures checked, their keys agreed with):
-    // under SecAgg+ the other sites' certificates are not checked, so this stage costs O(neighbours), not O(n).
-    java.util.Set<String> used = new java.util.HashSet<>(context.neighboursOf(siteId));
-    used.add(siteId);
     for (SecAggWire.PeerKeys p : peers.peers()) {
-      if (!used.contains(p.siteId())) {
-        ads.add(new AdvertiseKeys(p.siteId(), p.cPublicKey(), p.sPublicKey(), p.signature()));
-        continue;
-      }
       X509Certificate cert;
       try {
         cert = SiteKeys.readCertificate(p.certificate());
