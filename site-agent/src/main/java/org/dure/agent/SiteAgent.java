@@ -103,24 +103,6 @@ public final class SiteAgent implements AutoCloseable {
    *     from another CA or for another key (the message says what to do), or when the outbound ledger in the work
    *     directory cannot be opened for writing (nothing would be allowed to leave)
    */
-  /**
-   * A broken outbound ledger is not appended to as if it were intact (issue 18, faults): the agent does not start and
-   * names the line. A last line cut short (the machine stopped mid-write) is the one break it carries on from; the
-   * line stays in the file as a broken line of its own for {@code dure agent outbound} to show.
-   */
-  static void checkOutboundLedger(java.nio.file.Path file) throws IOException {
-    org.dure.agent.outbound.OutboundReader.Verification v = org.dure.agent.outbound.OutboundReader.read(file);
-    if (v.intact()) return;
-    if (v.firstBadLine() == v.lines() && v.problem().contains("cut short")) {
-      log.warn("the outbound ledger {}: {}; carrying on after it", file, v.problem());
-      return;
-    }
-    throw new IOException("the outbound ledger " + file + " is broken at line " + v.firstBadLine() + ": " + v.problem()
-        + "; the agent does not start, so that what leaves this site stays accounted for. Keep the file for the data"
-        + " officer (`dure agent outbound --config …` shows it), then restore it from a backup or move it aside to begin"
-        + " a new ledger");
-  }
-
   public static SiteAgent start(AgentConfig config) throws IOException {
     SiteIdentity identity = SiteIdentity.load(config.tlsDir(), config.siteId());
     if (identity.renewalDue()) {
@@ -149,6 +131,24 @@ public final class SiteAgent implements AutoCloseable {
     }
     a.link.open();
     return a;
+  }
+
+  /**
+   * A broken outbound ledger is not appended to as if it were intact (issue 18, faults): the agent does not start and
+   * names the line. A last line cut short (the machine stopped mid-write) is the one break it carries on from; the
+   * line stays in the file as a broken line of its own for {@code dure agent outbound} to show.
+   */
+  static void checkOutboundLedger(java.nio.file.Path file) throws IOException {
+    org.dure.agent.outbound.OutboundReader.Verification v = org.dure.agent.outbound.OutboundReader.read(file);
+    if (v.intact()) return;
+    if (v.firstBadLine() == v.lines() && v.problem().contains("cut short")) {
+      log.warn("the outbound ledger {}: {}; carrying on after it", file, v.problem());
+      return;
+    }
+    throw new IOException("the outbound ledger " + file + " is broken at line " + v.firstBadLine() + ": " + v.problem()
+        + "; the agent does not start, so that what leaves this site stays accounted for. Keep the file for the data"
+        + " officer (`dure agent outbound --config …` shows it), then restore it from a backup or move it aside to begin"
+        + " a new ledger");
   }
 
   /**
