@@ -51,6 +51,14 @@ class CoordinatorRestartTest {
       String id = post(port, "/api/studies", study.toString()).path("id").asText();
       post(port, "/api/studies/" + id + "/start", "");
       await(() -> get(port, "/api/studies/" + id).path("completedRounds").asInt() >= 2, "two rounds completed");
+      // Stop right after a round is committed, not between a site's masked input and its ledger receipt: a coordinator
+      // gone in that window leaves the site without the receipt it waits for, and it leaves the study (a known gap,
+      // docs/reliability.md, "The coordinator killed mid-round"), which is not what this test is about.
+      int committed = get(port, "/api/studies/" + id).path("completedRounds").asInt();
+      long until = System.nanoTime() + java.time.Duration.ofSeconds(30).toNanos();
+      while (get(port, "/api/studies/" + id).path("completedRounds").asInt() == committed && System.nanoTime() < until) {
+        Thread.sleep(2);
+      }
 
       first.close();
       await(() -> agents.stream().noneMatch(SiteAgent::isConnected), "agents noticed the coordinator is gone");
